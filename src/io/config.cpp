@@ -1,0 +1,85 @@
+#include "io/config.h"
+
+#include "core/error.h"
+
+namespace wax {
+
+json config_parse(std::string_view text, const std::string& file_name) {
+  json parsed = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) throw error(error_bad_config, file_name + ": not valid JSON");
+  if (!parsed.is_object())
+    throw error(error_bad_config, file_name + ": expected a JSON object, got " + std::string(parsed.type_name()));
+  return parsed;
+}
+
+const json* config_reader::find(const std::string& field) const {
+  auto found = object_->find(field);
+  if (found == object_->end() || found->is_null()) return nullptr;
+  return &*found;
+}
+
+void config_reader::fail(const std::string& field, const std::string& expected) const {
+  const json* value = find(field);
+  throw error(error_bad_config, file_name_ + ": '" + field + "' expected " + expected + ", got " +
+                                    (value ? value->dump() : std::string("nothing")));
+}
+
+std::optional<int64_t> config_reader::optional_int(const std::string& field) const {
+  const json* value = find(field);
+  if (!value) return std::nullopt;
+  if (value->is_number_integer()) return value->get<int64_t>();
+  // Some writers store integers as 32.0.
+  if (value->is_number_float() && value->get<double>() == double(int64_t(value->get<double>())))
+    return int64_t(value->get<double>());
+  fail(field, "an integer");
+}
+
+std::optional<double> config_reader::optional_number(const std::string& field) const {
+  const json* value = find(field);
+  if (!value) return std::nullopt;
+  if (!value->is_number()) fail(field, "a number");
+  return value->get<double>();
+}
+
+std::optional<bool> config_reader::optional_bool(const std::string& field) const {
+  const json* value = find(field);
+  if (!value) return std::nullopt;
+  if (!value->is_boolean()) fail(field, "true or false");
+  return value->get<bool>();
+}
+
+std::optional<std::string> config_reader::optional_string(const std::string& field) const {
+  const json* value = find(field);
+  if (!value) return std::nullopt;
+  if (!value->is_string()) fail(field, "a string");
+  return value->get<std::string>();
+}
+
+int64_t config_reader::positive_int(const std::string& field) const {
+  auto value = optional_int(field);
+  if (!value || *value <= 0) fail(field, "a positive integer");
+  return *value;
+}
+
+int64_t config_reader::positive_int(const std::string& field, int64_t fallback) const {
+  auto value = optional_int(field);
+  if (!value) return fallback;
+  if (*value <= 0) fail(field, "a positive integer");
+  return *value;
+}
+
+double config_reader::positive_number(const std::string& field, double fallback) const {
+  auto value = optional_number(field);
+  if (!value) return fallback;
+  if (!(*value > 0)) fail(field, "a positive number");
+  return *value;
+}
+
+std::optional<config_reader> config_reader::optional_object(const std::string& field) const {
+  const json* value = find(field);
+  if (!value) return std::nullopt;
+  if (!value->is_object()) fail(field, "an object");
+  return config_reader(*value, file_name_ + " '" + field + "'");
+}
+
+}  // namespace wax

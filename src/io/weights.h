@@ -1,0 +1,51 @@
+// The checkpoint's tensors, looked up by name and checked against the shape the model expects.
+// Owns the safetensors files (their bytes live once, in the heap); tensors are views into them.
+//
+//   auto attn = w.pp("model.layers").pp(i).pp("self_attn");
+//   tensor_view q = attn.get("q_proj.weight", {q_dim, hidden});
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/byte_buffer.h"
+#include "core/tensor.h"
+
+namespace wax {
+
+class weights {
+ public:
+  // Validates the file and takes ownership of its bytes (on error too).
+  void add_file(const std::string& file_name, byte_buffer bytes);
+
+  const tensor_view* find(const std::string& name) const;
+  size_t weight_bytes() const;
+
+ private:
+  std::deque<byte_buffer> files_;
+  std::map<std::string, tensor_view> tensors_;
+  std::map<std::string, std::string> file_of_;  // tensor name -> file, for error messages
+};
+
+// A name prefix over `weights`, as candle's VarBuilder::pp.
+class weights_prefix {
+ public:
+  explicit weights_prefix(const weights& all, std::string prefix = "") : all_(&all), prefix_(std::move(prefix)) {}
+
+  weights_prefix pp(const std::string& part) const;
+  weights_prefix pp(int index) const { return pp(std::to_string(index)); }
+
+  // Throws naming the tensor, the expected and the actual shape. Float tensors only (F32, F16, BF16).
+  tensor_view get(const std::string& name, const shape_t& expected_shape) const;
+  std::optional<tensor_view> get_optional(const std::string& name, const shape_t& expected_shape) const;
+  bool contains(const std::string& name) const { return all_->find(full_name(name)) != nullptr; }
+
+ private:
+  std::string full_name(const std::string& name) const { return prefix_.empty() ? name : prefix_ + "." + name; }
+  const weights* all_;
+  std::string prefix_;
+};
+
+}  // namespace wax

@@ -1,0 +1,91 @@
+#include "ops/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace wax {
+namespace {
+
+using matrix_rm = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using strided_map = Eigen::Map<matrix_rm, 0, Eigen::OuterStride<>>;
+using const_strided_map = Eigen::Map<const matrix_rm, 0, Eigen::OuterStride<>>;
+
+bool key_is_visible(int64_t key, int64_t query_slot, const uint8_t* key_visible, int64_t window) {
+  return key <= query_slot && key_visible[key] && (window <= 0 || query_slot - key < window);
+}
+
+// Softmax of each row over its visible keys; invisible keys get weight 0, and a row with no
+// visible key becomes all zeros.
+void masked_softmax(matrix_rm& scores, const uint8_t* key_visible, const int64_t* query_slots, int64_t window) {
+  for (int64_t i = 0; i < scores.rows(); ++i) {
+    float max_score = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < scores.cols(); ++j)
+      if (key_is_visible(j, query_slots[i], key_visible, window)) max_score = std::max(max_score, scores(i, j));
+    float sum = 0;
+    for (int64_t j = 0; j < scores.cols(); ++j) {
+      float weight = key_is_visible(j, query_slots[i], key_visible, window) ? std::exp(scores(i, j) - max_score) : 0.0f;
+      scores(i, j) = weight;
+      sum += weight;
+    }
+    if (sum > 0) scores.row(i) /= sum;
+  }
+}
+
+}  // namespace
+
+void attention(const float* q, int64_t n_queries, const float* keys, const float* values, int64_t n_keys,
+               const attention_shape& shape, const uint8_t* key_visible, const int64_t* query_slots,
+               int64_t window, float scale, float* out) {
+  const int64_t group = shape.n_heads / shape.n_kv_heads;
+  const int64_t row_stride = shape.n_heads * shape.head_dim;
+  matrix_rm scores(n_queries, n_keys);
+  for (int64_t h = 0; h < shape.n_heads; ++h) {
+    const int64_t kv_head = h / group;
+    const_strided_map q_h(q + h * shape.head_dim, n_queries, shape.head_dim, Eigen::OuterStride<>(row_stride));
+    Eigen::Map<const matrix_rm> k_h(keys + kv_head * shape.key_stride * shape.head_dim, n_keys, shape.head_dim);
+    Eigen::Map<const matrix_rm> v_h(values + kv_head * shape.key_stride * shape.head_dim, n_keys, shape.head_dim);
+    strided_map out_h(out + h * shape.head_dim, n_queries, shape.head_dim, Eigen::OuterStride<>(row_stride));
+    scores.noalias() = (q_h * k_h.transpose()) * scale;
+    masked_softmax(scores, key_visible, query_slots, window);
+    out_h.noalias() = scores * v_h;
+  }
+}
+
+void attention_reference(const float* q, int64_t n_queries, const float* keys, const float* values,
+                         int64_t n_keys, const attention_shape& shape, const uint8_t* key_visible,
+                         const int64_t* query_slots, int64_t window, float scale, float* out) {
+  const int64_t group = shape.n_heads / shape.n_kv_heads;
+  const int64_t d = shape.head_dim;
+  std::vector<double> weights(static_cast<size_t>(n_keys));
+  for (int64_t i = 0; i < n_queries; ++i) {
+    for (int64_t h = 0; h < shape.n_heads; ++h) {
+      const float* q_row = q + (i * shape.n_heads + h) * d;
+      const int64_t kv_offset = (h / group) * shape.key_stride * d;
+      double max_score = -std::numeric_limits<double>::infinity();
+      for (int64_t j = 0; j < n_keys; ++j) {
+        double dot = 0;
+        for (int64_t c = 0; c < d; ++c) dot += double(q_row[c]) * keys[kv_offset + j * d + c];
+        weights[size_t(j)] = dot * scale;
+        if (key_is_visible(j, query_slots[i], key_visible, window)) max_score = std::max(max_score, weights[size_t(j)]);
+      }
+      double sum = 0;
+      for (int64_t j = 0; j < n_keys; ++j) {
+        weights[size_t(j)] = key_is_visible(j, query_slots[i], key_visible, window)
+                                 ? std::exp(weights[size_t(j)] - max_score) : 0.0;
+        sum += weights[size_t(j)];
+      }
+      float* out_row = out + (i * shape.n_heads + h) * d;
+      for (int64_t c = 0; c < d; ++c) {
+        double acc = 0;
+        for (int64_t j = 0; j < n_keys; ++j) acc += weights[size_t(j)] * values[kv_offset + j * d + c];
+        out_row[c] = sum > 0 ? float(acc / sum) : 0.0f;
+      }
+    }
+  }
+}
+
+}  // namespace wax

@@ -1,0 +1,86 @@
+#include "ops/matmul.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace wax {
+namespace {
+
+using matrix_rm = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Rows of w widened per pass: 64 rows × in floats stays in L2 for the hidden sizes we serve.
+constexpr int64_t half_panel_rows = 64;
+
+void matmul_f32(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, float* y, int64_t y_stride) {
+  Eigen::Map<const matrix_rm> w_map(w, out, in);
+  if (rows == 1) {  // decode: a matrix-vector product, not a 1-row GEMM
+    Eigen::Map<const Eigen::VectorXf> x_vec(x, in);
+    Eigen::Map<Eigen::VectorXf> y_vec(y, out);
+    y_vec.noalias() = w_map * x_vec;
+    return;
+  }
+  Eigen::Map<const matrix_rm> x_map(x, rows, in);
+  Eigen::Map<matrix_rm, 0, Eigen::OuterStride<>> y_map(y, rows, out, Eigen::OuterStride<>(y_stride));
+  y_map.noalias() = x_map * w_map.transpose();
+}
+
+}  // namespace
+
+void tensor_to_f32(const tensor_view& t, int64_t first, int64_t count, float* out) {
+  switch (t.type) {
+    case dtype::f32:
+      std::memcpy(out, reinterpret_cast<const float*>(t.data) + first, size_t(count) * sizeof(float));
+      return;
+    case dtype::f16: {
+      const auto* bits = reinterpret_cast<const uint16_t*>(t.data) + first;
+      for (int64_t i = 0; i < count; ++i) out[i] = f16_to_f32(bits[i]);
+      return;
+    }
+    case dtype::bf16: {
+      const auto* bits = reinterpret_cast<const uint16_t*>(t.data) + first;
+      for (int64_t i = 0; i < count; ++i) out[i] = bf16_to_f32(bits[i]);
+      return;
+    }
+    default:
+      assert(false && "weights_prefix::get admits only float dtypes");
+  }
+}
+
+void matmul_xwt(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y) {
+  const int64_t out = w.shape[0];
+  if (w.type == dtype::f32) {
+    matmul_f32(x, rows, in, reinterpret_cast<const float*>(w.data), out, y, out);
+    return;
+  }
+  std::vector<float> panel(static_cast<size_t>(std::min(out, half_panel_rows) * in));
+  std::vector<float> panel_y(rows == 1 ? size_t(half_panel_rows) : 0);
+  for (int64_t first = 0; first < out; first += half_panel_rows) {
+    const int64_t count = std::min(half_panel_rows, out - first);
+    tensor_to_f32(w, first * in, count * in, panel.data());
+    if (rows == 1) {
+      matmul_f32(x, 1, in, panel.data(), count, panel_y.data(), count);
+      std::copy(panel_y.begin(), panel_y.begin() + count, y + first);
+    } else {
+      matmul_f32(x, rows, in, panel.data(), count, y + first, out);
+    }
+  }
+}
+
+void matmul_xwt_reference(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y) {
+  const int64_t out = w.shape[0];
+  std::vector<float> w_row(static_cast<size_t>(in));
+  for (int64_t o = 0; o < out; ++o) {
+    tensor_to_f32(w, o * in, in, w_row.data());
+    for (int64_t r = 0; r < rows; ++r) {
+      double sum = 0;
+      for (int64_t i = 0; i < in; ++i) sum += double(x[r * in + i]) * double(w_row[i]);
+      y[r * out + o] = float(sum);
+    }
+  }
+}
+
+}  // namespace wax

@@ -1,0 +1,20 @@
+// y (rows, out) = x (rows, in) · wᵀ, the product every linear layer makes, with w (out, in) as a
+// checkpoint stores it: F32 read in place; F16/BF16 widened a panel of rows at a time, so
+// half-precision weights never exist in f32 as a whole.
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace wax {
+
+void matmul_xwt(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y);
+
+// Scalar reference for the tests: the same product with plain loops in double.
+void matmul_xwt_reference(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y);
+
+// Widens `count` elements of an F32/F16/BF16 tensor, starting at element `first`, to f32.
+void tensor_to_f32(const tensor_view& t, int64_t first, int64_t count, float* out);
+
+}  // namespace wax

@@ -1,0 +1,11 @@
+#pragma once
+
+#include <cstdint>
+
+namespace wax {
+
+// RMSNorm (Zhang & Sennrich 2019) as Llama uses it: y = x / sqrt(mean(x²) + eps) · weight,
+// row by row over x (rows, dim). y may alias x.
+void rms_norm(const float* x, int64_t rows, int64_t dim, const float* weight, float eps, float* y);
+
+}  // namespace wax
