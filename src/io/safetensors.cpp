@@ -133,7 +133,7 @@ std::map<std::string, tensor_view> safetensors_parse(const std::byte* bytes, uin
   std::map<std::string, tensor_view> views;
   const std::byte* data = bytes + header.data_offset;
   for (auto& entry : header.entries)
-    views[entry.name] = tensor_view{entry.type, std::move(entry.shape), data + entry.begin, entry.end - entry.begin};
+    views[entry.name] = tensor_view{entry.type, std::move(entry.shape), data + entry.begin, static_cast<size_t>(entry.end - entry.begin)};
   return views;
 }
 

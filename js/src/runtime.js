@@ -1,0 +1,121 @@
+// Loads the wax WebAssembly module once per process, page or worker, and wraps its C exports:
+// heap allocation with clear out-of-memory errors, and C++ errors turned into WaxError.
+import { env } from './env.js';
+import { WaxError } from './errors.js';
+
+const isNode = typeof process === 'object' && !!process.versions?.node;
+
+/** wasm32 addresses at most 4 GiB; Emscripten's heap is capped there (-sMAXIMUM_MEMORY=4GB). */
+export const WASM32_LIMIT_BYTES = 4 * 1024 ** 3;
+
+let runtimePromise = null;
+
+/** @returns {Promise<WaxRuntime>} the one shared module instance. */
+export function getRuntime() {
+  runtimePromise ??= loadModule().then((module) => new WaxRuntime(module));
+  return runtimePromise;
+}
+
+async function loadModule() {
+  const { default: createWaxModule } = await import('../dist/wax.mjs');
+  const wasmUrl = env.wasm.wasmPaths ? new URL('wax.wasm', env.wasm.wasmPaths) : new URL('../dist/wax.wasm', import.meta.url);
+  if (isNode && wasmUrl.protocol === 'file:') {
+    // Node's global fetch cannot read file: URLs, which the glue would try; hand it the bytes.
+    const { readFile } = await import('node:fs/promises');
+    return createWaxModule({ wasmBinary: await readFile(wasmUrl) });
+  }
+  return createWaxModule({ locateFile: () => wasmUrl.href });
+}
+
+class WaxRuntime {
+  constructor(module) {
+    this.module = module;
+  }
+
+  /** Current byte view of the heap (views go stale whenever the heap grows: never keep one). */
+  get heapU8() {
+    return this.module.HEAPU8;
+  }
+
+  heapBytes() {
+    return this.module.HEAPU8.length;
+  }
+
+  /** malloc that throws a WaxError naming `what` instead of returning 0. Pointers are unsigned. */
+  malloc(bytes, what) {
+    if (bytes > WASM32_LIMIT_BYTES - 64 * 1024 ** 2) {
+      throw new WaxError(`${what} needs ${formatBytes(bytes)}, more than wasm32's 4 GiB address space can hold. ` +
+        'Try a smaller model or a quantized dtype.', { code: 'WAX_TOO_LARGE' });
+    }
+    const ptr = this.module._malloc(Math.max(bytes, 1)) >>> 0;
+    if (ptr === 0) throw this.outOfMemory(bytes, what);
+    return ptr;
+  }
+
+  outOfMemory(bytes, what) {
+    return new WaxError(`out of memory: ${what} needs ${formatBytes(bytes)} and the wasm heap (${formatBytes(this.heapBytes())} ` +
+      'in use, 4 GiB at most) cannot provide it. Dispose other models or try a smaller one.', { code: 'WAX_OUT_OF_MEMORY' });
+  }
+
+  /** Grows a block from malloc, keeping its bytes; throws like malloc. */
+  realloc(ptr, bytes, what) {
+    const grown = this.module._realloc(ptr, bytes) >>> 0;
+    if (grown === 0) {
+      this.free(ptr);
+      throw this.outOfMemory(bytes, what);
+    }
+    return grown;
+  }
+
+  free(ptr) {
+    if (ptr) this.module._free(ptr);
+  }
+
+  /** Copies a typed array into a fresh heap block; returns its pointer. */
+  copyIn(typedArray, what) {
+    const ptr = this.malloc(typedArray.byteLength, what);
+    this.heapU8.set(new Uint8Array(typedArray.buffer, typedArray.byteOffset, typedArray.byteLength), ptr);
+    return ptr;
+  }
+
+  /** A NUL-terminated UTF-8 copy of `text` in the heap. */
+  copyString(text, what) {
+    const length = this.module.lengthBytesUTF8(text) + 1;
+    const ptr = this.malloc(length, what);
+    this.module.stringToUTF8(text, ptr, length);
+    return ptr;
+  }
+
+  /**
+   * Calls the C export `name` with `args` and a trailing `char** error_out`; throws the C++
+   * error as a WaxError. Returns the export's result.
+   */
+  call(name, ...args) {
+    const errorSlot = this.malloc(4, 'an error slot');
+    try {
+      const result = this.module[`_${name}`](...args, errorSlot);
+      const errorPtr = this.module.HEAPU32[errorSlot >>> 2];
+      if (errorPtr) {
+        const { code, message } = JSON.parse(this.module.UTF8ToString(errorPtr));
+        this.module._free(errorPtr);
+        throw new WaxError(message, { code });
+      }
+      return result;
+    } finally {
+      this.module._free(errorSlot);
+    }
+  }
+
+  /** Calls a C export that needs no error slot. */
+  plain(name, ...args) {
+    return this.module[`_${name}`](...args);
+  }
+}
+
+export function formatBytes(bytes) {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${bytes} bytes`;
+}
+
+export { isNode };

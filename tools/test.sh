@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Every test, in the three places wax runs: native (GoogleTest via ctest), the .wasm in Node
+# (node --test) and real pages in headless Chromium (playwright-core driving /usr/bin/chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ctest --test-dir build/native --output-on-failure -j"$(nproc)"
+node --test tests/node/
+node --test --test-concurrency=1 tests/browser/

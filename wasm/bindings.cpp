@@ -1,0 +1,107 @@
+// The wasm boundary: handles in, heap pointers out, no math. Every function that can fail takes
+// `error_out`; on failure it stores a malloc'd JSON string {"code", "message"} there (the JS side
+// reads, frees and throws it as an Error) and returns 0/null. C++ exceptions never cross this file.
+#include <emscripten/emscripten.h>
+
+#include <cstring>
+#include <new>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "generation/generate.h"
+#include "models/causal_lm.h"
+
+using namespace wax;
+
+namespace {
+
+void report(char** error_out, const std::string& code, const std::string& message) {
+  const std::string text = nlohmann::json{{"code", code}, {"message", message}}.dump();
+  char* copy = static_cast<char*>(std::malloc(text.size() + 1));
+  if (copy) std::memcpy(copy, text.c_str(), text.size() + 1);
+  *error_out = copy;
+}
+
+// Runs `body`, turning any exception into an error report; returns `failed` then.
+template <typename Body, typename Result = decltype(std::declval<Body>()())>
+Result guarded(char** error_out, Result failed, Body body) {
+  *error_out = nullptr;
+  try {
+    return body();
+  } catch (const error& e) {
+    report(error_out, e.code(), e.what());
+  } catch (const std::bad_alloc&) {
+    report(error_out, error_out_of_memory, "out of memory in the wasm heap (wasm32 is limited to 4 GiB)");
+  } catch (const std::exception& e) {
+    report(error_out, "WAX_INTERNAL", e.what());
+  }
+  return failed;
+}
+
+template <typename T>
+T* copy_to_heap(const std::vector<T>& values) {
+  T* out = static_cast<T*>(std::malloc(values.size() * sizeof(T)));
+  if (!out) throw std::bad_alloc();
+  std::memcpy(out, values.data(), values.size() * sizeof(T));
+  return out;
+}
+
+}  // namespace
+
+extern "C" {
+
+EMSCRIPTEN_KEEPALIVE weights* wax_weights_new() { return new (std::nothrow) weights(); }
+EMSCRIPTEN_KEEPALIVE void wax_weights_free(weights* w) { delete w; }
+
+// Takes ownership of `bytes` (malloc'd by JS), also when it fails.
+EMSCRIPTEN_KEEPALIVE int wax_weights_add_file(weights* w, const char* file_name, std::byte* bytes, size_t size,
+                                              char** error_out) {
+  byte_buffer owned(bytes, size);
+  return guarded(error_out, 0, [&] {
+    w->add_file(file_name, std::move(owned));
+    return 1;
+  });
+}
+
+// Consumes `w` (also on failure).
+EMSCRIPTEN_KEEPALIVE causal_lm* wax_causal_lm_load(const char* config_json, weights* w, char** error_out) {
+  weights owned = std::move(*w);
+  delete w;
+  return guarded(error_out, static_cast<causal_lm*>(nullptr),
+                 [&] { return causal_lm_load(config_json, std::move(owned)).release(); });
+}
+
+EMSCRIPTEN_KEEPALIVE void wax_causal_lm_free(causal_lm* model) { delete model; }
+EMSCRIPTEN_KEEPALIVE int wax_causal_lm_vocab_size(const causal_lm* model) { return int(model->vocab_size()); }
+EMSCRIPTEN_KEEPALIVE double wax_causal_lm_weight_bytes(const causal_lm* model) { return double(model->weight_bytes()); }
+
+// ids, mask (batch, seq) → malloc'd logits (batch, seq, vocab); the caller frees it.
+EMSCRIPTEN_KEEPALIVE float* wax_causal_lm_forward(const causal_lm* model, const int32_t* ids, const int32_t* mask,
+                                                  int batch, int seq, char** error_out) {
+  return guarded(error_out, static_cast<float*>(nullptr), [&] {
+    kv_cache cache = model->new_cache(batch, seq);
+    std::vector<float> logits(static_cast<size_t>(batch) * seq * model->vocab_size());
+    model->forward(ids, mask, batch, seq, cache, logits_for::all_positions, logits.data());
+    return copy_to_heap(logits);
+  });
+}
+
+// Greedy decoding → malloc'd ids (batch, *out_length); the caller frees it. eos_ids may be null.
+EMSCRIPTEN_KEEPALIVE int32_t* wax_causal_lm_generate_greedy(const causal_lm* model, const int32_t* ids,
+                                                            const int32_t* mask, int batch, int seq,
+                                                            int max_new_tokens, const int32_t* eos_ids, int n_eos,
+                                                            int pad_token_id, int* out_length, char** error_out) {
+  return guarded(error_out, static_cast<int32_t*>(nullptr), [&] {
+    generate_options options;
+    options.max_new_tokens = max_new_tokens;
+    options.eos_token_ids.assign(eos_ids, eos_ids + n_eos);
+    options.pad_token_id = pad_token_id;
+    std::vector<int32_t> result = generate_greedy(*model, ids, mask, batch, seq, options);
+    *out_length = int(result.size() / size_t(batch));
+    return copy_to_heap(result);
+  });
+}
+
+}  // extern "C"
