@@ -65,10 +65,10 @@ int main(int argc, char** argv) {
       prefill.push_back(prompt_tokens / seconds_since(start));
 
       start = std::chrono::steady_clock::now();
-      generate_greedy(*model, prompt.data(), nullptr, 1, 1, one);
+      generate(*model, prompt.data(), nullptr, 1, 1, one);
       const double first = seconds_since(start);
       start = std::chrono::steady_clock::now();
-      generate_greedy(*model, prompt.data(), nullptr, 1, 1, many);
+      generate(*model, prompt.data(), nullptr, 1, 1, many);
       decode.push_back(decode_tokens / (seconds_since(start) - first));
     }
     std::printf("{\"prefill_tokens_per_s\": %.3f, \"decode_tokens_per_s\": %.3f}\n", median(prefill), median(decode));

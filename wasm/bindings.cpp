@@ -88,20 +88,29 @@ EMSCRIPTEN_KEEPALIVE float* wax_causal_lm_forward(const causal_lm* model, const 
   });
 }
 
-// Greedy decoding → malloc'd ids (batch, *out_length); the caller frees it. eos_ids may be null.
-EMSCRIPTEN_KEEPALIVE int32_t* wax_causal_lm_generate_greedy(const causal_lm* model, const int32_t* ids,
-                                                            const int32_t* mask, int batch, int seq,
-                                                            int max_new_tokens, const int32_t* eos_ids, int n_eos,
-                                                            int pad_token_id, int* out_length, char** error_out) {
-  return guarded(error_out, static_cast<int32_t*>(nullptr), [&] {
-    generate_options options;
-    options.max_new_tokens = max_new_tokens;
-    options.eos_token_ids.assign(eos_ids, eos_ids + n_eos);
-    options.pad_token_id = pad_token_id;
-    std::vector<int32_t> result = generate_greedy(*model, ids, mask, batch, seq, options);
-    *out_length = int(result.size() / size_t(batch));
-    return copy_to_heap(result);
+// A step-wise generation over `model` (which must outlive it); options as JSON (see
+// generate_options_from_json). Null on error.
+EMSCRIPTEN_KEEPALIVE generator* wax_generator_new(const causal_lm* model, const int32_t* ids, const int32_t* mask,
+                                                  int batch, int seq, const char* options_json, char** error_out) {
+  return guarded(error_out, static_cast<generator*>(nullptr), [&] {
+    return new generator(*model, ids, mask, batch, seq, generate_options_from_json(options_json));
   });
+}
+
+EMSCRIPTEN_KEEPALIVE void wax_generator_free(generator* g) { delete g; }
+
+// 0: a layer ran, 1: new tokens are ready (wax_generator_last_tokens), 2: finished; -1: error.
+EMSCRIPTEN_KEEPALIVE int wax_generator_step(generator* g, char** error_out) {
+  return guarded(error_out, -1, [&] { return int(g->step()); });
+}
+
+// (batch,) ids of the newest tokens, owned by the generator.
+EMSCRIPTEN_KEEPALIVE const int32_t* wax_generator_last_tokens(const generator* g) { return g->last_tokens().data(); }
+EMSCRIPTEN_KEEPALIVE int wax_generator_new_tokens(const generator* g) { return int(g->new_tokens()); }
+
+// malloc'd (batch, seq + new tokens) ids; the caller frees it.
+EMSCRIPTEN_KEEPALIVE int32_t* wax_generator_sequences(const generator* g, char** error_out) {
+  return guarded(error_out, static_cast<int32_t*>(nullptr), [&] { return copy_to_heap(g->sequences()); });
 }
 
 }  // extern "C"

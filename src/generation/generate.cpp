@@ -2,37 +2,101 @@
 
 #include <algorithm>
 
+#include "io/config.h"
+
 namespace wax {
 
-std::vector<int32_t> generate_greedy(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch,
-                                     int64_t seq, const generate_options& options) {
-  const int64_t vocab = model.vocab_size();
-  kv_cache cache = model.new_cache(batch, seq + options.max_new_tokens);
-  std::vector<std::vector<int32_t>> rows(static_cast<size_t>(batch));
-  for (int64_t b = 0; b < batch; ++b) rows[size_t(b)].assign(ids + b * seq, ids + (b + 1) * seq);
-
-  std::vector<float> logits(static_cast<size_t>(batch * vocab));  // (batch, vocab) at the last position
-  std::vector<int32_t> next(static_cast<size_t>(batch));
-  std::vector<bool> finished(static_cast<size_t>(batch), false);
-  model.forward(ids, mask, batch, seq, cache, logits_for::last_position, logits.data());
-  for (int64_t step = 0; step < options.max_new_tokens; ++step) {
-    for (int64_t b = 0; b < batch; ++b) {
-      const float* row = logits.data() + b * vocab;
-      const int32_t best = int32_t(std::max_element(row, row + vocab) - row);
-      next[size_t(b)] = finished[size_t(b)] ? options.pad_token_id : best;
-      rows[size_t(b)].push_back(next[size_t(b)]);
-      const auto& eos = options.eos_token_ids;
-      if (std::find(eos.begin(), eos.end(), best) != eos.end()) finished[size_t(b)] = true;
+generate_options generate_options_from_json(std::string_view options_json) {
+  const json object = config_parse(options_json, "generation options");
+  const config_reader options(object, "generation options");
+  generate_options result;
+  result.max_new_tokens = options.optional_int("max_new_tokens").value_or(result.max_new_tokens);
+  if (result.max_new_tokens < 0) options.fail("max_new_tokens", "a non-negative integer");
+  if (object.contains("eos_token_id") && !object["eos_token_id"].is_null()) {
+    const json& eos = object["eos_token_id"];
+    if (eos.is_number_integer()) {
+      result.eos_token_ids = {eos.get<int32_t>()};
+    } else if (eos.is_array() && std::all_of(eos.begin(), eos.end(), [](const json& id) { return id.is_number_integer(); })) {
+      result.eos_token_ids = eos.get<std::vector<int32_t>>();
+    } else {
+      options.fail("eos_token_id", "a token id or a list of token ids");
     }
-    const bool all_finished = std::all_of(finished.begin(), finished.end(), [](bool f) { return f; });
-    if (all_finished || step + 1 == options.max_new_tokens) break;
-    model.forward(next.data(), nullptr, batch, 1, cache, logits_for::last_position, logits.data());
   }
-
-  std::vector<int32_t> result;
-  result.reserve(size_t(batch) * rows[0].size());
-  for (const auto& row : rows) result.insert(result.end(), row.begin(), row.end());
+  result.pad_token_id = int32_t(options.optional_int("pad_token_id").value_or(0));
+  sampling_options& sampling = result.sampling;
+  sampling.do_sample = options.boolean("do_sample", false);
+  sampling.temperature = float(options.positive_number("temperature", 1.0));
+  sampling.top_k = options.optional_int("top_k").value_or(0);
+  if (sampling.top_k < 0) options.fail("top_k", "a non-negative integer");
+  sampling.top_p = float(options.positive_number("top_p", 1.0));
+  if (sampling.top_p > 1) options.fail("top_p", "a number in (0, 1]");
+  sampling.min_p = float(options.optional_number("min_p").value_or(0.0));
+  if (sampling.min_p < 0 || sampling.min_p > 1) options.fail("min_p", "a number in [0, 1]");
+  sampling.repetition_penalty = float(options.positive_number("repetition_penalty", 1.0));
+  const auto seed = options.optional_number("seed").value_or(0.0);
+  if (seed < 0 || seed != double(uint64_t(seed))) options.fail("seed", "a non-negative integer");
+  sampling.seed = uint64_t(seed);
   return result;
+}
+
+generator::generator(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq,
+                     generate_options options)
+    : model_(&model), options_(std::move(options)), batch_(batch),
+      cache_(model.new_cache(batch, seq + std::max<int64_t>(options_.max_new_tokens, 0))),
+      rows_(static_cast<size_t>(batch)), history_(static_cast<size_t>(batch)), finished_(static_cast<size_t>(batch), false),
+      last_tokens_(static_cast<size_t>(batch)), logits_(static_cast<size_t>(batch * model.vocab_size())),
+      random_(options_.sampling.seed) {
+  for (int64_t b = 0; b < batch; ++b) {
+    rows_[size_t(b)].assign(ids + b * seq, ids + (b + 1) * seq);
+    for (int64_t t = 0; t < seq; ++t)
+      if (!mask || mask[b * seq + t]) history_[size_t(b)].push_back(ids[b * seq + t]);
+  }
+  done_ = options_.max_new_tokens <= 0;
+  if (!done_) pass_ = model.forward_begin(ids, mask, batch, seq, cache_);
+}
+
+generator::step_result generator::step() {
+  if (done_) return step_result::finished;
+  model_->forward_layer(*pass_, cache_);
+  if (pass_->next_layer < model_->n_layers()) return step_result::layer_done;
+
+  model_->forward_end(*pass_, logits_for::last_position, logits_.data());
+  pass_.reset();
+  choose_next_tokens();
+  const bool all_finished = std::all_of(finished_.begin(), finished_.end(), [](bool f) { return f; });
+  if (all_finished || new_tokens_ == options_.max_new_tokens) done_ = true;
+  else pass_ = model_->forward_begin(last_tokens_.data(), nullptr, batch_, 1, cache_);
+  return step_result::tokens_ready;
+}
+
+void generator::choose_next_tokens() {
+  const int64_t vocab = model_->vocab_size();
+  const auto& eos = options_.eos_token_ids;
+  for (int64_t b = 0; b < batch_; ++b) {
+    int32_t token = options_.pad_token_id;
+    if (!finished_[size_t(b)]) {
+      token = choose_token(logits_.data() + b * vocab, vocab, history_[size_t(b)], options_.sampling, random_);
+      history_[size_t(b)].push_back(token);
+      if (std::find(eos.begin(), eos.end(), token) != eos.end()) finished_[size_t(b)] = true;
+    }
+    last_tokens_[size_t(b)] = token;
+    rows_[size_t(b)].push_back(token);
+  }
+  ++new_tokens_;
+}
+
+std::vector<int32_t> generator::sequences() const {
+  std::vector<int32_t> result;
+  for (const auto& row : rows_) result.insert(result.end(), row.begin(), row.end());
+  return result;
+}
+
+std::vector<int32_t> generate(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch,
+                              int64_t seq, const generate_options& options) {
+  generator g(model, ids, mask, batch, seq, options);
+  while (g.step() != generator::step_result::finished) {
+  }
+  return g.sequences();
 }
 
 }  // namespace wax

@@ -1,9 +1,13 @@
-// The decoding loop over a causal_lm and its KV cache.
+// The decoding loop over a causal_lm and its KV cache, one step at a time so that callers can
+// stream tokens and stop between layers.
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <vector>
 
+#include "generation/sampling.h"
 #include "models/causal_lm.h"
 
 namespace wax {
@@ -12,11 +16,52 @@ struct generate_options {
   int64_t max_new_tokens = 20;
   std::vector<int32_t> eos_token_ids;  // a row that emits one stops; empty: never stop early
   int32_t pad_token_id = 0;            // written after a row has stopped
+  sampling_options sampling;
 };
 
-// Greedy decoding of ids (batch, seq) with mask (batch, seq) (null: no padding). Returns
-// (batch, seq + n) ids: the prompt, then n <= max_new_tokens new tokens.
-std::vector<int32_t> generate_greedy(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch,
-                                     int64_t seq, const generate_options& options);
+// Reads the options from JSON with the names transformers' generate uses: max_new_tokens,
+// eos_token_id (number or list), pad_token_id, do_sample, temperature, top_k, top_p, min_p,
+// repetition_penalty, seed. Absent fields keep their defaults; bad ones throw naming the field.
+generate_options generate_options_from_json(std::string_view options_json);
+
+class generator {
+ public:
+  // ids, mask (batch, seq); mask null: no padding. The model must outlive the generator.
+  generator(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq,
+            generate_options options);
+
+  enum class step_result { layer_done, tokens_ready, finished };
+
+  // One decoder layer of work. After the last layer of a pass the next tokens are chosen
+  // (tokens_ready, see last_tokens); finished once every row has stopped or max_new_tokens
+  // tokens were made.
+  step_result step();
+
+  const std::vector<int32_t>& last_tokens() const { return last_tokens_; }  // (batch,)
+  int64_t new_tokens() const { return new_tokens_; }
+  // (batch, seq + new_tokens()): the prompts and what followed.
+  std::vector<int32_t> sequences() const;
+
+ private:
+  void choose_next_tokens();
+
+  const causal_lm* model_;
+  generate_options options_;
+  int64_t batch_;
+  kv_cache cache_;
+  std::optional<forward_pass> pass_;
+  std::vector<std::vector<int32_t>> rows_;   // each row's ids so far
+  std::vector<std::vector<int32_t>> history_;  // each row's real (unpadded) ids, for the repetition penalty
+  std::vector<bool> finished_;
+  std::vector<int32_t> last_tokens_;
+  std::vector<float> logits_;  // (batch, vocab)
+  pcg32 random_;
+  int64_t new_tokens_ = 0;
+  bool done_ = false;
+};
+
+// Runs a generator to the end: (batch, seq + n) ids.
+std::vector<int32_t> generate(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch,
+                              int64_t seq, const generate_options& options);
 
 }  // namespace wax

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "generation/kv_cache.h"
 #include "io/weights.h"
@@ -12,19 +13,42 @@ namespace wax {
 
 enum class logits_for { all_positions, last_position };
 
+// One forward pass held between layers, so that callers can yield (abort checks, a responsive
+// page) while a long prompt runs.
+struct forward_pass {
+  int64_t batch = 0;
+  int64_t n_new = 0;
+  int64_t start = 0;               // cache slots before this pass
+  std::vector<int64_t> positions;  // (batch, n_new)
+  std::vector<float> x;            // (batch · n_new, hidden): the residual stream
+  int64_t next_layer = 0;
+};
+
 class causal_lm {
  public:
   virtual ~causal_lm() = default;
 
   virtual int64_t vocab_size() const = 0;
+  virtual int64_t n_layers() const = 0;
   virtual size_t weight_bytes() const = 0;
   virtual kv_cache new_cache(int64_t batch, int64_t capacity) const = 0;
 
   // Runs ids (batch, n_new) after what `cache` already holds, appending their keys and values.
-  // mask (batch, n_new) marks padding with 0 (null: none). logits: (batch, n_new, vocab) for
-  // all_positions, (batch, vocab) for last_position.
-  virtual void forward(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t n_new, kv_cache& cache,
-                       logits_for which, float* logits) const = 0;
+  // mask (batch, n_new) marks padding with 0 (null: none). Begin embeds, each forward_layer call
+  // runs the next decoder layer, end writes logits: (batch, n_new, vocab) for all_positions,
+  // (batch, vocab) for last_position.
+  virtual forward_pass forward_begin(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t n_new,
+                                     kv_cache& cache) const = 0;
+  virtual void forward_layer(forward_pass& pass, kv_cache& cache) const = 0;
+  virtual void forward_end(forward_pass& pass, logits_for which, float* logits) const = 0;
+
+  // The three steps at once.
+  void forward(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t n_new, kv_cache& cache,
+               logits_for which, float* logits) const {
+    forward_pass pass = forward_begin(ids, mask, batch, n_new, cache);
+    while (pass.next_layer < n_layers()) forward_layer(pass, cache);
+    forward_end(pass, which, logits);
+  }
 };
 
 // Builds the model config.json names (by `model_type`) over `w`; throws naming the field or

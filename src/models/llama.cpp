@@ -104,25 +104,37 @@ class llama_model : public causal_lm {
     return kv_cache(c_.num_hidden_layers, batch, c_.num_key_value_heads, c_.head_dim, capacity);
   }
 
-  void forward(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t n_new, kv_cache& cache,
-               logits_for which, float* logits) const override {
-    const int64_t start = cache.length();
-    const int64_t tokens = batch * n_new;
-    const std::vector<int64_t> positions = cache.append(mask, n_new);  // (batch, n_new)
+  int64_t n_layers() const override { return c_.num_hidden_layers; }
 
-    std::vector<float> x(static_cast<size_t>(tokens * c_.hidden_size));  // (batch · n_new, hidden): the residual stream
-    embed_tokens_.forward(ids, tokens, x.data());
-    for (size_t l = 0; l < layers_.size(); ++l) decoder_layer(layers_[l], int64_t(l), x, positions, batch, n_new, start, cache);
+  forward_pass forward_begin(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t n_new,
+                             kv_cache& cache) const override {
+    forward_pass pass;
+    pass.batch = batch;
+    pass.n_new = n_new;
+    pass.start = cache.length();
+    pass.positions = cache.append(mask, n_new);
+    pass.x.resize(static_cast<size_t>(batch * n_new * c_.hidden_size));
+    embed_tokens_.forward(ids, batch * n_new, pass.x.data());
+    return pass;
+  }
+
+  void forward_layer(forward_pass& pass, kv_cache& cache) const override {
+    decoder_layer(layers_[size_t(pass.next_layer)], pass.next_layer, pass, cache);
+    ++pass.next_layer;
+  }
+
+  void forward_end(forward_pass& pass, logits_for which, float* logits) const override {
+    const int64_t tokens = pass.batch * pass.n_new;
+    std::vector<float>& x = pass.x;
     rms_norm(x.data(), tokens, c_.hidden_size, norm_.data(), float(c_.rms_norm_eps), x.data());
-
     if (which == logits_for::all_positions) {
       lm_head_.forward(x.data(), tokens, logits);
       return;
     }
-    std::vector<float> last(static_cast<size_t>(batch * c_.hidden_size));  // (batch, hidden)
-    for (int64_t b = 0; b < batch; ++b)
-      std::copy_n(x.begin() + ((b + 1) * n_new - 1) * c_.hidden_size, c_.hidden_size, last.begin() + b * c_.hidden_size);
-    lm_head_.forward(last.data(), batch, logits);
+    std::vector<float> last(static_cast<size_t>(pass.batch * c_.hidden_size));  // (batch, hidden)
+    for (int64_t b = 0; b < pass.batch; ++b)
+      std::copy_n(x.begin() + ((b + 1) * pass.n_new - 1) * c_.hidden_size, c_.hidden_size, last.begin() + b * c_.hidden_size);
+    lm_head_.forward(last.data(), pass.batch, logits);
   }
 
  private:
@@ -132,8 +144,10 @@ class llama_model : public causal_lm {
     return linear::load(root.pp("lm_head"), c_.hidden_size, c_.vocab_size, false);
   }
 
-  void decoder_layer(const llama_layer& layer, int64_t index, std::vector<float>& x, const std::vector<int64_t>& positions,
-                     int64_t batch, int64_t n_new, int64_t start, kv_cache& cache) const {
+  void decoder_layer(const llama_layer& layer, int64_t index, forward_pass& pass, kv_cache& cache) const {
+    const int64_t batch = pass.batch, n_new = pass.n_new, start = pass.start;
+    const std::vector<int64_t>& positions = pass.positions;
+    std::vector<float>& x = pass.x;
     const int64_t tokens = batch * n_new;
     const int64_t q_dim = c_.num_attention_heads * c_.head_dim;
     const int64_t kv_dim = c_.num_key_value_heads * c_.head_dim;

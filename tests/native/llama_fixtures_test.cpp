@@ -49,7 +49,7 @@ TEST_P(llama_fixture, greedy_ids_with_kv_cache_match_upstream) {
   const npy_array expected = npy("greedy_ids.npy");
   generate_options options;
   options.max_new_tokens = expected.shape[1] - input.shape[1];
-  auto ids = generate_greedy(*model, to_int32(input).data(), nullptr, 1, input.shape[1], options);
+  auto ids = generate(*model, to_int32(input).data(), nullptr, 1, input.shape[1], options);
   EXPECT_EQ(ids, to_int32(expected));
 }
 
@@ -69,7 +69,7 @@ TEST_P(llama_fixture, left_padded_batch_matches_upstream) {
   const npy_array expected = npy("batch_greedy_ids.npy");
   generate_options options;
   options.max_new_tokens = expected.shape[1] - seq;
-  EXPECT_EQ(generate_greedy(*model, ids.data(), mask.data(), batch, seq, options), to_int32(expected));
+  EXPECT_EQ(generate(*model, ids.data(), mask.data(), batch, seq, options), to_int32(expected));
 }
 
 INSTANTIATE_TEST_SUITE_P(oracle, llama_fixture,

@@ -3,6 +3,7 @@ import { WaxError, throwIfAborted } from '../errors.js';
 import { openSource } from '../loader/source.js';
 import { getRuntime } from '../runtime.js';
 import { Tensor, toIdMatrix } from '../tensor.js';
+import { sliceTimer } from '../yield.js';
 
 const WEIGHTS_FILE = 'model.safetensors';
 
@@ -75,7 +76,7 @@ function idsToHeap(runtime, input_ids, attention_mask) {
     runtime.free(idsPtr);
     throw error;
   }
-  return { idsPtr, maskPtr, batch: ids.dims[0], seq: ids.dims[1] };
+  return { idsPtr, maskPtr, batch: ids.dims[0], seq: ids.dims[1], ids: ids.data };
 }
 
 /** A causal language model living in the wasm heap. Create it with `AutoModelForCausalLM.from_pretrained`. */
@@ -119,39 +120,67 @@ export class CausalLM {
   }
 
   /**
-   * Greedy decoding with the KV cache. Resolves to an int64 Tensor [batch, seq + new tokens]:
-   * each row's prompt followed by its continuation (rows that hit `eos_token_id` are padded
-   * with `pad_token_id`). `eos_token_id` defaults to generation_config.json's; pass `[]` to
-   * never stop early.
+   * Generates continuations with the KV cache: greedy, or sampled with `do_sample: true`.
+   * Options follow transformers' generate: `max_new_tokens` (default 20), `do_sample`,
+   * `temperature`, `top_k` (default 50 when sampling), `top_p`, `min_p`, `repetition_penalty`,
+   * `seed` (the same seed gives the same ids in Node and browsers), `eos_token_id` (number or
+   * list; default from generation_config.json; `[]` never stops early), `pad_token_id`; defaults
+   * come from generation_config.json. `streamer` receives `put(ids)` with the prompt, then each
+   * new token as `[[id], …]`, then `end()`. `signal` aborts between layers, rejecting with its
+   * reason. Resolves to an int64 Tensor [batch, seq + new tokens]; rows that stopped early are
+   * padded with `pad_token_id`.
    *
    * @example
-   * const out = await model.generate({ input_ids: [[1, 404, 442]], max_new_tokens: 4 });
+   * const out = await model.generate({ input_ids: [[1, 404, 442]], max_new_tokens: 4, do_sample: false });
    * out.dims; // [1, 7]
    */
-  async generate({ input_ids, attention_mask, max_new_tokens = 20, do_sample = false, eos_token_id, pad_token_id } = {}) {
+  async generate({ input_ids, attention_mask, streamer, signal, ...options } = {}) {
     const handle = this.#live();
-    if (do_sample) {
-      throw new WaxError('generate: do_sample is not supported yet; only greedy decoding (do_sample: false) is', { code: 'WAX_UNSUPPORTED' });
-    }
-    if (!Number.isInteger(max_new_tokens) || max_new_tokens < 0) {
-      throw new WaxError(`generate: max_new_tokens must be a non-negative integer, got ${max_new_tokens}`, { code: 'WAX_BAD_INPUT' });
-    }
-    const eos = [eos_token_id ?? this.generation_config.eos_token_id ?? this.config.eos_token_id ?? []].flat();
-    const pad = pad_token_id ?? this.generation_config.pad_token_id ?? this.config.pad_token_id ?? eos[0] ?? 0;
     const { runtime } = this;
-    const { idsPtr, maskPtr, batch, seq } = idsToHeap(runtime, input_ids, attention_mask);
-    let eosPtr = 0, lengthPtr = 0;
+    const settings = { top_k: 50, ...this.generation_config, ...options };
+    const eos = settings.eos_token_id ?? this.config.eos_token_id ?? [];
+    const generatorOptions = {
+      max_new_tokens: settings.max_new_tokens ?? 20,
+      eos_token_id: eos,
+      pad_token_id: settings.pad_token_id ?? this.config.pad_token_id ?? [eos].flat()[0] ?? 0,
+      do_sample: !!settings.do_sample,
+      temperature: settings.temperature ?? 1,
+      top_k: settings.do_sample ? settings.top_k ?? 0 : 0,
+      top_p: settings.top_p ?? 1,
+      min_p: settings.min_p ?? 0,
+      repetition_penalty: settings.repetition_penalty ?? 1,
+      seed: settings.seed ?? Math.floor(Math.random() * 2 ** 32),
+    };
+    throwIfAborted(signal);
+    const { idsPtr, maskPtr, batch, seq, ids: promptIds } = idsToHeap(runtime, input_ids, attention_mask);
+    let optionsPtr = 0, generator = 0;
     try {
-      eosPtr = runtime.copyIn(Int32Array.from(eos), 'eos_token_id');
-      lengthPtr = runtime.malloc(4, 'a length slot');
-      const outPtr = runtime.call('wax_causal_lm_generate_greedy', handle, idsPtr, maskPtr, batch, seq, max_new_tokens,
-        eosPtr, eos.length, pad, lengthPtr) >>> 0;
-      const length = runtime.module.HEAP32[lengthPtr >>> 2];
+      optionsPtr = runtime.copyString(JSON.stringify(generatorOptions), 'generation options');
+      generator = runtime.call('wax_generator_new', handle, idsPtr, maskPtr, batch, seq, optionsPtr) >>> 0;
+      runtime.free(idsPtr);
+      runtime.free(maskPtr);
+      streamer?.put(Array.from({ length: batch }, (_, b) => Array.from(promptIds.subarray(b * seq, (b + 1) * seq), BigInt)));
+      const pause = sliceTimer();
+      for (let state = 0; state !== 2;) {
+        await pause();
+        throwIfAborted(signal);
+        this.#live();
+        state = runtime.call('wax_generator_step', generator);
+        if (state === 1 && streamer) {
+          const tokens = new Int32Array(runtime.heapU8.buffer, runtime.plain('wax_generator_last_tokens', generator) >>> 0, batch);
+          streamer.put(Array.from(tokens, (id) => [BigInt(id)]));
+        }
+      }
+      streamer?.end();
+      const length = seq + runtime.plain('wax_generator_new_tokens', generator);
+      const outPtr = runtime.call('wax_generator_sequences', generator) >>> 0;
       const ids = new Int32Array(runtime.heapU8.buffer, outPtr, batch * length).slice();
       runtime.free(outPtr);
       return new Tensor('int64', BigInt64Array.from(ids, BigInt), [batch, length]);
     } finally {
-      [idsPtr, maskPtr, eosPtr, lengthPtr].forEach((ptr) => runtime.free(ptr));
+      if (generator) runtime.plain('wax_generator_free', generator);
+      else [idsPtr, maskPtr].forEach((ptr) => runtime.free(ptr));
+      runtime.free(optionsPtr);
     }
   }
 
