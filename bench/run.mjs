@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 
 import { AutoModelForCausalLM } from '../js/src/index.js';
-import { writeRandomLlama } from './random-llama.mjs';
+import { writeRandomLlama } from '../tools/random-llama.mjs';
 
 const { values: args } = parseArgs({ options: {
   runs: { type: 'string', default: '5' }, prompt: { type: 'string', default: '128' }, decode: { type: 'string', default: '64' },

@@ -20,9 +20,9 @@ struct tensor_view {
   size_t nbytes = 0;
 
   int64_t numel() const {
-    int64_t count = 1;
-    for (int64_t dim : shape) count *= dim;
-    return count;
+    uint64_t count = 1;  // unsigned: a zero dimension after huge ones must not overflow
+    for (int64_t dim : shape) count *= uint64_t(dim);
+    return int64_t(count);
   }
 };
 

@@ -41,7 +41,8 @@ generate_options generate_options_from_json(std::string_view options_json) {
 
 generator::generator(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq,
                      generate_options options)
-    : model_(&model), options_(std::move(options)), batch_(batch),
+    : model_(&model), options_(std::move(options)), batch_(batch), seq_(seq),
+      prompt_ids_(ids, ids + batch * seq), prompt_mask_(mask ? mask : ids, mask ? mask + batch * seq : ids),
       cache_(model.new_cache(batch, seq + std::max<int64_t>(options_.max_new_tokens, 0))),
       rows_(static_cast<size_t>(batch)), history_(static_cast<size_t>(batch)), finished_(static_cast<size_t>(batch), false),
       last_tokens_(static_cast<size_t>(batch)), logits_(static_cast<size_t>(batch * model.vocab_size())),
@@ -52,13 +53,32 @@ generator::generator(const causal_lm& model, const int32_t* ids, const int32_t* 
       if (!mask || mask[b * seq + t]) history_[size_t(b)].push_back(ids[b * seq + t]);
   }
   done_ = options_.max_new_tokens <= 0;
-  if (!done_) pass_ = model.forward_begin(ids, mask, batch, seq, cache_);
+  if (!done_) begin_prompt_chunk();
+}
+
+void generator::begin_prompt_chunk() {
+  const int64_t first = prompt_done_, count = std::min(prefill_chunk, seq_ - prompt_done_);
+  std::vector<int32_t> ids(static_cast<size_t>(batch_ * count)), mask;
+  for (int64_t b = 0; b < batch_; ++b)
+    std::copy_n(prompt_ids_.begin() + b * seq_ + first, count, ids.begin() + b * count);
+  if (!prompt_mask_.empty()) {
+    mask.resize(ids.size());
+    for (int64_t b = 0; b < batch_; ++b)
+      std::copy_n(prompt_mask_.begin() + b * seq_ + first, count, mask.begin() + b * count);
+  }
+  pass_ = model_->forward_begin(ids.data(), mask.empty() ? nullptr : mask.data(), batch_, count, cache_);
+  prompt_done_ += count;
 }
 
 generator::step_result generator::step() {
   if (done_) return step_result::finished;
   model_->forward_layer(*pass_, cache_);
   if (pass_->next_layer < model_->n_layers()) return step_result::layer_done;
+  if (prompt_done_ < seq_) {  // the rest of the prompt first; only its last position needs logits
+    pass_.reset();
+    begin_prompt_chunk();
+    return step_result::layer_done;
+  }
 
   model_->forward_end(*pass_, logits_for::last_position, logits_.data());
   pass_.reset();

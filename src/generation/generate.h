@@ -12,6 +12,9 @@
 
 namespace wax {
 
+// Prompt positions per forward pass: bounds the work of one step, so aborts land quickly.
+inline constexpr int64_t prefill_chunk = 32;
+
 struct generate_options {
   int64_t max_new_tokens = 20;
   std::vector<int32_t> eos_token_ids;  // a row that emits one stops; empty: never stop early
@@ -32,7 +35,8 @@ class generator {
 
   enum class step_result { layer_done, tokens_ready, finished };
 
-  // One decoder layer of work. After the last layer of a pass the next tokens are chosen
+  // One decoder layer of work over at most prefill_chunk prompt positions (a long prompt runs in
+  // chunks, which the KV cache makes exact), or over the newest token. After the last layer of a pass the next tokens are chosen
   // (tokens_ready, see last_tokens); finished once every row has stopped or max_new_tokens
   // tokens were made.
   step_result step();
@@ -45,9 +49,15 @@ class generator {
  private:
   void choose_next_tokens();
 
+  void begin_prompt_chunk();
+
   const causal_lm* model_;
   generate_options options_;
   int64_t batch_;
+  int64_t seq_;
+  std::vector<int32_t> prompt_ids_;   // (batch, seq)
+  std::vector<int32_t> prompt_mask_;  // (batch, seq), empty: no padding
+  int64_t prompt_done_ = 0;           // prompt positions already in a pass
   kv_cache cache_;
   std::optional<forward_pass> pass_;
   std::vector<std::vector<int32_t>> rows_;   // each row's ids so far

@@ -4,6 +4,13 @@
 
 namespace wax {
 
+std::string json_describe(const json& value) {
+  if (value.is_array()) return "an array of " + std::to_string(value.size()) + " elements";
+  if (value.is_object()) return "an object of " + std::to_string(value.size()) + " fields";
+  std::string text = value.dump();
+  return text.size() > 80 ? text.substr(0, 77) + "..." : text;
+}
+
 json config_parse(std::string_view text, const std::string& file_name) {
   json parsed = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) throw error(error_bad_config, file_name + ": not valid JSON");
@@ -21,7 +28,7 @@ const json* config_reader::find(const std::string& field) const {
 void config_reader::fail(const std::string& field, const std::string& expected) const {
   const json* value = find(field);
   throw error(error_bad_config, file_name_ + ": '" + field + "' expected " + expected + ", got " +
-                                    (value ? value->dump() : std::string("nothing")));
+                                    (value ? json_describe(*value) : std::string("nothing")));
 }
 
 std::optional<int64_t> config_reader::optional_int(const std::string& field) const {

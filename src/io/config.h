@@ -12,6 +12,10 @@ namespace wax {
 
 using json = nlohmann::json;
 
+// A value for an error message: scalars as JSON (cut to 80 characters), arrays and objects by
+// their type only (dumping them recurses, and a hostile file can nest them 100,000 deep).
+std::string json_describe(const json& value);
+
 // Parses `text` as a JSON object; throws naming `file_name` otherwise.
 json config_parse(std::string_view text, const std::string& file_name);
 

@@ -6,11 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "io/config.h"
 
 namespace wax {
 namespace {
-
-using json = nlohmann::json;
 
 [[noreturn]] void fail(const std::string& file_name, const std::string& message) {
   throw error(error_bad_safetensors, file_name + ": " + message);
@@ -20,26 +19,26 @@ std::string quoted(const std::string& name) { return "'" + name + "'"; }
 
 uint64_t read_offset(const json& value, const std::string& file_name, const std::string& where) {
   if (!value.is_number_unsigned())
-    fail(file_name, where + " must be a non-negative integer, got " + value.dump());
+    fail(file_name, where + " must be a non-negative integer, got " + json_describe(value));
   return value.get<uint64_t>();
 }
 
 safetensors_entry parse_entry(const std::string& name, const json& spec, uint64_t data_size,
                               const std::string& file_name) {
   const std::string where = "tensor " + quoted(name);
-  if (!spec.is_object()) fail(file_name, where + ": expected an object, got " + spec.dump());
+  if (!spec.is_object()) fail(file_name, where + ": expected an object, got " + json_describe(spec));
   for (const char* key : {"dtype", "shape", "data_offsets"})
     if (!spec.contains(key)) fail(file_name, where + ": missing field '" + key + "'");
 
   const json& dtype_json = spec["dtype"];
-  if (!dtype_json.is_string()) fail(file_name, where + ": 'dtype' must be a string, got " + dtype_json.dump());
+  if (!dtype_json.is_string()) fail(file_name, where + ": 'dtype' must be a string, got " + json_describe(dtype_json));
   auto type = dtype_from_name(dtype_json.get<std::string>());
   if (!type)
-    fail(file_name, where + ": unknown dtype " + dtype_json.dump() +
+    fail(file_name, where + ": unknown dtype " + json_describe(dtype_json) +
                         " (expected one of F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL, F8_E4M3, F8_E5M2)");
 
   const json& shape_json = spec["shape"];
-  if (!shape_json.is_array()) fail(file_name, where + ": 'shape' must be an array, got " + shape_json.dump());
+  if (!shape_json.is_array()) fail(file_name, where + ": 'shape' must be an array, got " + json_describe(shape_json));
   shape_t shape;
   uint64_t numel = 1;
   bool overflow = false;
@@ -53,7 +52,7 @@ safetensors_entry parse_entry(const std::string& name, const json& spec, uint64_
 
   const json& offsets = spec["data_offsets"];
   if (!offsets.is_array() || offsets.size() != 2)
-    fail(file_name, where + ": 'data_offsets' must be [begin, end], got " + offsets.dump());
+    fail(file_name, where + ": 'data_offsets' must be [begin, end], got " + json_describe(offsets));
   uint64_t begin = read_offset(offsets[0], file_name, where + ": data_offsets[0]");
   uint64_t end = read_offset(offsets[1], file_name, where + ": data_offsets[1]");
   if (begin > end)

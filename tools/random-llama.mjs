@@ -45,11 +45,14 @@ function uniformSource(seed) {
   };
 }
 
-/** Writes the checkpoint into `folder` unless it is already there; returns the folder. */
-export async function writeRandomLlama(folder, shapeName, { dtype = 'F32', seed = 1 } = {}) {
+/**
+ * Writes the checkpoint into `folder` unless it is already there; returns the folder. `shape` is
+ * a name from SHAPES or config.json fields of its own.
+ */
+export async function writeRandomLlama(folder, shape, { dtype = 'F32', seed = 1 } = {}) {
   const config = { model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_act: 'silu', rms_norm_eps: 1e-5,
     max_position_embeddings: 8192, bos_token_id: 1, eos_token_id: 2, torch_dtype: dtype === 'F32' ? 'float32' : 'bfloat16',
-    ...SHAPES[shapeName] };
+    ...(typeof shape === 'string' ? SHAPES[shape] : shape) };
   const file = join(folder, 'model.safetensors');
   const tensors = tensorList(config);
   const elementBytes = dtype === 'F32' ? 4 : 2;
