@@ -12,19 +12,37 @@ let runtimePromise = null;
 
 /** @returns {Promise<WaxRuntime>} the one shared module instance. */
 export function getRuntime() {
-  runtimePromise ??= loadModule().then((module) => new WaxRuntime(module));
+  runtimePromise ??= loadModule().then(
+    (module) => new WaxRuntime(module),
+    (error) => {
+      runtimePromise = null; // a later call (say, after fixing env.wasm.wasmPaths) tries again
+      throw error;
+    },
+  );
   return runtimePromise;
 }
 
+/** Where wax.wasm is: env.wasm.wasmPaths (a folder, relative to the page) or next to wax.mjs. */
+function wasmLocation() {
+  if (!env.wasm.wasmPaths) return new URL('../dist/wax.wasm', import.meta.url);
+  const folder = String(env.wasm.wasmPaths);
+  return new URL('wax.wasm', new URL(folder.endsWith('/') ? folder : `${folder}/`, globalThis.location?.href ?? import.meta.url));
+}
+
 async function loadModule() {
-  const { default: createWaxModule } = await import('../dist/wax.mjs');
-  const wasmUrl = env.wasm.wasmPaths ? new URL('wax.wasm', env.wasm.wasmPaths) : new URL('../dist/wax.wasm', import.meta.url);
-  if (isNode && wasmUrl.protocol === 'file:') {
-    // Node's global fetch cannot read file: URLs, which the glue would try; hand it the bytes.
-    const { readFile } = await import('node:fs/promises');
-    return createWaxModule({ wasmBinary: await readFile(wasmUrl) });
+  const wasmUrl = wasmLocation();
+  try {
+    const { default: createWaxModule } = await import('../dist/wax.mjs');
+    if (isNode && wasmUrl.protocol === 'file:') {
+      // Node's global fetch cannot read file: URLs, which the glue would try; hand it the bytes.
+      const { readFile } = await import('node:fs/promises');
+      return await createWaxModule({ wasmBinary: await readFile(wasmUrl) });
+    }
+    return await createWaxModule({ locateFile: () => wasmUrl.href });
+  } catch (error) {
+    throw new WaxError(`could not load the wax WebAssembly module from ${wasmUrl.href} (${error.message}). ` +
+      'Check env.wasm.wasmPaths and that the server sends wax.wasm as application/wasm.', { code: 'WAX_WASM_LOAD_FAILED', cause: error });
   }
-  return createWaxModule({ locateFile: () => wasmUrl.href });
 }
 
 class WaxRuntime {

@@ -1,0 +1,53 @@
+// Shared set-up for the browser tests: the repo's static server (tools/serve.mjs) in-process on a
+// free port, and Debian's headless Chromium driven by playwright-core (never a downloaded browser).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { chromium } from 'playwright-core';
+
+import { startServer } from '../../tools/serve.mjs';
+
+export const CHROMIUM = process.env.WAX_CHROMIUM ?? '/usr/bin/chromium';
+
+// Without the networking flags Chromium keeps trying to reach Google on a closed network.
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/**
+ * Starts a server and a browser. `close()` shuts both and removes the profile folder.
+ *
+ * @param {{ isolation?: boolean }} [options] isolation: serve with COOP/COEP (default true)
+ */
+export async function openBrowser({ isolation = true } = {}) {
+  const server = await startServer({ port: 0, isolation });
+  const profile = await mkdtemp(join(tmpdir(), 'wax-chromium-'));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  } catch (error) {
+    await server.close();
+    await rm(profile, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    server,
+    context,
+    url: (path) => new URL(path, server.url).href,
+    /** A new page that records uncaught errors and console errors in `page.errors`. */
+    async newPage() {
+      const page = await context.newPage();
+      page.errors = [];
+      page.on('pageerror', (error) => page.errors.push(`pageerror: ${error.message}`));
+      page.on('console', (message) => {
+        if (message.type() === 'error') page.errors.push(`console: ${message.text()}`);
+      });
+      return page;
+    },
+    async close() {
+      await context.close().catch(() => {});
+      await server.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}

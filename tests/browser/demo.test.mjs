@@ -1,0 +1,100 @@
+// The demo page (web/index.html) in headless Chromium: Run loads the bundled checkpoint in a module
+// worker and shows the oracle verdict, served with and without cross-origin isolation; a bad
+// model URL shows a readable error in the page. Leaves a screenshot at /tmp/wax-demo.png.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { startServer } from '../../tools/serve.mjs';
+import { openBrowser } from './browser.mjs';
+
+const SCREENSHOT = process.env.WAX_DEMO_SCREENSHOT ?? '/tmp/wax-demo.png';
+
+let browser;
+let plainServer; // the same files without COOP/COEP
+before(async () => {
+  browser = await openBrowser();
+  plainServer = await startServer({ port: 0, isolation: false });
+});
+after(async () => {
+  await browser?.close();
+  await plainServer?.close();
+});
+
+/** Clicks Run and waits for the verdict or an error; returns what the page shows. */
+async function run(page) {
+  await page.click('#run');
+  await page.waitForSelector('#verdict[data-state], #error:not([hidden])', { timeout: 30_000 });
+  return page.evaluate(() => ({
+    verdict: document.querySelector('#verdict').textContent,
+    state: document.querySelector('#verdict').dataset.state ?? null,
+    error: document.querySelector('#error').hidden ? null : document.querySelector('#error').textContent,
+    prompt: [...document.querySelectorAll('#prompt-ids .id')].map((e) => Number(e.textContent)),
+    generated: [...document.querySelectorAll('#generated-ids .id')].map((e) => Number(e.textContent)),
+    oracle: [...document.querySelectorAll('#oracle-ids .id')].map((e) => Number(e.textContent)),
+    loadTime: document.querySelector('#load-time').textContent,
+    speed: document.querySelector('#tokens-per-second').textContent,
+    where: document.querySelector('#where').textContent,
+    isolated: globalThis.crossOriginIsolated,
+  }));
+}
+
+function assertMatches(shown, where = /module worker/) {
+  assert.equal(shown.error, null, `the page shows an error: ${shown.error}`);
+  assert.equal(shown.state, 'match', shown.verdict);
+  assert.match(shown.verdict, /matches the oracle/);
+  assert.equal(shown.prompt.length, 12);
+  assert.equal(shown.generated.length, 20);
+  assert.deepEqual(shown.generated, shown.oracle);
+  assert.match(shown.loadTime, /^\d+\.\d\d s$/);
+  assert.match(shown.speed, /^\d+ tokens\/s$/);
+  assert.match(shown.where, where);
+}
+
+describe('demo page', () => {
+  it('/ redirects to the demo; Run matches the oracle (cross-origin isolated)', async () => {
+    const page = await browser.newPage();
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await page.goto(browser.url('/'));
+    assert.equal(new URL(page.url()).pathname, '/web/');
+    const shown = await run(page);
+    assertMatches(shown);
+    assert.equal(shown.isolated, true);
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  it('a bad model URL shows a readable WaxError in the page, and Run then works again', async () => {
+    const page = await browser.newPage();
+    await page.goto(browser.url('/web/'));
+    const good = await page.inputValue('#model-url');
+    await page.fill('#model-url', '../tests/fixtures/no-such-model/');
+    const failed = await run(page);
+    assert.match(failed.error ?? '', /WaxError \(WAX_NOT_FOUND\)/);
+    assert.match(failed.error, /no-such-model\/config\.json: HTTP 404/);
+    assert.equal(await page.isVisible('#results'), false);
+
+    await page.fill('#model-url', good);
+    assertMatches(await run(page));
+    await page.close();
+  });
+
+  it('works when served without COOP/COEP', async () => {
+    const page = await browser.newPage();
+    await page.goto(new URL('/web/', plainServer.url).href);
+    const shown = await run(page);
+    assertMatches(shown);
+    assert.equal(shown.isolated, false);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  it('runs on the main thread where no worker can start', async () => {
+    const page = await browser.newPage();
+    await page.addInitScript(() => { delete globalThis.Worker; });
+    await page.goto(new URL('/web/', plainServer.url).href);
+    assertMatches(await run(page), /main thread/);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+});

@@ -1,0 +1,221 @@
+// The first wax demo: load a small Llama checkpoint from a folder URL, generate greedily from
+// the folder's prompt and check the ids against the upstream oracle's. The model runs in a module
+// worker (demo-worker.js) so the page stays responsive; where a worker cannot start, on the main
+// thread instead.
+import { describeError } from './run-demo.js';
+
+const DEFAULT_MODEL = new URL('../tests/fixtures/llama_gqa_tied/', location.href).href;
+
+const $ = (id) => document.getElementById(id);
+const form = $('run-form');
+const modelInput = $('model-url');
+const runButton = $('run');
+const progressBar = $('progress');
+const statusLine = $('status');
+const errorBox = $('error');
+const results = $('results');
+
+modelInput.value = new URLSearchParams(location.search).get('model') ?? DEFAULT_MODEL;
+$('isolation').textContent = globalThis.crossOriginIsolated
+  ? 'cross-origin isolated'
+  : 'not cross-origin isolated (single-threaded is fine)';
+
+// ---- where the model runs ----------------------------------------------------------------
+
+let workerPromise = null;
+
+/** A module worker that has reported 'ready', or null when none can start here. */
+function startWorker() {
+  workerPromise ??= new Promise((resolve) => {
+    let worker;
+    try {
+      worker = new Worker(new URL('./demo-worker.js', import.meta.url), { type: 'module' });
+    } catch {
+      resolve(null);
+      return;
+    }
+    const onReady = ({ data }) => {
+      if (data?.type !== 'ready') return;
+      worker.removeEventListener('message', onReady);
+      worker.removeEventListener('error', onStartError);
+      resolve(worker);
+    };
+    const onStartError = (event) => { // e.g. no module workers, or the worker's imports failed
+      event.preventDefault();
+      worker.terminate();
+      resolve(null);
+    };
+    worker.addEventListener('message', onReady);
+    worker.addEventListener('error', onStartError);
+  });
+  return workerPromise;
+}
+
+let runs = 0;
+
+/** Runs the demo in the worker (or here); calls onProgress with wax's progress events. */
+async function runModel(modelUrl, onProgress) {
+  const worker = await startWorker();
+  if (!worker) {
+    const { runDemo } = await import('./run-demo.js');
+    return { where: 'main thread', result: await runDemo(modelUrl, onProgress) };
+  }
+  const id = ++runs;
+  return new Promise((resolve, reject) => {
+    const settle = () => {
+      worker.removeEventListener('message', onMessage);
+      worker.removeEventListener('error', onError);
+    };
+    const onMessage = ({ data }) => {
+      if (data?.id !== id) return;
+      if (data.type === 'progress') return onProgress(data.event);
+      settle();
+      if (data.type === 'result') resolve({ where: 'module worker', result: data.result });
+      else reject(data.error);
+    };
+    // An error that escaped the worker's own handling (it then may be unusable: start afresh).
+    const onError = (event) => {
+      event.preventDefault();
+      settle();
+      worker.terminate();
+      workerPromise = null;
+      reject({ name: 'Error', message: `the model worker failed: ${event.message || 'unknown error'}` });
+    };
+    worker.addEventListener('message', onMessage);
+    worker.addEventListener('error', onError);
+    worker.postMessage({ type: 'run', id, modelUrl });
+  });
+}
+
+// ---- the page --------------------------------------------------------------------------------
+
+function formatBytes(bytes) {
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(0)} KiB`;
+  return `${bytes} B`;
+}
+
+function showProgress(event) {
+  switch (event.status) {
+    case 'initiate':
+    case 'download':
+      statusLine.textContent = `Downloading ${event.file}…`;
+      break;
+    case 'progress':
+      if (event.total) {
+        progressBar.value = event.progress;
+        statusLine.textContent = `Downloading ${event.file}: ${formatBytes(event.loaded)} of ${formatBytes(event.total)}`;
+      } else {
+        progressBar.removeAttribute('value'); // unknown length: indeterminate
+        statusLine.textContent = `Downloading ${event.file}: ${formatBytes(event.loaded)}`;
+      }
+      break;
+    case 'done':
+      progressBar.value = 100;
+      statusLine.textContent = 'Building the model…';
+      break;
+    case 'ready':
+      statusLine.textContent = 'Model ready.';
+      break;
+    case 'generate':
+      statusLine.textContent = `Generating ${event.max_new_tokens} tokens…`;
+      break;
+  }
+}
+
+/** Ids as chips; `compareWith` marks the positions that differ from it. */
+function renderIds(element, ids, compareWith) {
+  element.replaceChildren(...ids.map((id, i) => {
+    const chip = document.createElement('span');
+    chip.className = compareWith && compareWith[i] !== id ? 'id diff' : 'id';
+    chip.textContent = id;
+    return chip;
+  }));
+}
+
+function showResult({ where, result }) {
+  const newTokens = result.generated.length;
+  const matches = result.mismatch === -1;
+  const { model_type, num_hidden_layers, hidden_size, vocab_size, torch_dtype } = result.config;
+  $('model-summary').textContent = `${model_type} · ${num_hidden_layers} layers · hidden ${hidden_size} · vocab ${vocab_size} · ${torch_dtype}`;
+  $('prompt-count').textContent = `(${result.prompt.length})`;
+  $('generated-count').textContent = `(${newTokens})`;
+  $('oracle-count').textContent = `(${result.oracle.length})`;
+  renderIds($('prompt-ids'), result.prompt);
+  renderIds($('generated-ids'), result.generated, result.oracle);
+  renderIds($('oracle-ids'), result.oracle);
+
+  const verdict = $('verdict');
+  verdict.dataset.state = matches ? 'match' : 'differ';
+  verdict.textContent = matches
+    ? '✓ matches the oracle'
+    : `✗ differs from the oracle at position ${result.mismatch}${result.mismatch < result.prompt.length ? ' (in the prompt)' : ''}`;
+
+  $('load-time').textContent = `${(result.loadMs / 1000).toFixed(2)} s`;
+  $('tokens-per-second').textContent = newTokens ? `${(newTokens / (result.generateMs / 1000)).toFixed(0)} tokens/s` : '–';
+  $('generate-time').textContent = `${newTokens} tokens · ${result.generateMs.toFixed(0)} ms`;
+  $('where').textContent = where;
+  results.hidden = false;
+}
+
+/** Explains the usual causes next to the error itself. */
+const HINTS = {
+  WAX_NOT_FOUND: 'Check the URL: it must be a folder that holds config.json and model.safetensors.',
+  WAX_FETCH_FAILED: 'The server did not answer as expected: is it running, and does it allow this origin?',
+  WAX_BAD_SAFETENSORS: 'model.safetensors is damaged or is not a safetensors file.',
+  WAX_BAD_CONFIG: 'config.json is not valid or describes something wax cannot build.',
+  WAX_BAD_WEIGHTS: 'The weights do not fit the config (names or shapes).',
+  WAX_UNSUPPORTED: 'This model or option is not supported by wax yet.',
+  WAX_OUT_OF_MEMORY: 'The model does not fit into WebAssembly memory.',
+  WAX_TOO_LARGE: 'The model is larger than wasm32 can address (4 GiB).',
+  DEMO_NO_ORACLE: null,
+};
+
+function showError(error) {
+  const { name, code, message } = describeError(error);
+  errorBox.replaceChildren();
+  const title = document.createElement('strong');
+  title.textContent = code ? `${name} (${code})` : name;
+  const text = document.createElement('p');
+  text.textContent = message;
+  errorBox.append(title, text);
+  if (HINTS[code]) {
+    const hint = document.createElement('p');
+    hint.className = 'hint';
+    hint.textContent = HINTS[code];
+    errorBox.append(hint);
+  }
+  errorBox.hidden = false;
+  statusLine.textContent = 'Failed.';
+}
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  let modelUrl;
+  try {
+    modelUrl = new URL(modelInput.value.trim() || DEFAULT_MODEL, location.href).href;
+  } catch {
+    showError({ name: 'Error', message: `'${modelInput.value}' is not a URL` });
+    return;
+  }
+  runButton.disabled = true;
+  errorBox.hidden = true;
+  results.hidden = true;
+  delete $('verdict').dataset.state;
+  progressBar.value = 0;
+  statusLine.textContent = 'Starting…';
+  document.body.dataset.state = 'running';
+  try {
+    showResult(await runModel(modelUrl, showProgress));
+    statusLine.textContent = 'Done.';
+    document.body.dataset.state = 'done';
+  } catch (error) {
+    showError(error);
+    document.body.dataset.state = 'error';
+  } finally {
+    runButton.disabled = false;
+  }
+});
+
+document.body.dataset.state = 'idle';
+startWorker(); // warm up while the user reads
