@@ -5,28 +5,13 @@
 #include <cstring>
 #include <vector>
 
-#include <Eigen/Core>
+#include "ops/kernels/gemm_f32.h"
 
 namespace wax {
 namespace {
 
-using matrix_rm = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-// Rows of w widened per pass: 64 rows × in floats stays in L2 for the hidden sizes we serve.
+// Rows of w widened per pass for decode with F16/BF16 weights: 64 rows × in floats stays in L2.
 constexpr int64_t half_panel_rows = 64;
-
-void matmul_f32(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, float* y, int64_t y_stride) {
-  Eigen::Map<const matrix_rm> w_map(w, out, in);
-  if (rows == 1) {  // decode: a matrix-vector product, not a 1-row GEMM
-    Eigen::Map<const Eigen::VectorXf> x_vec(x, in);
-    Eigen::Map<Eigen::VectorXf> y_vec(y, out);
-    y_vec.noalias() = w_map * x_vec;
-    return;
-  }
-  Eigen::Map<const matrix_rm> x_map(x, rows, in);
-  Eigen::Map<matrix_rm, 0, Eigen::OuterStride<>> y_map(y, rows, out, Eigen::OuterStride<>(y_stride));
-  y_map.noalias() = x_map * w_map.transpose();
-}
 
 }  // namespace
 
@@ -52,21 +37,19 @@ void tensor_to_f32(const tensor_view& t, int64_t first, int64_t count, float* ou
 
 void matmul_xwt(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y) {
   const int64_t out = w.shape[0];
+  if (rows >= 4) {  // prompts and batches: packing pays for itself (bench/kernels.cpp)
+    gemm_xwt_packed_4x8(x, rows, in, w, y, out);
+    return;
+  }
   if (w.type == dtype::f32) {
-    matmul_f32(x, rows, in, reinterpret_cast<const float*>(w.data), out, y, out);
+    gemm_xwt_f32_4x4(x, rows, in, reinterpret_cast<const float*>(w.data), out, y, out);
     return;
   }
   std::vector<float> panel(static_cast<size_t>(std::min(out, half_panel_rows) * in));
-  std::vector<float> panel_y(rows == 1 ? size_t(half_panel_rows) : 0);
   for (int64_t first = 0; first < out; first += half_panel_rows) {
     const int64_t count = std::min(half_panel_rows, out - first);
     tensor_to_f32(w, first * in, count * in, panel.data());
-    if (rows == 1) {
-      matmul_f32(x, 1, in, panel.data(), count, panel_y.data(), count);
-      std::copy(panel_y.begin(), panel_y.begin() + count, y + first);
-    } else {
-      matmul_f32(x, rows, in, panel.data(), count, y + first, out);
-    }
+    gemm_xwt_f32_4x4(x, rows, in, panel.data(), count, y + first, out);
   }
 }
 

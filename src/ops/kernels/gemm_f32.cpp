@@ -1,0 +1,159 @@
+#include "ops/kernels/gemm_f32.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "ops/kernels/simd.h"
+#include "ops/matmul.h"
+
+namespace wax {
+namespace {
+
+using namespace simd;
+
+// Lane-wise partial sums over the multiple-of-4 part of `in`, then a scalar tail, as the
+// scalar twin computes them.
+template <int R, int C>
+void tile(const float* x, int64_t in, const float* w, float* y, int64_t y_stride) {
+  // Fully unrolled, so the accumulators live in registers (wasm locals), not on the stack.
+  f32x4 acc[R][C];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) acc[r][c] = zero();
+  const int64_t vector_end = in & ~int64_t(3);
+  for (int64_t k = 0; k < vector_end; k += 4) {
+    f32x4 xs[R], ws[C];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) xs[r] = load(x + r * in + k);
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) ws[c] = load(w + c * in + k);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c) acc[r][c] = add(acc[r][c], mul(xs[r], ws[c]));
+  }
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c) {
+      float total = sum(acc[r][c]);
+      for (int64_t k = vector_end; k < in; ++k) total += x[r * in + k] * w[c * in + k];
+      y[r * y_stride + c] = total;
+    }
+}
+
+// The edge tiles of an odd-sized product use the same code with fewer rows or columns.
+template <int R>
+void row_block(const float* x, int64_t in, const float* w, int64_t out, float* y, int64_t y_stride) {
+  int64_t o = 0;
+  for (; o + 4 <= out; o += 4) tile<R, 4>(x, in, w + o * in, y + o, y_stride);
+  switch (out - o) {
+    case 3: tile<R, 3>(x, in, w + o * in, y + o, y_stride); break;
+    case 2: tile<R, 2>(x, in, w + o * in, y + o, y_stride); break;
+    case 1: tile<R, 1>(x, in, w + o * in, y + o, y_stride); break;
+    default: break;
+  }
+}
+
+// Columns of w per pass: the panel (out_block × in floats) stays in L2 while every row of x
+// streams past it.
+constexpr int64_t out_block = 64;
+
+constexpr int panel_width = 8;
+
+// panel (in, 8) = w[first .. first + count) transposed, widened to f32, zero-padded to 8 columns.
+void pack_panel(const tensor_view& w, int64_t in, int64_t first, int64_t count, std::vector<float>& row, float* panel) {
+  for (int64_t j = 0; j < panel_width; ++j) {
+    if (j < count) tensor_to_f32(w, (first + j) * in, in, row.data());
+    for (int64_t k = 0; k < in; ++k) panel[k * panel_width + j] = j < count ? row[size_t(k)] : 0.0f;
+  }
+}
+
+template <int R>
+void packed_tile(const float* x, int64_t in, const float* panel, float* y, int64_t y_stride, int64_t columns) {
+  f32x4 acc[R][2];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = zero();
+  for (int64_t k = 0; k < in; ++k) {
+    const f32x4 w_low = load(panel + k * panel_width), w_high = load(panel + k * panel_width + 4);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const f32x4 xs = load_splat(x + r * in + k);
+      acc[r][0] = add(acc[r][0], mul(xs, w_low));
+      acc[r][1] = add(acc[r][1], mul(xs, w_high));
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    if (columns == panel_width) {
+      store(y + r * y_stride, acc[r][0]);
+      store(y + r * y_stride + 4, acc[r][1]);
+    } else {
+      float lanes[panel_width];
+      store(lanes, acc[r][0]);
+      store(lanes + 4, acc[r][1]);
+      std::copy_n(lanes, columns, y + r * y_stride);
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y, int64_t y_stride) {
+  const int64_t out = w.shape[0];
+  std::vector<float> panel(static_cast<size_t>(in * panel_width)), row(static_cast<size_t>(in));
+  for (int64_t o = 0; o < out; o += panel_width) {
+    const int64_t columns = std::min<int64_t>(panel_width, out - o);
+    pack_panel(w, in, o, columns, row, panel.data());
+    int64_t r = 0;
+    for (; r + 4 <= rows; r += 4) packed_tile<4>(x + r * in, in, panel.data(), y + r * y_stride + o, y_stride, columns);
+    switch (rows - r) {
+      case 3: packed_tile<3>(x + r * in, in, panel.data(), y + r * y_stride + o, y_stride, columns); break;
+      case 2: packed_tile<2>(x + r * in, in, panel.data(), y + r * y_stride + o, y_stride, columns); break;
+      case 1: packed_tile<1>(x + r * in, in, panel.data(), y + r * y_stride + o, y_stride, columns); break;
+      default: break;
+    }
+  }
+}
+
+void gemm_xwt_packed_4x8_scalar(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y, int64_t y_stride) {
+  const int64_t out = w.shape[0];
+  std::vector<float> w_row(static_cast<size_t>(in));
+  for (int64_t o = 0; o < out; ++o) {
+    tensor_to_f32(w, o * in, in, w_row.data());
+    for (int64_t r = 0; r < rows; ++r) {
+      float total = 0;
+      for (int64_t k = 0; k < in; ++k) total += x[r * in + k] * w_row[size_t(k)];
+      y[r * y_stride + o] = total;
+    }
+  }
+}
+
+void gemm_xwt_f32_4x4(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, float* y, int64_t y_stride) {
+  for (int64_t o = 0; o < out; o += out_block) {
+    const int64_t count = std::min(out_block, out - o);
+    const float* panel = w + o * in;
+    int64_t r = 0;
+    for (; r + 4 <= rows; r += 4) row_block<4>(x + r * in, in, panel, count, y + r * y_stride + o, y_stride);
+    switch (rows - r) {
+      case 3: row_block<3>(x + r * in, in, panel, count, y + r * y_stride + o, y_stride); break;
+      case 2: row_block<2>(x + r * in, in, panel, count, y + r * y_stride + o, y_stride); break;
+      case 1: row_block<1>(x + r * in, in, panel, count, y + r * y_stride + o, y_stride); break;
+      default: break;
+    }
+  }
+}
+
+void gemm_xwt_f32_4x4_scalar(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, float* y, int64_t y_stride) {
+  const int64_t vector_end = in & ~int64_t(3);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t o = 0; o < out; ++o) {
+      float lanes[4] = {0, 0, 0, 0};
+      for (int64_t k = 0; k < vector_end; k += 4)
+        for (int l = 0; l < 4; ++l) lanes[l] += x[r * in + k + l] * w[o * in + k + l];
+      float total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+      for (int64_t k = vector_end; k < in; ++k) total += x[r * in + k] * w[o * in + k];
+      y[r * y_stride + o] = total;
+    }
+}
+
+}  // namespace wax

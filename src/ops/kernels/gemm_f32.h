@@ -1,0 +1,27 @@
+// f32 GEMM in the layout every linear layer has: y (rows, out) = x (rows, in) · wᵀ with w (out, in)
+// row-major. Two kernels where Eigen's wasm path loses:
+//  - "gemm-xwt-f32-4x8-packed-simd128" for prompts and batches: a panel of 8 rows of w is packed
+//    k-major (8 consecutive floats per k, widened from F16/BF16 on the way), then a 4 × 8 register
+//    tile takes per k two vector loads of w, four broadcast loads of x and eight multiply-adds,
+//    with no horizontal sums (the BLIS/XNNPACK design).
+//  - "gemv-xwt-f32-4x4-dot-simd128" for one or a few rows (decode): dot products over contiguous
+//    rows of x and w, four by four, no packing; it is bound by reading w.
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace wax {
+
+// Packed GEMM over a weight view (F32, F16 or BF16); y rows are `y_stride` floats apart.
+void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y, int64_t y_stride);
+
+// Dot-product GEMM over f32 weights w (out, in).
+void gemm_xwt_f32_4x4(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, float* y, int64_t y_stride);
+
+// Scalar twins for the tests: the same sums in the same order as the kernels.
+void gemm_xwt_packed_4x8_scalar(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y, int64_t y_stride);
+void gemm_xwt_f32_4x4_scalar(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, float* y, int64_t y_stride);
+
+}  // namespace wax
