@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "generation/generate.h"
 #include "models/causal_lm.h"
+#include "nn/matrix.h"
 
 using namespace wax;
 
@@ -65,12 +66,18 @@ EMSCRIPTEN_KEEPALIVE int wax_weights_add_file(weights* w, const char* file_name,
   });
 }
 
-// Consumes `w` (also on failure).
-EMSCRIPTEN_KEEPALIVE causal_lm* wax_causal_lm_load(const char* config_json, weights* w, char** error_out) {
+// Consumes `w` (also on failure). options_json: {"dtype": ...} (see load_options_from_json).
+EMSCRIPTEN_KEEPALIVE causal_lm* wax_causal_lm_load_with_options(const char* config_json, weights* w,
+                                                                const char* options_json, char** error_out) {
   weights owned = std::move(*w);
   delete w;
-  return guarded(error_out, static_cast<causal_lm*>(nullptr),
-                 [&] { return causal_lm_load(config_json, std::move(owned)).release(); });
+  return guarded(error_out, static_cast<causal_lm*>(nullptr), [&] {
+    return causal_lm_load(config_json, std::move(owned), load_options_from_json(options_json)).release();
+  });
+}
+
+EMSCRIPTEN_KEEPALIVE causal_lm* wax_causal_lm_load(const char* config_json, weights* w, char** error_out) {
+  return wax_causal_lm_load_with_options(config_json, w, "", error_out);
 }
 
 EMSCRIPTEN_KEEPALIVE void wax_causal_lm_free(causal_lm* model) { delete model; }

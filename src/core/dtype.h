@@ -56,4 +56,27 @@ inline uint16_t f32_to_bf16(float value) {
   return uint16_t(bits >> 16);
 }
 
+// IEEE 754 binary16, round to nearest even; overflow becomes infinity.
+inline uint16_t f32_to_f16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  const uint32_t sign = (bits >> 16) & 0x8000;
+  const uint32_t magnitude = bits & 0x7fffffffu;
+  if (magnitude > 0x7f800000u) return uint16_t(sign | 0x7e00);             // NaN
+  if (magnitude >= 0x477ff000u) return uint16_t(sign | 0x7c00);            // rounds past the largest half
+  if (magnitude < 0x38800000u) {                                            // subnormal half (or zero)
+    if (magnitude < 0x33000000u) return uint16_t(sign);
+    const uint32_t exponent = magnitude >> 23, mantissa = (magnitude & 0x7fffff) | 0x800000;
+    const uint32_t shift = 126 - exponent;                                  // 14..24
+    uint32_t half = mantissa >> shift;
+    const uint32_t rest = mantissa & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+    if (rest > halfway || (rest == halfway && (half & 1))) ++half;
+    return uint16_t(sign | half);
+  }
+  uint32_t half = ((magnitude - 0x38000000u) >> 13);
+  const uint32_t rest = magnitude & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) ++half;
+  return uint16_t(sign | half);
+}
+
 }  // namespace wax

@@ -1,5 +1,7 @@
 #include "io/weights.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "io/safetensors.h"
 
@@ -37,7 +39,28 @@ size_t weights::weight_bytes() const {
   return total;
 }
 
-weights_prefix weights_prefix::pp(const std::string& part) const { return weights_prefix(*all_, full_name(part)); }
+const std::string& load_options::dtype_for(const std::string& key) const {
+  for (size_t start = 0; start <= key.size();) {
+    const size_t end = std::min(key.find('.', start), key.size());
+    auto found = per_module.find(key.substr(start, end - start));
+    if (found != per_module.end()) return found->second;
+    start = end + 1;
+  }
+  return dtype;
+}
+
+void weights::release_files() {
+  files_.clear();
+  tensors_.clear();
+  file_of_.clear();
+}
+
+const load_options& weights_prefix::default_options() {
+  static const load_options defaults;
+  return defaults;
+}
+
+weights_prefix weights_prefix::pp(const std::string& part) const { return weights_prefix(*all_, *options_, full_name(part)); }
 
 std::optional<tensor_view> weights_prefix::get_optional(const std::string& name, const shape_t& expected_shape) const {
   const std::string full = full_name(name);

@@ -15,15 +15,32 @@
 
 namespace wax {
 
+// How weight matrices are kept after loading, in transformers.js's dtype vocabulary: "fp32"
+// (as stored: F32, F16 or BF16, read in place), "fp16", "q8", "q4"; `per_module` overrides it for
+// keys with that component (e.g. {"embed_tokens": "q8"}).
+struct load_options {
+  std::string dtype = "fp32";
+  std::map<std::string, std::string> per_module;
+
+  const std::string& dtype_for(const std::string& key) const;
+};
+
 class weights {
  public:
   // Validates the file and takes ownership of its bytes (on error too).
   void add_file(const std::string& file_name, byte_buffer bytes);
 
   const tensor_view* find(const std::string& name) const;
-  size_t weight_bytes() const;
+  size_t weight_bytes() const;  // the files' bytes while they are kept
+
+  // A model that converted every matrix it read (and copied the rest) no longer needs the
+  // files' bytes: it records each view it keeps, and releases the files if there is none.
+  void note_view_kept() const { views_kept_ = true; }
+  bool views_kept() const { return views_kept_; }
+  void release_files();
 
  private:
+  mutable bool views_kept_ = false;
   std::deque<byte_buffer> files_;
   std::map<std::string, tensor_view> tensors_;
   std::map<std::string, std::string> file_of_;  // tensor name -> file, for error messages
@@ -32,7 +49,8 @@ class weights {
 // A name prefix over `weights`, as candle's VarBuilder::pp.
 class weights_prefix {
  public:
-  explicit weights_prefix(const weights& all, std::string prefix = "") : all_(&all), prefix_(std::move(prefix)) {}
+  explicit weights_prefix(const weights& all, const load_options& options = default_options(), std::string prefix = "")
+      : all_(&all), options_(&options), prefix_(std::move(prefix)) {}
 
   weights_prefix pp(const std::string& part) const;
   weights_prefix pp(int index) const { return pp(std::to_string(index)); }
@@ -41,10 +59,14 @@ class weights_prefix {
   tensor_view get(const std::string& name, const shape_t& expected_shape) const;
   std::optional<tensor_view> get_optional(const std::string& name, const shape_t& expected_shape) const;
   bool contains(const std::string& name) const { return all_->find(full_name(name)) != nullptr; }
+  std::string full_name(const std::string& name) const { return prefix_.empty() ? name : prefix_ + "." + name; }
+  const load_options& options() const { return *options_; }
+  const weights& all() const { return *all_; }
 
  private:
-  std::string full_name(const std::string& name) const { return prefix_.empty() ? name : prefix_ + "." + name; }
+  static const load_options& default_options();
   const weights* all_;
+  const load_options* options_;
   std::string prefix_;
 };
 

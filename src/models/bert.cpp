@@ -75,8 +75,8 @@ struct bert_layer {
 
 class bert_model : public encoder_model {
  public:
-  bert_model(bert_config config, weights w)
-      : c_(config), weights_(std::move(w)), root_(root_prefix()),
+  bert_model(bert_config config, weights w, load_options options)
+      : c_(config), weights_(std::move(w)), options_(std::move(options)), root_(root_prefix()),
         word_embeddings_(embedding::load(root_.pp("embeddings.word_embeddings"), c_.vocab_size, c_.hidden_size)),
         position_embeddings_(embedding::load(root_.pp("embeddings.position_embeddings"), c_.max_position_embeddings, c_.hidden_size)),
         token_type_embeddings_(embedding::load(root_.pp("embeddings.token_type_embeddings"), c_.type_vocab_size, c_.hidden_size)),
@@ -84,6 +84,7 @@ class bert_model : public encoder_model {
     for (int64_t i = 0; i < c_.num_hidden_layers; ++i) layers_.emplace_back(c_, root_.pp("encoder.layer").pp(int(i)));
     if (root_.contains("pooler.dense.weight"))
       pooler_ = std::make_unique<linear>(linear::load(root_.pp("pooler.dense"), c_.hidden_size, c_.hidden_size, true));
+    if (!weights_.views_kept()) weights_.release_files();
   }
 
   int64_t hidden_size() const override { return c_.hidden_size; }
@@ -128,7 +129,7 @@ class bert_model : public encoder_model {
 
  private:
   weights_prefix root_prefix() const {
-    const weights_prefix plain(weights_);
+    const weights_prefix plain(weights_, options_);
     return plain.contains("bert.embeddings.word_embeddings.weight") ? plain.pp("bert") : plain;
   }
 
@@ -171,6 +172,7 @@ class bert_model : public encoder_model {
 
   bert_config c_;
   weights weights_;
+  load_options options_;
   weights_prefix root_;
   embedding word_embeddings_, position_embeddings_, token_type_embeddings_;
   layer_norm_params embeddings_norm_;
@@ -180,12 +182,12 @@ class bert_model : public encoder_model {
 
 }  // namespace
 
-std::unique_ptr<encoder_model> encoder_load(std::string_view config_json, weights w) {
+std::unique_ptr<encoder_model> encoder_load(std::string_view config_json, weights w, const load_options& options) {
   const json config = config_parse(config_json, "config.json");
   const config_reader reader(config, "config.json");
   const auto model_type = reader.optional_string("model_type");
   if (!model_type) reader.fail("model_type", "a string such as \"bert\"");
-  if (*model_type == "bert") return std::make_unique<bert_model>(bert_config::from_json(reader), std::move(w));
+  if (*model_type == "bert") return std::make_unique<bert_model>(bert_config::from_json(reader), std::move(w), options);
   throw error(error_unsupported, "config.json: model_type '" + *model_type +
                                      "' is not supported for encoders (supported: bert)");
 }

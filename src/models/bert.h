@@ -28,6 +28,6 @@ class encoder_model {
 };
 
 // Builds the encoder config.json names (by `model_type`); throws naming the field or tensor.
-std::unique_ptr<encoder_model> encoder_load(std::string_view config_json, weights w);
+std::unique_ptr<encoder_model> encoder_load(std::string_view config_json, weights w, const load_options& options = {});
 
 }  // namespace wax

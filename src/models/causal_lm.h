@@ -30,7 +30,7 @@ class causal_lm {
 
   virtual int64_t vocab_size() const = 0;
   virtual int64_t n_layers() const = 0;
-  virtual size_t weight_bytes() const = 0;
+  virtual size_t weight_bytes() const = 0;  // the checkpoint bytes still held plus converted copies
   virtual kv_cache new_cache(int64_t batch, int64_t capacity) const = 0;
 
   // Runs ids (batch, n_new) after what `cache` already holds, appending their keys and values.
@@ -51,8 +51,8 @@ class causal_lm {
   }
 };
 
-// Builds the model config.json names (by `model_type`) over `w`; throws naming the field or
-// tensor that does not fit.
-std::unique_ptr<causal_lm> causal_lm_load(std::string_view config_json, weights w);
+// Builds the model config.json names (by `model_type`) over `w`, keeping matrices as `options`
+// asks; throws naming the field or tensor that does not fit.
+std::unique_ptr<causal_lm> causal_lm_load(std::string_view config_json, weights w, const load_options& options = {});
 
 }  // namespace wax

@@ -89,17 +89,27 @@ class llama_layer {
 
 class llama_model : public causal_lm {
  public:
-  llama_model(llama_config config, weights w)
-      : c_(std::move(config)), weights_(std::move(w)),
-        embed_tokens_(embedding::load(weights_prefix(weights_).pp("model").pp("embed_tokens"), c_.vocab_size, c_.hidden_size)),
-        norm_(load_vector(weights_prefix(weights_).pp("model").pp("norm"), "weight", c_.hidden_size)),
+  llama_model(llama_config config, weights w, load_options options)
+      : c_(std::move(config)), weights_(std::move(w)), options_(std::move(options)), root_(weights_, options_),
+        embed_tokens_(embedding::load(root_.pp("model").pp("embed_tokens"), c_.vocab_size, c_.hidden_size)),
+        norm_(load_vector(root_.pp("model").pp("norm"), "weight", c_.hidden_size)),
         lm_head_(load_lm_head()) {
-    const auto layers = weights_prefix(weights_).pp("model").pp("layers");
+    const auto layers = root_.pp("model").pp("layers");
     for (int64_t i = 0; i < c_.num_hidden_layers; ++i) layers_.emplace_back(c_, layers.pp(int(i)));
+    if (!weights_.views_kept()) weights_.release_files();
   }
 
   int64_t vocab_size() const override { return c_.vocab_size; }
-  size_t weight_bytes() const override { return weights_.weight_bytes(); }
+  size_t weight_bytes() const override {
+    size_t total = weights_.weight_bytes() + embed_tokens_.table().owned_bytes() + norm_.size() * sizeof(float);
+    if (!tied_) total += lm_head_.owned_bytes();
+    for (const llama_layer& l : layers_) {
+      total += (l.input_layernorm.size() + l.post_attention_layernorm.size()) * sizeof(float);
+      for (const linear* p : {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj})
+        total += p->owned_bytes();
+    }
+    return total;
+  }
   kv_cache new_cache(int64_t batch, int64_t capacity) const override {
     return kv_cache(c_.num_hidden_layers, batch, c_.num_key_value_heads, c_.head_dim, capacity);
   }
@@ -138,10 +148,10 @@ class llama_model : public causal_lm {
   }
 
  private:
-  linear load_lm_head() const {
-    const weights_prefix root(weights_);
-    if (c_.tie_word_embeddings && !root.contains("lm_head.weight")) return linear::from_view(embed_tokens_.table());
-    return linear::load(root.pp("lm_head"), c_.hidden_size, c_.vocab_size, false);
+  linear load_lm_head() {
+    tied_ = c_.tie_word_embeddings && !root_.contains("lm_head.weight");
+    if (tied_) return linear::from_matrix(embed_tokens_.table());
+    return linear::load(root_.pp("lm_head"), c_.hidden_size, c_.vocab_size, false);
   }
 
   void decoder_layer(const llama_layer& layer, int64_t index, forward_pass& pass, kv_cache& cache) const {
@@ -197,6 +207,9 @@ class llama_model : public causal_lm {
 
   llama_config c_;
   weights weights_;
+  load_options options_;
+  weights_prefix root_;
+  bool tied_ = false;
   embedding embed_tokens_;
   std::vector<float> norm_;  // (hidden,)
   linear lm_head_;
@@ -205,8 +218,8 @@ class llama_model : public causal_lm {
 
 }  // namespace
 
-std::unique_ptr<causal_lm> llama_load(const config_reader& config, weights w) {
-  return std::make_unique<llama_model>(llama_config::from_json(config), std::move(w));
+std::unique_ptr<causal_lm> llama_load(const config_reader& config, weights w, const load_options& options) {
+  return std::make_unique<llama_model>(llama_config::from_json(config), std::move(w), options);
 }
 
 }  // namespace wax

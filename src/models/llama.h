@@ -38,6 +38,6 @@ struct llama_config {
   static llama_config from_json(const config_reader& config);
 };
 
-std::unique_ptr<causal_lm> llama_load(const config_reader& config, weights w);
+std::unique_ptr<causal_lm> llama_load(const config_reader& config, weights w, const load_options& options);
 
 }  // namespace wax

@@ -13,11 +13,11 @@ std::vector<float> load_vector(const weights_prefix& w, const std::string& name,
 }
 
 linear linear::load(const weights_prefix& w, int64_t in, int64_t out, bool has_bias) {
-  return linear(w.get("weight", {out, in}), has_bias ? load_vector(w, "bias", out) : std::vector<float>{});
+  return linear(matrix::load(w, "weight", out, in), has_bias ? load_vector(w, "bias", out) : std::vector<float>{});
 }
 
 void linear::forward(const float* x, int64_t rows, float* y) const {
-  matmul_xwt(x, rows, in_features(), weight_, y);
+  weight_.multiply(x, rows, y);
   if (bias_.empty()) return;
   const int64_t out = out_features();
   for (int64_t r = 0; r < rows; ++r)
@@ -25,17 +25,17 @@ void linear::forward(const float* x, int64_t rows, float* y) const {
 }
 
 embedding embedding::load(const weights_prefix& w, int64_t vocab_size, int64_t dim) {
-  return embedding(w.get("weight", {vocab_size, dim}));
+  return embedding(matrix::load(w, "weight", vocab_size, dim));
 }
 
 void embedding::forward(const int32_t* ids, int64_t n, float* out) const {
-  const int64_t vocab_size = table_.shape[0], dim = table_.shape[1];
+  const int64_t vocab_size = table_.rows(), dim = table_.cols();
   for (int64_t i = 0; i < n; ++i) {
     if (ids[i] < 0 || ids[i] >= vocab_size)
       throw error(error_bad_input, "input_ids: token id " + std::to_string(ids[i]) + " at position " +
                                        std::to_string(i) + " is outside the vocabulary [0, " +
                                        std::to_string(vocab_size) + ")");
-    tensor_to_f32(table_, int64_t(ids[i]) * dim, dim, out + i * dim);
+    table_.row(ids[i], out + i * dim);
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/dtype.h"
 #include "ops/kernels/gemm_f32.h"
+#include "ops/kernels/quant.h"
 
 namespace wax {
 namespace {
@@ -62,6 +63,74 @@ TEST(kernels, gemm_xwt_packed_4x8_equals_its_scalar_twin_for_each_weight_dtype) 
           gemm_xwt_packed_4x8_scalar(x.data(), rows, in, view, expected.data(), out);
           expect_relative_close(y, expected);
         }
+}
+
+tensor_view f32_view(const std::vector<float>& values, int64_t rows, int64_t cols) {
+  return {dtype::f32, {rows, cols}, reinterpret_cast<const std::byte*>(values.data()), values.size() * sizeof(float)};
+}
+
+TEST(kernels, gemm_xwt_quantized_equals_its_scalar_twin) {
+  for (quant_type type : {quant_type::q8_0, quant_type::q4_0})
+    for (int64_t rows : {1, 3, 5})
+      for (int64_t in : odd_in)
+        for (int64_t out : odd_out) {
+          SCOPED_TRACE(testing::Message() << (type == quant_type::q8_0 ? "q8_0 " : "q4_0 ") << rows << "x" << in << "x" << out);
+          const auto x = random_floats(size_t(rows * in), 5), w = random_floats(size_t(out * in), 6);
+          const quantized_matrix q = quantize(f32_view(w, out, in), type);
+          std::vector<float> y(size_t(rows * out)), expected(y.size());
+          gemm_xwt_quantized(x.data(), rows, q, y.data(), out);
+          gemm_xwt_quantized_scalar(x.data(), rows, q, expected.data(), out);
+          expect_relative_close(y, expected);
+        }
+}
+
+// Q8_0 rounds to the nearest level: half a step. Q4_0's levels run from -8 to +7 steps with the
+// largest magnitude at -8, so a value near +8 steps saturates at +7: one step. The scale itself
+// is stored in f16.
+TEST(kernels, quantization_error_is_within_half_a_step_or_one_where_q4_saturates) {
+  const int64_t rows = 7, cols = 101;  // a partial last block
+  const auto w = random_floats(size_t(rows * cols), 7);
+  for (quant_type type : {quant_type::q8_0, quant_type::q4_0}) {
+    const quantized_matrix q = quantize(f32_view(w, rows, cols), type);
+    EXPECT_EQ(q.blocks, 4);
+    const double bytes_per_weight = double(q.bytes()) / double(rows * q.blocks * quant_block);
+    EXPECT_NEAR(bytes_per_weight, type == quant_type::q8_0 ? 1.0625 : 0.5625, 1e-9);
+    std::vector<float> row(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      dequantize_row(q, r, row.data());
+      for (int64_t i = 0; i < cols; ++i) {
+        const float step = f16_to_f32(q.scales[size_t(r * q.blocks + i / quant_block)]);
+        // plus the f16 rounding of the scale (2^-11 relative), times the largest level
+        const float levels = type == quant_type::q8_0 ? 127.0f : 8.0f;
+        const float bound = std::abs(step) * ((type == quant_type::q8_0 ? 0.5f : 1.0f) + levels / 2048.0f) + 1e-6f;
+        EXPECT_LE(std::abs(row[size_t(i)] - w[size_t(r * cols + i)]), bound)
+            << "row " << r << " column " << i;
+      }
+    }
+  }
+}
+
+TEST(kernels, quantized_product_approximates_the_float_product) {
+  const int64_t rows = 3, in = 576, out = 70;
+  const auto x = random_floats(size_t(rows * in), 8), w = random_floats(size_t(out * in), 9);
+  const quantized_matrix q = quantize(f32_view(w, out, in), quant_type::q8_0);
+  std::vector<float> dequantized(w.size()), y(size_t(rows * out)), expected(y.size());
+  for (int64_t o = 0; o < out; ++o) dequantize_row(q, o, dequantized.data() + o * in);
+  gemm_xwt_quantized(x.data(), rows, q, y.data(), out);
+  gemm_xwt_f32_4x4_scalar(x.data(), rows, in, dequantized.data(), out, expected.data(), out);
+  // The only difference left is the 8-bit activations: about 0.4 % of a dot product's scale.
+  float scale = 0;
+  for (float v : expected) scale = std::max(scale, std::abs(v));
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], expected[i], 0.01f * scale);
+}
+
+TEST(kernels, f16_encoding_round_trips_every_finite_half) {
+  for (uint32_t bits = 0; bits < 0x10000; ++bits) {
+    if ((bits & 0x7c00) == 0x7c00 && (bits & 0x3ff)) continue;  // NaN payloads
+    ASSERT_EQ(f32_to_f16(f16_to_f32(uint16_t(bits))), bits) << std::hex << bits;
+  }
+  EXPECT_EQ(f32_to_f16(1e6f), 0x7c00);         // overflow → +inf
+  EXPECT_EQ(f32_to_f16(1.0f + 1.0f / 4096), 0x3c00);  // halfway between 1 and the next half rounds to even
 }
 
 }  // namespace

@@ -306,7 +306,7 @@ class weights_prefix_test : public ::testing::Test {
                                                  {"model.position_ids", "I64", {1, 5}}})));
   }
   weights all;
-  weights_prefix model{all, "model"};
+  weights_prefix model = weights_prefix(all).pp("model");
 };
 
 TEST_F(weights_prefix_test, finds_tensors_through_prefixes) {

@@ -22,6 +22,23 @@ inline f32x4 load_splat(const float* p) { return wasm_v128_load32_splat(p); }
 inline f32x4 zero() { return wasm_f32x4_const_splat(0.0f); }
 inline f32x4 add(f32x4 a, f32x4 b) { return wasm_f32x4_add(a, b); }
 inline f32x4 mul(f32x4 a, f32x4 b) { return wasm_f32x4_mul(a, b); }
+// Integer lanes for the quantized kernels.
+using i8x16 = v128_t;
+using i16x8 = v128_t;
+using i32x4 = v128_t;
+inline i8x16 load_i8(const int8_t* p) { return wasm_v128_load(p); }
+inline i8x16 load_u8(const uint8_t* p) { return wasm_v128_load(p); }
+inline i16x8 load_i16(const int16_t* p) { return wasm_v128_load(p); }
+inline void store_i16(int16_t* p, i16x8 v) { wasm_v128_store(p, v); }
+inline i16x8 widen_low(i8x16 v) { return wasm_i16x8_extend_low_i8x16(v); }
+inline i16x8 widen_high(i8x16 v) { return wasm_i16x8_extend_high_i8x16(v); }
+// lane i: a[2i]·b[2i] + a[2i+1]·b[2i+1]
+inline i32x4 dot(i16x8 a, i16x8 b) { return wasm_i32x4_dot_i16x8(a, b); }
+inline i32x4 add_i32(i32x4 a, i32x4 b) { return wasm_i32x4_add(a, b); }
+inline f32x4 to_f32(i32x4 v) { return wasm_f32x4_convert_i32x4(v); }
+// Two signed nibble vectors (low nibbles, high nibbles), each value minus 8.
+inline i8x16 low_nibbles(i8x16 v) { return wasm_i8x16_sub(wasm_v128_and(v, wasm_i8x16_splat(0x0f)), wasm_i8x16_splat(8)); }
+inline i8x16 high_nibbles(i8x16 v) { return wasm_i8x16_sub(wasm_u8x16_shr(v, 4), wasm_i8x16_splat(8)); }
 inline float sum(f32x4 v) {
   return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) +
          wasm_f32x4_extract_lane(v, 3);
@@ -42,6 +59,41 @@ inline f32x4 zero() { return f32x4{0, 0, 0, 0}; }
 inline f32x4 add(f32x4 a, f32x4 b) { return a + b; }
 inline f32x4 mul(f32x4 a, f32x4 b) { return a * b; }
 inline float sum(f32x4 v) { return v[0] + v[1] + v[2] + v[3]; }
+
+typedef int8_t i8x16 __attribute__((vector_size(16)));
+typedef int16_t i16x8 __attribute__((vector_size(16)));
+typedef int32_t i32x4 __attribute__((vector_size(16)));
+inline i8x16 load_i8(const int8_t* p) {
+  i8x16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline i8x16 load_u8(const uint8_t* p) {
+  i8x16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline i16x8 load_i16(const int16_t* p) {
+  i16x8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store_i16(int16_t* p, i16x8 v) { std::memcpy(p, &v, sizeof v); }
+inline i16x8 widen_low(i8x16 v) { return i16x8{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]}; }
+inline i16x8 widen_high(i8x16 v) { return i16x8{v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]}; }
+inline i32x4 dot(i16x8 a, i16x8 b) {
+  i32x4 r;
+  for (int i = 0; i < 4; ++i) r[i] = int32_t(a[2 * i]) * b[2 * i] + int32_t(a[2 * i + 1]) * b[2 * i + 1];
+  return r;
+}
+inline i32x4 add_i32(i32x4 a, i32x4 b) { return a + b; }
+inline f32x4 to_f32(i32x4 v) { return f32x4{float(v[0]), float(v[1]), float(v[2]), float(v[3])}; }
+inline i8x16 low_nibbles(i8x16 v) { return i8x16((v & 0x0f) - 8); }
+inline i8x16 high_nibbles(i8x16 v) {
+  i8x16 r;
+  for (int i = 0; i < 16; ++i) r[i] = int8_t((uint8_t(v[i]) >> 4) - 8);
+  return r;
+}
 
 #endif
 

@@ -1,0 +1,74 @@
+#include "nn/matrix.h"
+
+#include "core/error.h"
+#include "io/config.h"
+#include "ops/matmul.h"
+
+namespace wax {
+
+void check_dtype_name(const std::string& dtype) {
+  if (dtype != "fp32" && dtype != "auto" && dtype != "fp16" && dtype != "q8" && dtype != "q4")
+    throw error(error_bad_input, "dtype '" + dtype + "' is not supported (expected fp32, fp16, q8 or q4)");
+}
+
+load_options load_options_from_json(std::string_view options_json) {
+  load_options options;
+  if (options_json.empty()) return options;
+  const json object = config_parse(options_json, "load options");
+  if (!object.contains("dtype") || object["dtype"].is_null()) return options;
+  const json& dtype = object["dtype"];
+  if (dtype.is_string()) {
+    options.dtype = dtype.get<std::string>();
+  } else if (dtype.is_object()) {
+    for (const auto& [module, value] : dtype.items()) {
+      if (!value.is_string())
+        throw error(error_bad_input, "load options: dtype for '" + module + "' must be a string, got " + json_describe(value));
+      if (module == "default") options.dtype = value.get<std::string>();
+      else options.per_module[module] = value.get<std::string>();
+    }
+  } else {
+    throw error(error_bad_input, "load options: 'dtype' must be a string or an object of strings, got " + json_describe(dtype));
+  }
+  check_dtype_name(options.dtype);
+  for (const auto& [module, value] : options.per_module) check_dtype_name(value);
+  return options;
+}
+
+matrix matrix::load(const weights_prefix& w, const std::string& name, int64_t rows, int64_t cols) {
+  matrix m;
+  m.rows_ = rows;
+  m.cols_ = cols;
+  m.view_ = w.get(name, {rows, cols});
+  const std::string& dtype = w.options().dtype_for(w.full_name(name));
+  check_dtype_name(dtype);
+  if (dtype == "q8" || dtype == "q4") {
+    m.quantized_ = std::make_shared<quantized_matrix>(quantize(m.view_, dtype == "q8" ? quant_type::q8_0 : quant_type::q4_0));
+    m.view_ = {};
+  } else if (dtype == "fp16" && m.view_.type != dtype::f16) {
+    auto halves = std::make_shared<std::vector<uint16_t>>(static_cast<size_t>(rows * cols));
+    std::vector<float> row(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      tensor_to_f32(m.view_, r * cols, cols, row.data());
+      for (int64_t c = 0; c < cols; ++c) (*halves)[size_t(r * cols + c)] = f32_to_f16(row[size_t(c)]);
+    }
+    m.view_ = {dtype::f16, {rows, cols}, reinterpret_cast<const std::byte*>(halves->data()), halves->size() * 2};
+    m.converted_ = std::move(halves);
+  } else {
+    w.all().note_view_kept();
+  }
+  return m;
+}
+
+size_t matrix::bytes() const { return quantized_ ? quantized_->bytes() : view_.nbytes; }
+
+void matrix::multiply(const float* x, int64_t n, float* y) const {
+  if (quantized_) gemm_xwt_quantized(x, n, *quantized_, y, rows_);
+  else matmul_xwt(x, n, cols_, view_, y);
+}
+
+void matrix::row(int64_t r, float* out) const {
+  if (quantized_) dequantize_row(*quantized_, r, out);
+  else tensor_to_f32(view_, r * cols_, cols_, out);
+}
+
+}  // namespace wax

@@ -1,0 +1,173 @@
+#include "ops/kernels/quant.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "ops/kernels/simd.h"
+#include "ops/matmul.h"
+
+namespace wax {
+namespace {
+
+using namespace simd;
+
+void quantize_block_q8(const float* x, int8_t* q, uint16_t& scale) {
+  float amax = 0;
+  for (int64_t i = 0; i < quant_block; ++i) amax = std::max(amax, std::abs(x[i]));
+  const float d = amax / 127.0f, inverse = d != 0 ? 1.0f / d : 0.0f;
+  for (int64_t i = 0; i < quant_block; ++i) q[i] = int8_t(std::lround(x[i] * inverse));
+  scale = f32_to_f16(d);
+}
+
+void quantize_block_q4(const float* x, uint8_t* packed, uint16_t& scale) {
+  float amax = 0, signed_max = 0;
+  for (int64_t i = 0; i < quant_block; ++i)
+    if (std::abs(x[i]) > amax) {
+      amax = std::abs(x[i]);
+      signed_max = x[i];
+    }
+  const float d = signed_max / -8.0f, inverse = d != 0 ? 1.0f / d : 0.0f;
+  auto level = [&](float v) { return uint8_t(std::min(15, int(v * inverse + 8.5f))); };
+  for (int64_t j = 0; j < quant_block / 2; ++j) packed[j] = uint8_t(level(x[j]) | (level(x[j + quant_block / 2]) << 4));
+  scale = f32_to_f16(d);
+}
+
+// x (in,) → 8-bit values widened to i16 (blocks · 32, zero-padded) and f32 scales (blocks,).
+void quantize_activation(const float* x, int64_t in, int64_t blocks, std::vector<int16_t>& q, std::vector<float>& scales,
+                         std::vector<float>& padded) {
+  std::fill(padded.begin(), padded.end(), 0.0f);
+  std::copy_n(x, in, padded.begin());
+  for (int64_t b = 0; b < blocks; ++b) {
+    const float* block = padded.data() + b * quant_block;
+    float amax = 0;
+    for (int64_t i = 0; i < quant_block; ++i) amax = std::max(amax, std::abs(block[i]));
+    const float d = amax / 127.0f, inverse = d != 0 ? 1.0f / d : 0.0f;
+    for (int64_t i = 0; i < quant_block; ++i) q[size_t(b * quant_block + i)] = int16_t(std::lround(block[i] * inverse));
+    scales[size_t(b)] = d;
+  }
+}
+
+// The 32 weights of one block as four i16x8 vectors (elements 0-7, 8-15, 16-23, 24-31).
+struct block_i16 {
+  i16x8 part[4];
+};
+
+inline block_i16 load_block(const quantized_matrix& w, const uint8_t* row, int64_t b) {
+  if (w.type == quant_type::q8_0) {
+    const auto* q = reinterpret_cast<const int8_t*>(row) + b * quant_block;
+    const i8x16 low = load_i8(q), high = load_i8(q + 16);
+    return {{widen_low(low), widen_high(low), widen_low(high), widen_high(high)}};
+  }
+  const i8x16 packed = load_u8(row + b * (quant_block / 2));
+  const i8x16 first = low_nibbles(packed), second = high_nibbles(packed);
+  return {{widen_low(first), widen_high(first), widen_low(second), widen_high(second)}};
+}
+
+template <int C>
+void quantized_tile(const int16_t* xq, const float* xs, const quantized_matrix& w, int64_t first_row, float* y) {
+  f32x4 acc[C];
+  const uint8_t* rows[C];
+  const uint16_t* scales[C];
+#pragma GCC unroll 4
+  for (int c = 0; c < C; ++c) {
+    acc[c] = zero();
+    rows[c] = w.values.data() + (first_row + c) * w.row_bytes();
+    scales[c] = w.scales.data() + (first_row + c) * w.blocks;
+  }
+  for (int64_t b = 0; b < w.blocks; ++b) {
+    const int16_t* xb = xq + b * quant_block;
+    const i16x8 x0 = load_i16(xb), x1 = load_i16(xb + 8), x2 = load_i16(xb + 16), x3 = load_i16(xb + 24);
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+      const block_i16 wb = load_block(w, rows[c], b);
+      const i32x4 s = add_i32(add_i32(dot(x0, wb.part[0]), dot(x1, wb.part[1])), add_i32(dot(x2, wb.part[2]), dot(x3, wb.part[3])));
+      acc[c] = add(acc[c], mul(to_f32(s), splat(xs[b] * f16_to_f32(scales[c][b]))));
+    }
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < C; ++c) y[c] = sum(acc[c]);
+}
+
+// Weight j of a block as an integer, for the scalar twin and dequantization.
+int weight_level(const quantized_matrix& w, const uint8_t* row, int64_t b, int64_t j) {
+  if (w.type == quant_type::q8_0) return reinterpret_cast<const int8_t*>(row)[b * quant_block + j];
+  const uint8_t byte = row[b * (quant_block / 2) + j % (quant_block / 2)];
+  return (j < quant_block / 2 ? byte & 0x0f : byte >> 4) - 8;
+}
+
+}  // namespace
+
+quantized_matrix quantize(const tensor_view& w, quant_type type) {
+  quantized_matrix q;
+  q.type = type;
+  q.rows = w.shape[0];
+  q.cols = w.shape[1];
+  q.blocks = (q.cols + quant_block - 1) / quant_block;
+  q.scales.resize(static_cast<size_t>(q.rows * q.blocks));
+  q.values.resize(static_cast<size_t>(q.rows * q.row_bytes()));
+  std::vector<float> row(static_cast<size_t>(q.blocks * quant_block), 0.0f);  // zero-padded to whole blocks
+  for (int64_t r = 0; r < q.rows; ++r) {
+    tensor_to_f32(w, r * q.cols, q.cols, row.data());
+    uint8_t* out = q.values.data() + r * q.row_bytes();
+    for (int64_t b = 0; b < q.blocks; ++b) {
+      uint16_t& scale = q.scales[size_t(r * q.blocks + b)];
+      if (type == quant_type::q8_0) quantize_block_q8(row.data() + b * quant_block, reinterpret_cast<int8_t*>(out) + b * quant_block, scale);
+      else quantize_block_q4(row.data() + b * quant_block, out + b * (quant_block / 2), scale);
+    }
+  }
+  return q;
+}
+
+void dequantize_row(const quantized_matrix& w, int64_t row, float* out) {
+  const uint8_t* values = w.values.data() + row * w.row_bytes();
+  for (int64_t i = 0; i < w.cols; ++i) {
+    const int64_t b = i / quant_block;
+    out[i] = float(weight_level(w, values, b, i % quant_block)) * f16_to_f32(w.scales[size_t(row * w.blocks + b)]);
+  }
+}
+
+void gemm_xwt_quantized(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride) {
+  const int64_t padded_in = w.blocks * quant_block;
+  std::vector<int16_t> xq(static_cast<size_t>(padded_in));
+  std::vector<float> xs(static_cast<size_t>(w.blocks)), padded(static_cast<size_t>(padded_in));
+  for (int64_t r = 0; r < rows; ++r) {
+    quantize_activation(x + r * w.cols, w.cols, w.blocks, xq, xs, padded);
+    float* y_row = y + r * y_stride;
+    int64_t o = 0;
+    for (; o + 4 <= w.rows; o += 4) quantized_tile<4>(xq.data(), xs.data(), w, o, y_row + o);
+    switch (w.rows - o) {
+      case 3: quantized_tile<3>(xq.data(), xs.data(), w, o, y_row + o); break;
+      case 2: quantized_tile<2>(xq.data(), xs.data(), w, o, y_row + o); break;
+      case 1: quantized_tile<1>(xq.data(), xs.data(), w, o, y_row + o); break;
+      default: break;
+    }
+  }
+}
+
+void gemm_xwt_quantized_scalar(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride) {
+  const int64_t padded_in = w.blocks * quant_block;
+  std::vector<int16_t> xq(static_cast<size_t>(padded_in));
+  std::vector<float> xs(static_cast<size_t>(w.blocks)), padded(static_cast<size_t>(padded_in));
+  for (int64_t r = 0; r < rows; ++r) {
+    quantize_activation(x + r * w.cols, w.cols, w.blocks, xq, xs, padded);
+    for (int64_t o = 0; o < w.rows; ++o) {
+      const uint8_t* row = w.values.data() + o * w.row_bytes();
+      float lanes[4] = {0, 0, 0, 0};
+      for (int64_t b = 0; b < w.blocks; ++b) {
+        const float scale = xs[size_t(b)] * f16_to_f32(w.scales[size_t(o * w.blocks + b)]);
+        for (int lane = 0; lane < 4; ++lane) {
+          int32_t partial = 0;  // lane i of dot_i16x8 over the four 8-element parts: elements 8c + 2i, 8c + 2i + 1
+          for (int part = 0; part < 4; ++part)
+            for (int k = 0; k < 2; ++k) {
+              const int64_t j = part * 8 + 2 * lane + k;
+              partial += int32_t(xq[size_t(b * quant_block + j)]) * weight_level(w, row, b, j);
+            }
+          lanes[lane] += float(partial) * scale;
+        }
+      }
+      y[r * y_stride + o] = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+    }
+  }
+}
+
+}  // namespace wax

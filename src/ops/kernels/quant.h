@@ -1,0 +1,44 @@
+// Block-quantized weights, as llama.cpp's Q8_0 and Q4_0: each row is cut into blocks of 32
+// values sharing one f16 scale d. Q8_0 stores round(x/d) in int8 (d = max|x|/127), 1.06 bytes a
+// weight; Q4_0 stores round(x/d)+8 in a nibble (d = the signed value of largest magnitude / -8),
+// element j in the low and j+16 in the high nibble of byte j, 0.56 bytes a weight.
+//
+// "gemm-xwt-q8-4rows-i16dot-simd128": x is quantized to 8 bits per 32-block once per row and
+// widened to i16; four weight rows per pass are widened from i8 (or unpacked from nibbles) and
+// multiplied with i32x4.dot_i16x8, each block's integer sums scaled into f32 lanes.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace wax {
+
+inline constexpr int64_t quant_block = 32;
+
+enum class quant_type { q8_0, q4_0 };
+
+struct quantized_matrix {
+  quant_type type = quant_type::q8_0;
+  int64_t rows = 0, cols = 0, blocks = 0;  // blocks per row: cols / 32, rounded up (zero-padded)
+  std::vector<uint16_t> scales;             // (rows, blocks) f16
+  std::vector<uint8_t> values;              // (rows, blocks · 32) int8 for q8_0, (rows, blocks · 16) nibbles for q4_0
+
+  int64_t row_bytes() const { return blocks * (type == quant_type::q8_0 ? quant_block : quant_block / 2); }
+  size_t bytes() const { return scales.size() * sizeof(uint16_t) + values.size(); }
+};
+
+// Quantizes an F32/F16/BF16 matrix (rows, cols) one row at a time (no f32 copy of the whole).
+quantized_matrix quantize(const tensor_view& w, quant_type type);
+
+// Row `row` back to f32 (cols values).
+void dequantize_row(const quantized_matrix& w, int64_t row, float* out);
+
+// y (rows, out) = x (rows, in) · wᵀ, w quantized (out, in); y rows are y_stride floats apart.
+void gemm_xwt_quantized(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride);
+
+// Its scalar twin for the tests: the same integer sums and the same f32 lane order.
+void gemm_xwt_quantized_scalar(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride);
+
+}  // namespace wax
