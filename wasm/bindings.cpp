@@ -2,6 +2,7 @@
 // `error_out`; on failure it stores a malloc'd JSON string {"code", "message"} there (the JS side
 // reads, frees and throws it as an Error) and returns 0/null. C++ exceptions never cross this file.
 #include <emscripten/emscripten.h>
+#include <malloc.h>
 
 #include <cstring>
 #include <new>
@@ -13,6 +14,7 @@
 #include "generation/generate.h"
 #include "models/causal_lm.h"
 #include "nn/matrix.h"
+#include "tokenizers/tokenizer.h"
 
 using namespace wax;
 
@@ -52,6 +54,10 @@ T* copy_to_heap(const std::vector<T>& values) {
 }  // namespace
 
 extern "C" {
+
+// Bytes the allocator has handed out and not yet taken back (dlmalloc's mallinfo().uordblks):
+// what the loader tests compare before and after an aborted load.
+EMSCRIPTEN_KEEPALIVE double wax_heap_used() { return double(mallinfo().uordblks); }
 
 EMSCRIPTEN_KEEPALIVE weights* wax_weights_new() { return new (std::nothrow) weights(); }
 EMSCRIPTEN_KEEPALIVE void wax_weights_free(weights* w) { delete w; }
@@ -118,6 +124,49 @@ EMSCRIPTEN_KEEPALIVE int wax_generator_new_tokens(const generator* g) { return i
 // malloc'd (batch, seq + new tokens) ids; the caller frees it.
 EMSCRIPTEN_KEEPALIVE int32_t* wax_generator_sequences(const generator* g, char** error_out) {
   return guarded(error_out, static_cast<int32_t*>(nullptr), [&] { return copy_to_heap(g->sequences()); });
+}
+
+// tokenizer.json (+ tokenizer_config.json, may be empty) → a tokenizer handle, or null on error.
+EMSCRIPTEN_KEEPALIVE tokenizer* wax_tokenizer_new(const char* tokenizer_json, const char* tokenizer_config_json,
+                                                  char** error_out) {
+  return guarded(error_out, static_cast<tokenizer*>(nullptr),
+                 [&] { return new tokenizer(tokenizer::from_json(tokenizer_json, tokenizer_config_json)); });
+}
+
+EMSCRIPTEN_KEEPALIVE void wax_tokenizer_free(tokenizer* t) { delete t; }
+
+// Encodes UTF-8 `text` (and `pair` unless null), given with their byte lengths since text may
+// hold NULs → malloc'd int32 [n, ids (n), type_ids (n), special_tokens_mask (n)]; the caller frees it.
+EMSCRIPTEN_KEEPALIVE int32_t* wax_tokenizer_encode(const tokenizer* t, const char* text, int text_bytes, const char* pair,
+                                                   int pair_bytes, int add_special_tokens, char** error_out) {
+  return guarded(error_out, static_cast<int32_t*>(nullptr), [&] {
+    const std::string_view first(text, size_t(text_bytes));
+    const auto encoded = pair ? t->encode_pair(first, std::string_view(pair, size_t(pair_bytes)), add_special_tokens != 0)
+                              : t->encode(first, add_special_tokens != 0);
+    std::vector<int32_t> packed{int32_t(encoded.ids.size())};
+    packed.insert(packed.end(), encoded.ids.begin(), encoded.ids.end());
+    packed.insert(packed.end(), encoded.type_ids.begin(), encoded.type_ids.end());
+    packed.insert(packed.end(), encoded.special_tokens_mask.begin(), encoded.special_tokens_mask.end());
+    return copy_to_heap(packed);
+  });
+}
+
+// ids (n) → malloc'd [uint32 byte length, UTF-8 bytes] (the text may hold NULs); the caller frees it.
+EMSCRIPTEN_KEEPALIVE uint8_t* wax_tokenizer_decode(const tokenizer* t, const int32_t* ids, int n, int skip_special_tokens,
+                                                   char** error_out) {
+  return guarded(error_out, static_cast<uint8_t*>(nullptr), [&] {
+    const std::string text = t->decode(std::vector<int32_t>(ids, ids + n), skip_special_tokens != 0);
+    std::vector<uint8_t> packed(4 + text.size());
+    const auto length = uint32_t(text.size());
+    std::memcpy(packed.data(), &length, 4);
+    std::memcpy(packed.data() + 4, text.data(), text.size());
+    return copy_to_heap(packed);
+  });
+}
+
+// The id of a token string, or -1.
+EMSCRIPTEN_KEEPALIVE int wax_tokenizer_token_to_id(const tokenizer* t, const char* token) {
+  return t->token_to_id(token).value_or(-1);
 }
 
 }  // extern "C"

@@ -1,5 +1,9 @@
 // wax: neural networks in WebAssembly, with the names transformers.js users know.
+export { pipeline } from './pipelines/index.js';
+export { TextGenerationPipeline } from './pipelines/text-generation.js';
 export { AutoModelForCausalLM, CausalLM } from './models/causal-lm.js';
+export { AutoTokenizer, PreTrainedTokenizer } from './tokenizer.js';
+export { TextStreamer } from './streamers.js';
 export { Tensor } from './tensor.js';
 export { env } from './env.js';
 export { WaxError } from './errors.js';

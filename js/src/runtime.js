@@ -9,6 +9,8 @@ const isNode = typeof process === 'object' && !!process.versions?.node;
 export const WASM32_LIMIT_BYTES = 4 * 1024 ** 3;
 
 let runtimePromise = null;
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 
 /** @returns {Promise<WaxRuntime>} the one shared module instance. */
 export function getRuntime() {
@@ -59,6 +61,11 @@ class WaxRuntime {
     return this.module.HEAPU8.length;
   }
 
+  /** Bytes malloc has handed out and not taken back (not public: the loader's fit check and tests). */
+  heapUsed() {
+    return this.module._wax_heap_used ? this.module._wax_heap_used() : 0;
+  }
+
   /** malloc that throws a WaxError naming `what` instead of returning 0. Pointers are unsigned. */
   malloc(bytes, what) {
     if (bytes > WASM32_LIMIT_BYTES - 64 * 1024 ** 2) {
@@ -96,12 +103,37 @@ class WaxRuntime {
     return ptr;
   }
 
-  /** A NUL-terminated UTF-8 copy of `text` in the heap. */
+  /**
+   * A NUL-terminated UTF-8 copy of `text` in the heap. TextEncoder, not the glue's encoder: it
+   * turns lone surrogates into U+FFFD where the glue would mangle the characters after them.
+   */
   copyString(text, what) {
-    const length = this.module.lengthBytesUTF8(text) + 1;
-    const ptr = this.malloc(length, what);
-    this.module.stringToUTF8(text, ptr, length);
+    const bytes = utf8Encoder.encode(text);
+    const ptr = this.malloc(bytes.length + 1, what);
+    const heap = this.heapU8;
+    heap.set(bytes, ptr);
+    heap[ptr + bytes.length] = 0;
     return ptr;
+  }
+
+  /** UTF-8 bytes of `text` in a fresh heap block (NULs kept): { ptr, length }. */
+  copyText(text, what) {
+    const bytes = utf8Encoder.encode(text);
+    const ptr = this.malloc(bytes.length, what);
+    this.heapU8.set(bytes, ptr);
+    return { ptr, length: bytes.length };
+  }
+
+  /** The UTF-8 text of `length` bytes at `ptr`. */
+  readText(ptr, length) {
+    return utf8Decoder.decode(this.heapU8.subarray(ptr, ptr + length));
+  }
+
+  /** The NUL-terminated UTF-8 string at `ptr`. */
+  readString(ptr) {
+    const heap = this.heapU8;
+    const end = heap.indexOf(0, ptr);
+    return utf8Decoder.decode(heap.subarray(ptr, end));
   }
 
   /**
@@ -114,7 +146,7 @@ class WaxRuntime {
       const result = this.module[`_${name}`](...args, errorSlot);
       const errorPtr = this.module.HEAPU32[errorSlot >>> 2];
       if (errorPtr) {
-        const { code, message } = JSON.parse(this.module.UTF8ToString(errorPtr));
+        const { code, message } = JSON.parse(this.readString(errorPtr));
         this.module._free(errorPtr);
         throw new WaxError(message, { code });
       }

@@ -127,14 +127,15 @@ export class CausalLM {
    * list; default from generation_config.json; `[]` never stops early), `pad_token_id`; defaults
    * come from generation_config.json. `streamer` receives `put(ids)` with the prompt, then each
    * new token as `[[id], …]`, then `end()`. `signal` aborts between layers, rejecting with its
-   * reason. Resolves to an int64 Tensor [batch, seq + new tokens]; rows that stopped early are
+   * reason. `stopping_criteria(newTokens: number[][])` is asked after every token and ends
+   * generation when it returns true. Resolves to an int64 Tensor [batch, seq + new tokens]; rows that stopped early are
    * padded with `pad_token_id`.
    *
    * @example
    * const out = await model.generate({ input_ids: [[1, 404, 442]], max_new_tokens: 4, do_sample: false });
    * out.dims; // [1, 7]
    */
-  async generate({ input_ids, attention_mask, streamer, signal, ...options } = {}) {
+  async generate({ input_ids, attention_mask, streamer, signal, stopping_criteria, ...options } = {}) {
     const handle = this.#live();
     const { runtime } = this;
     const settings = { top_k: 50, ...this.generation_config, ...options };
@@ -161,15 +162,17 @@ export class CausalLM {
       runtime.free(maskPtr);
       streamer?.put(Array.from({ length: batch }, (_, b) => Array.from(promptIds.subarray(b * seq, (b + 1) * seq), BigInt)));
       const pause = sliceTimer();
+      const newTokens = Array.from({ length: batch }, () => []);
       for (let state = 0; state !== 2;) {
         await pause();
         throwIfAborted(signal);
         this.#live();
         state = runtime.call('wax_generator_step', generator);
-        if (state === 1 && streamer) {
-          const tokens = new Int32Array(runtime.heapU8.buffer, runtime.plain('wax_generator_last_tokens', generator) >>> 0, batch);
-          streamer.put(Array.from(tokens, (id) => [BigInt(id)]));
-        }
+        if (state !== 1) continue;
+        const tokens = new Int32Array(runtime.heapU8.buffer, runtime.plain('wax_generator_last_tokens', generator) >>> 0, batch).slice();
+        streamer?.put(Array.from(tokens, (id) => [BigInt(id)]));
+        tokens.forEach((id, b) => newTokens[b].push(id));
+        if (stopping_criteria?.(newTokens)) break;
       }
       streamer?.end();
       const length = seq + runtime.plain('wax_generator_new_tokens', generator);

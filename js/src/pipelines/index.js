@@ -1,0 +1,30 @@
+import { WaxError } from '../errors.js';
+import { loadTextGeneration } from './text-generation.js';
+
+const TASKS = {
+  'text-generation': loadTextGeneration,
+};
+
+/**
+ * Builds a ready-to-call pipeline for `task` from the model at `source` (a local folder in Node
+ * or a folder URL), as transformers.js's function of the same name.
+ *
+ * @example
+ * import { pipeline } from 'wax';
+ * const generator = await pipeline('text-generation', 'models/kjv-llama-5m');
+ * const [{ generated_text }] = await generator('And God said', { max_new_tokens: 20 });
+ *
+ * @param {'text-generation'} task
+ * @param {string | URL} source
+ * @param {{ signal?: AbortSignal, progress_callback?: (event: object) => void }} [options]
+ */
+export function pipeline(task, source, options = {}) {
+  const load = TASKS[task];
+  if (!load) {
+    return Promise.reject(new WaxError(`pipeline: unsupported task '${task}' (supported: ${Object.keys(TASKS).join(', ')})`, { code: 'WAX_UNSUPPORTED' }));
+  }
+  if (source === undefined || source === null) {
+    return Promise.reject(new WaxError(`pipeline('${task}'): a model source (folder path or URL) is required`, { code: 'WAX_BAD_INPUT' }));
+  }
+  return load(task, source, options);
+}

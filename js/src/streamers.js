@@ -1,0 +1,71 @@
+// Streaming decoded text while tokens are generated, as transformers.js's TextStreamer does.
+import { isNode } from './runtime.js';
+
+/** Text that may still change when more tokens arrive: an incomplete UTF-8 or byte-fallback sequence. */
+const PENDING_TAIL = /\uFFFD+$/;
+
+/**
+ * Receives token ids from `generate` (`put` for the prompt, then each new token; `end` at the
+ * end) and calls `callback_function` with each new piece of text. Text is released only on
+ * whole characters: a multi-byte character split across tokens is held back until complete.
+ *
+ * @example
+ * const streamer = new TextStreamer(tokenizer, { skip_prompt: true, callback_function: (text) => process.stdout.write(text) });
+ * await model.generate({ ...inputs, max_new_tokens: 20, streamer });
+ */
+export class TextStreamer {
+  /**
+   * @param {{ decode(ids: bigint[], options?: object): string }} tokenizer
+   * @param {{ skip_prompt?: boolean, skip_special_tokens?: boolean, callback_function?: (text: string) => void,
+   *           token_callback_function?: (ids: bigint[]) => void, decode_kwargs?: object }} [options]
+   */
+  constructor(tokenizer, { skip_prompt = false, skip_special_tokens = true, callback_function = null,
+    token_callback_function = null, decode_kwargs = {} } = {}) {
+    this.tokenizer = tokenizer;
+    this.skip_prompt = skip_prompt;
+    this.decode_kwargs = { skip_special_tokens, ...decode_kwargs };
+    this.callback_function = callback_function ?? ((text) => (isNode ? process.stdout.write(text) : console.log(text)));
+    this.token_callback_function = token_callback_function;
+    this.token_cache = [];
+    this.print_len = 0;
+    this.next_tokens_are_prompt = true;
+  }
+
+  /** @param {bigint[][]} value ids of the first row: the prompt, then one token at a time */
+  put(value) {
+    if (value.length > 1) throw new RangeError('TextStreamer only supports batch size 1');
+    if (this.skip_prompt && this.next_tokens_are_prompt) {
+      this.next_tokens_are_prompt = false;
+      return;
+    }
+    this.next_tokens_are_prompt = false;
+    const tokens = value[0];
+    this.token_callback_function?.(tokens);
+    this.token_cache.push(...tokens);
+    const text = this.tokenizer.decode(this.token_cache, this.decode_kwargs);
+    const stable = text.replace(PENDING_TAIL, '');
+    if (stable.length > this.print_len) {
+      this.on_finalized_text(stable.slice(this.print_len), false);
+      this.print_len = stable.length;
+    }
+    if (stable.endsWith('\n') && stable.length === text.length) { // a line is done: keep the cache short
+      this.token_cache = [];
+      this.print_len = 0;
+    }
+  }
+
+  /** Flushes what is left, incomplete characters included. */
+  end() {
+    if (this.token_cache.length) {
+      const text = this.tokenizer.decode(this.token_cache, this.decode_kwargs);
+      if (text.length > this.print_len) this.on_finalized_text(text.slice(this.print_len), true);
+    }
+    this.token_cache = [];
+    this.print_len = 0;
+    this.next_tokens_are_prompt = true;
+  }
+
+  on_finalized_text(text) {
+    this.callback_function(text);
+  }
+}

@@ -1,0 +1,262 @@
+// Tokenizers from tokenizer.json, run by the C++ implementation in the wasm module, with
+// transformers.js's calling conventions; chat templates rendered by @huggingface/jinja.
+import { Callable } from './callable.js';
+import { WaxError, throwIfAborted } from './errors.js';
+import { openSource } from './loader/source.js';
+import { getRuntime } from './runtime.js';
+import { Tensor } from './tensor.js';
+
+/** A special token in tokenizer_config.json is a string or an AddedToken object. */
+const tokenContent = (token) => (typeof token === 'string' ? token : token?.content ?? null);
+
+function parseJson(text, file, label) {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new WaxError(`${label}/${file}: not valid JSON (${error.message})`, { code: 'WAX_BAD_TOKENIZER', cause: error });
+  }
+}
+
+let jinjaModule = null;
+/** @huggingface/jinja, found by its bare name (Node, bundlers, import maps) or beside this package. */
+async function loadJinja() {
+  if (jinjaModule) return jinjaModule;
+  const candidates = ['@huggingface/jinja', new URL('../../node_modules/@huggingface/jinja/dist/index.js', import.meta.url).href,
+    new URL('../../../@huggingface/jinja/dist/index.js', import.meta.url).href];
+  for (const candidate of candidates) {
+    try {
+      jinjaModule = await import(/* @vite-ignore */ candidate);
+      return jinjaModule;
+    } catch {
+      // try the next place
+    }
+  }
+  throw new WaxError('chat templates need the npm package @huggingface/jinja: install it, or map its name with an import map',
+    { code: 'WAX_MISSING_DEPENDENCY' });
+}
+
+/** Ids given as a Tensor, a typed array or an array of numbers/bigints → Int32Array. */
+function idsToInt32(ids, name) {
+  const data = ids instanceof Tensor ? ids.data : ids;
+  if (!data || typeof data.length !== 'number') throw new TypeError(`${name}: expected token ids`);
+  return Int32Array.from(data, Number);
+}
+
+/**
+ * A tokenizer loaded from tokenizer.json. Call it like a function to encode texts into Tensors.
+ *
+ * @example
+ * const tokenizer = await AutoTokenizer.from_pretrained('models/kjv-llama-5m');
+ * const { input_ids, attention_mask } = tokenizer(['In the beginning', 'And God said'], { padding: true });
+ * input_ids.dims; // [2, 4]
+ * tokenizer.decode(input_ids.tolist()[0]); // 'In the beginning'
+ */
+export class PreTrainedTokenizer extends Callable {
+  constructor(runtime, handle, tokenizerJson, config) {
+    super();
+    this.runtime = runtime;
+    this.handle = handle;
+    /** The parsed tokenizer_config.json ({} when absent). */
+    this.config = config;
+    this.padding_side = config.padding_side ?? 'right';
+    this.model_max_length = config.model_max_length ?? Infinity;
+    this.chat_template = config.chat_template ?? null;
+    for (const name of ['bos_token', 'eos_token', 'pad_token', 'unk_token', 'sep_token', 'cls_token', 'mask_token']) {
+      this[name] = tokenContent(config[name]);
+      this[`${name}_id`] = this[name] === null ? null : this.token_to_id(this[name]);
+    }
+    const added = tokenizerJson.added_tokens ?? [];
+    this.all_special_ids = added.filter((t) => t.special).map((t) => t.id);
+    this.all_special_tokens = added.filter((t) => t.special).map((t) => t.content);
+    const post = tokenizerJson.post_processor;
+    const usesTypeIds = post?.type === 'BertProcessing' ||
+      (post?.type === 'TemplateProcessing' && JSON.stringify(post.pair ?? []).includes('"type_id":1'));
+    this.model_input_names = config.model_input_names ?? ['input_ids', ...(usesTypeIds ? ['token_type_ids'] : []), 'attention_mask'];
+  }
+
+  #live() {
+    if (!this.handle) throw new WaxError('this tokenizer was disposed', { code: 'WAX_DISPOSED' });
+    return this.handle;
+  }
+
+  /** The id of a token string, or null. */
+  token_to_id(token) {
+    const { runtime } = this;
+    const ptr = runtime.copyString(token, 'a token');
+    try {
+      const id = runtime.plain('wax_tokenizer_token_to_id', this.#live(), ptr);
+      return id < 0 ? null : id;
+    } finally {
+      runtime.free(ptr);
+    }
+  }
+
+  #encodeOne(text, pair, addSpecialTokens) {
+    if (typeof text !== 'string') throw new TypeError(`tokenizer: expected a string, got ${typeof text}`);
+    if (pair !== null && typeof pair !== 'string') throw new TypeError(`tokenizer: text_pair must be a string, got ${typeof pair}`);
+    const { runtime } = this;
+    const first = runtime.copyText(text, 'the text');
+    let second = { ptr: 0, length: 0 };
+    try {
+      if (pair !== null) second = runtime.copyText(pair, 'the text pair');
+      const out = runtime.call('wax_tokenizer_encode', this.#live(), first.ptr, first.length, second.ptr, second.length,
+        addSpecialTokens ? 1 : 0) >>> 0;
+      const n = runtime.module.HEAP32[out >>> 2];
+      const packed = new Int32Array(runtime.heapU8.buffer, out + 4, 3 * n).slice();
+      runtime.free(out);
+      return { ids: Array.from(packed.subarray(0, n)), type_ids: Array.from(packed.subarray(n, 2 * n)) };
+    } finally {
+      runtime.free(first.ptr);
+      runtime.free(second.ptr);
+    }
+  }
+
+  /**
+   * Token ids of one text (and an optional `text_pair`).
+   *
+   * @example
+   * tokenizer.encode('In the beginning'); // [418, 262, 1862]
+   */
+  encode(text, { text_pair = null, add_special_tokens = true } = {}) {
+    return this.#encodeOne(text, text_pair, add_special_tokens).ids;
+  }
+
+  /**
+   * Encodes one text or a batch into int64 Tensors `input_ids`, `attention_mask` (and
+   * `token_type_ids` for tokenizers whose pairs use them). `padding`: true/'longest' or
+   * 'max_length'; `truncation` with `max_length` (default: model_max_length) cuts from the end.
+   * With `return_tensor: false`, plain arrays come back instead.
+   */
+  _call(text, { text_pair = null, add_special_tokens = true, padding = false, truncation = null, max_length = null,
+    return_tensor = true, return_token_type_ids = null } = {}) {
+    const batched = Array.isArray(text);
+    const texts = batched ? text : [text];
+    const pairs = text_pair === null ? texts.map(() => null) : (Array.isArray(text_pair) ? text_pair : [text_pair]);
+    if (pairs.length !== texts.length) throw new RangeError(`tokenizer: ${texts.length} texts but ${pairs.length} text pairs`);
+    let rows = texts.map((t, i) => this.#encodeOne(t, pairs[i], add_special_tokens));
+
+    const limit = max_length ?? (Number.isFinite(this.model_max_length) ? this.model_max_length : null);
+    if (truncation && limit !== null) {
+      rows = rows.map((r) => ({ ids: r.ids.slice(0, limit), type_ids: r.type_ids.slice(0, limit) }));
+    }
+    const longest = Math.max(...rows.map((r) => r.ids.length));
+    const target = padding === 'max_length' ? Math.max(limit ?? longest, longest) : (padding ? longest : null);
+    let masks = rows.map((r) => r.ids.map(() => 1));
+    if (target !== null) {
+      const padId = this.pad_token_id ?? 0;
+      const pad = (values, value, count) => (this.padding_side === 'left'
+        ? [...Array(count).fill(value), ...values] : [...values, ...Array(count).fill(value)]);
+      masks = masks.map((m) => pad(m, 0, target - m.length));
+      rows = rows.map((r) => ({ ids: pad(r.ids, padId, target - r.ids.length), type_ids: pad(r.type_ids, 0, target - r.type_ids.length) }));
+    }
+
+    const withTypeIds = return_token_type_ids ?? this.model_input_names.includes('token_type_ids');
+    const fields = { input_ids: rows.map((r) => r.ids), attention_mask: masks, ...(withTypeIds ? { token_type_ids: rows.map((r) => r.type_ids) } : {}) };
+    if (!return_tensor) {
+      return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, batched ? v : v[0]]));
+    }
+    if (rows.some((r) => r.ids.length !== longest)) {
+      throw new WaxError('tokenizer: the texts have different lengths; pass { padding: true } (or return_tensor: false)', { code: 'WAX_BAD_INPUT' });
+    }
+    return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, new Tensor('int64', v.flat(), [v.length, longest])]));
+  }
+
+  /**
+   * Text of a sequence of ids (a Tensor, typed array or array of numbers/bigints).
+   *
+   * @example
+   * tokenizer.decode([418, 262, 1862]); // 'In the beginning'
+   */
+  decode(ids, { skip_special_tokens = false } = {}) {
+    const { runtime } = this;
+    const data = idsToInt32(ids, 'decode');
+    const idsPtr = runtime.copyIn(data, 'token ids');
+    try {
+      const out = runtime.call('wax_tokenizer_decode', this.#live(), idsPtr, data.length, skip_special_tokens ? 1 : 0) >>> 0;
+      const text = runtime.readText(out + 4, runtime.module.HEAPU32[out >>> 2]);
+      runtime.free(out);
+      return text;
+    } finally {
+      runtime.free(idsPtr);
+    }
+  }
+
+  /** `decode` for each row of a 2-D Tensor or an array of id arrays. */
+  batch_decode(batch, options = {}) {
+    const rows = batch instanceof Tensor ? batch.tolist() : batch;
+    return rows.map((row) => this.decode(row, options));
+  }
+
+  /**
+   * Renders a conversation with the model's chat template (tokenizer_config.json's
+   * `chat_template`, or the `chat_template` option). With `tokenize: false` returns the text;
+   * otherwise its ids as an int64 Tensor [1, n] (`return_tensor: false`: a number[]), or with
+   * `return_dict: true` the whole `tokenizer()` output.
+   *
+   * @example
+   * await tokenizer.apply_chat_template([{ role: 'user', content: 'Hi' }], { add_generation_prompt: true, tokenize: false });
+   * // '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n'
+   */
+  async apply_chat_template(conversation, { chat_template = null, add_generation_prompt = false, tokenize = true,
+    padding = false, truncation = false, max_length = null, return_tensor = true, return_dict = false, tools = null,
+    documents = null, ...kwargs } = {}) {
+    let template = chat_template ?? this.chat_template;
+    if (Array.isArray(template)) { // a list of named templates
+      template = (template.find((t) => t.name === 'default') ?? template[0])?.template;
+    }
+    if (typeof template !== 'string') {
+      throw new WaxError('apply_chat_template: this tokenizer has no chat_template (tokenizer_config.json) and none was passed',
+        { code: 'WAX_BAD_TOKENIZER' });
+    }
+    const { Template } = await loadJinja();
+    const special = Object.fromEntries(['bos_token', 'eos_token', 'pad_token', 'unk_token'].map((k) => [k, this[k]]));
+    const text = new Template(template).render({
+      messages: conversation, add_generation_prompt, ...special, ...(tools ? { tools } : {}), ...(documents ? { documents } : {}), ...kwargs,
+    });
+    if (!tokenize) return text;
+    const out = this._call(text, { add_special_tokens: false, padding, truncation, max_length, return_tensor });
+    return return_dict ? out : out.input_ids;
+  }
+
+  /** Frees the tokenizer's wasm memory. */
+  dispose() {
+    if (this.handle) this.runtime.plain('wax_tokenizer_free', this.handle);
+    this.handle = 0;
+  }
+}
+
+/**
+ * Loads the tokenizer of a model folder (tokenizer.json, and tokenizer_config.json when present).
+ *
+ * @example
+ * import { AutoTokenizer } from 'wax';
+ * const tokenizer = await AutoTokenizer.from_pretrained('models/kjv-llama-5m');
+ */
+export class AutoTokenizer {
+  /**
+   * @param {string | URL} source a local folder (Node) or a folder URL
+   * @param {{ signal?: AbortSignal }} [options]
+   */
+  static async from_pretrained(source, { signal } = {}) {
+    const runtime = await getRuntime();
+    const folder = openSource(source);
+    const jsonText = await folder.readText('tokenizer.json', { signal, optional: true });
+    if (jsonText === null) {
+      throw new WaxError(`${folder.label}: no tokenizer.json (wax reads the fast-tokenizer file that transformers saves)`, { code: 'WAX_NOT_FOUND' });
+    }
+    const configText = await folder.readText('tokenizer_config.json', { signal, optional: true });
+    const tokenizerJson = parseJson(jsonText, 'tokenizer.json', folder.label);
+    const config = configText ? parseJson(configText, 'tokenizer_config.json', folder.label) : {};
+    throwIfAborted(signal);
+    const jsonPtr = runtime.copyString(jsonText, 'tokenizer.json');
+    let configPtr = 0;
+    try {
+      configPtr = runtime.copyString(configText ?? '', 'tokenizer_config.json');
+      const handle = runtime.call('wax_tokenizer_new', jsonPtr, configPtr) >>> 0;
+      return new PreTrainedTokenizer(runtime, handle, tokenizerJson, config);
+    } finally {
+      runtime.free(jsonPtr);
+      runtime.free(configPtr);
+    }
+  }
+}

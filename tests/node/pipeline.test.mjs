@@ -1,0 +1,100 @@
+// Text in, text out: the oracle Llama fixtures end to end with their SentencePiece tokenizer, and
+// pipeline('text-generation') with strings, chat messages, streaming, stop strings and abort.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { AutoModelForCausalLM, AutoTokenizer, TextStreamer, pipeline } from '../../js/src/index.js';
+import { LLAMA_FIXTURES, fixtureDir } from './fixtures.mjs';
+
+for (const fixture of LLAMA_FIXTURES) {
+  it(`${fixture}: text → ids → greedy ids → text equals upstream`, async () => {
+    const { e2e_with_tokenizer: e2e } = JSON.parse(await readFile(join(fixtureDir(fixture), 'reference.json'), 'utf8'));
+    const tokenizer = await AutoTokenizer.from_pretrained(fixtureDir(fixture));
+    const model = await AutoModelForCausalLM.from_pretrained(fixtureDir(fixture));
+    try {
+      const ids = tokenizer.encode(e2e.text);
+      assert.deepEqual(ids, e2e.input_ids);
+      const out = await model.generate({ input_ids: [ids], max_new_tokens: e2e.greedy_ids.length - ids.length, eos_token_id: [] });
+      const generated = out.tolist()[0].map(Number);
+      assert.deepEqual(generated, e2e.greedy_ids);
+      // The slow tokenizer that wrote the reference drops a leading space the fast rule keeps (oracle README).
+      assert.equal(tokenizer.decode(generated.slice(ids.length), { skip_special_tokens: true }).trimStart(), e2e.decoded_new_text.trimStart());
+    } finally {
+      model.dispose();
+      tokenizer.dispose();
+    }
+  });
+}
+
+describe("pipeline('text-generation')", () => {
+  let generator;
+  before(async () => { generator = await pipeline('text-generation', fixtureDir('llama_gqa_tied')); });
+  after(() => generator.dispose());
+
+  it('continues a string and returns [{ generated_text }] with the prompt', async () => {
+    const [{ generated_text }] = await generator('Once upon a time', { max_new_tokens: 8, do_sample: false });
+    assert.ok(generated_text.startsWith('Once upon a time'), generated_text);
+    const [{ generated_text: continuation }] = await generator('Once upon a time', { max_new_tokens: 8, do_sample: false, return_full_text: false });
+    assert.equal('Once upon a time' + continuation, generated_text);
+  });
+
+  it('answers chat messages with the messages plus an assistant turn', async () => {
+    const messages = [{ role: 'user', content: 'Hello' }];
+    const [{ generated_text }] = await generator(messages, { max_new_tokens: 6, do_sample: false });
+    assert.equal(generated_text.length, 2);
+    assert.deepEqual(generated_text[0], messages[0]);
+    assert.equal(generated_text[1].role, 'assistant');
+    assert.equal(typeof generated_text[1].content, 'string');
+  });
+
+  it('batches strings (left-padded) like single calls', async () => {
+    const options = { max_new_tokens: 6, do_sample: false, return_full_text: false, eos_token_id: [] };
+    const batch = await generator(['Once upon a time', 'The license'], options);
+    assert.equal(batch.length, 2);
+    assert.equal(batch[0][0].generated_text, (await generator('Once upon a time', options))[0].generated_text);
+    assert.equal(batch[1][0].generated_text, (await generator('The license', options))[0].generated_text);
+  });
+
+  it('streams the same text through a TextStreamer and through stream()', async () => {
+    const options = { max_new_tokens: 12, do_sample: true, seed: 5, return_full_text: false, eos_token_id: [] };
+    const [{ generated_text: whole }] = await generator('Once upon a time', options);
+    let streamed = '';
+    const streamer = new TextStreamer(generator.tokenizer, { skip_prompt: true, callback_function: (t) => { streamed += t; } });
+    await generator('Once upon a time', { ...options, streamer });
+    assert.equal(streamed, whole);
+    let iterated = '';
+    for await (const piece of generator.stream('Once upon a time', options)) iterated += piece;
+    assert.equal(iterated, whole);
+  });
+
+  it('breaking out of stream() stops generation and leaves the pipeline usable', async () => {
+    for await (const piece of generator.stream('Once upon a time', { max_new_tokens: 500, eos_token_id: [] })) {
+      assert.equal(typeof piece, 'string');
+      break;
+    }
+    const [{ generated_text }] = await generator('Once', { max_new_tokens: 2, do_sample: false });
+    assert.ok(generated_text.startsWith('Once'));
+  });
+
+  it('stops at a stop string and keeps it, as transformers does', async () => {
+    const options = { max_new_tokens: 30, do_sample: false, return_full_text: false, eos_token_id: [] };
+    const [{ generated_text: free }] = await generator('Once upon a time', options);
+    const stop = free.trim().slice(3, 5);
+    assert.ok(stop.length === 2, `a stop string from ${JSON.stringify(free)}`);
+    const [{ generated_text: stopped }] = await generator('Once upon a time', { ...options, stop_strings: stop });
+    assert.ok(stopped.endsWith(stop), JSON.stringify(stopped));
+    assert.ok(free.startsWith(stopped), `${JSON.stringify(stopped)} is a prefix of ${JSON.stringify(free)}`);
+  });
+
+  it('rejects with AbortError and stays usable', async () => {
+    await assert.rejects(generator('Once', { max_new_tokens: 5, signal: AbortSignal.abort() }), { name: 'AbortError' });
+    const [{ generated_text }] = await generator('Once', { max_new_tokens: 2, do_sample: false });
+    assert.ok(generated_text.startsWith('Once'));
+  });
+
+  it('refuses an unknown task', async () => {
+    await assert.rejects(pipeline('text-to-dance', fixtureDir('llama_gqa_tied')), /unsupported task 'text-to-dance'/);
+  });
+});
