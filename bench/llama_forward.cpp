@@ -1,5 +1,5 @@
 // Native side of bench/run.mjs: prefill and decode tokens/s of a Llama checkpoint folder.
-// Usage: wax_bench_llama <folder> <prompt_tokens> <decode_tokens> <runs>; prints one JSON line.
+// Usage: wax_bench_llama <folder> <prompt_tokens> <decode_tokens> <runs> [threads] [dtype]; prints one JSON line.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "generation/generate.h"
 #include "models/causal_lm.h"
 
@@ -38,10 +39,12 @@ double median(std::vector<double> values) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: %s <folder> <prompt_tokens> <decode_tokens> <runs>\n", argv[0]);
+  if (argc < 5) {
+    std::fprintf(stderr, "usage: %s <folder> <prompt_tokens> <decode_tokens> <runs> [threads] [dtype]\n", argv[0]);
     return 2;
   }
+  thread_pool::instance().set_threads(argc > 5 ? std::atoi(argv[5]) : 1);
+  const std::string dtype = argc > 6 ? argv[6] : "fp32";
   const std::string folder = argv[1];
   const int prompt_tokens = std::atoi(argv[2]), decode_tokens = std::atoi(argv[3]), runs = std::atoi(argv[4]);
   try {
@@ -49,7 +52,9 @@ int main(int argc, char** argv) {
     config << std::ifstream(folder + "/config.json").rdbuf();
     weights w;
     w.add_file("model.safetensors", read_file(folder + "/model.safetensors"));
-    auto model = causal_lm_load(config.str(), std::move(w));
+    load_options options;
+    options.dtype = dtype;
+    auto model = causal_lm_load(config.str(), std::move(w), options);
 
     std::vector<int32_t> prompt(static_cast<size_t>(prompt_tokens));
     for (int i = 0; i < prompt_tokens; ++i) prompt[size_t(i)] = int32_t((i * 7919 + 1) % model->vocab_size());

@@ -54,3 +54,4 @@ const row = (label, key) => `${label.padEnd(22)} ${native[key].toFixed(1).padSta
 console.log(`${'tokens/s'.padEnd(22)} ${'native'.padStart(10)} ${'wasm (Node)'.padStart(12)} ${'wasm/native'.padStart(12)}`);
 console.log(row('prefill (forward)', 'prefill_tokens_per_s'));
 console.log(row('decode (KV cache)', 'decode_tokens_per_s'));
+await import('./tokenizer.mjs'); // tokenizer throughput against @huggingface/tokenizers

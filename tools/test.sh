@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 
 ctest --test-dir build/native --output-on-failure -j"$(nproc)"
 node --test tests/node/
+# The oracle and generation checks again on the threaded build.
+WAX_NUM_THREADS=2 node --test tests/node/llama_oracle.test.mjs tests/node/generation.test.mjs tests/node/pipeline.test.mjs
 node --test --test-concurrency=1 tests/browser/

@@ -11,9 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "generation/generate.h"
+#include "models/bert.h"
 #include "models/causal_lm.h"
 #include "nn/matrix.h"
+#include "ops/pooling.h"
 #include "tokenizers/tokenizer.h"
 
 using namespace wax;
@@ -54,6 +57,12 @@ T* copy_to_heap(const std::vector<T>& values) {
 }  // namespace
 
 extern "C" {
+
+// Threads that share each matmul and attention (the caller included); 1 in the plain build.
+EMSCRIPTEN_KEEPALIVE int wax_set_threads(int threads) {
+  thread_pool::instance().set_threads(threads);
+  return thread_pool::instance().threads();
+}
 
 // Bytes the allocator has handed out and not yet taken back (dlmalloc's mallinfo().uordblks):
 // what the loader tests compare before and after an aborted load.
@@ -167,6 +176,47 @@ EMSCRIPTEN_KEEPALIVE uint8_t* wax_tokenizer_decode(const tokenizer* t, const int
 // The id of a token string, or -1.
 EMSCRIPTEN_KEEPALIVE int wax_tokenizer_token_to_id(const tokenizer* t, const char* token) {
   return t->token_to_id(token).value_or(-1);
+}
+
+// Consumes `w` (also on failure): an encoder (BERT) from config.json, or null on error.
+EMSCRIPTEN_KEEPALIVE encoder_model* wax_encoder_load(const char* config_json, weights* w, const char* options_json,
+                                                     char** error_out) {
+  weights owned = std::move(*w);
+  delete w;
+  return guarded(error_out, static_cast<encoder_model*>(nullptr), [&] {
+    return encoder_load(config_json, std::move(owned), load_options_from_json(options_json)).release();
+  });
+}
+
+EMSCRIPTEN_KEEPALIVE void wax_encoder_free(encoder_model* model) { delete model; }
+EMSCRIPTEN_KEEPALIVE int wax_encoder_hidden_size(const encoder_model* model) { return int(model->hidden_size()); }
+EMSCRIPTEN_KEEPALIVE int wax_encoder_max_positions(const encoder_model* model) { return int(model->max_positions()); }
+
+// ids, token_type_ids, mask (batch, seq), the last two may be null. pooling: 0 none (the whole
+// last_hidden_state, then pooler_output when the model has a pooler), 1 mean, 2 cls; normalize: L2
+// per row. → malloc'd floats; the caller frees it. *pooler_rows is set to batch when a pooler
+// output follows the hidden states, else 0.
+EMSCRIPTEN_KEEPALIVE float* wax_encoder_forward(const encoder_model* model, const int32_t* ids, const int32_t* token_type_ids,
+                                                const int32_t* mask, int batch, int seq, int pooling, int normalize,
+                                                int* pooler_rows, char** error_out) {
+  return guarded(error_out, static_cast<float*>(nullptr), [&] {
+    encoder_output out = model->forward(ids, token_type_ids, mask, batch, seq);
+    const int64_t hidden = model->hidden_size();
+    *pooler_rows = 0;
+    if (pooling == 0) {
+      if (normalize) l2_normalize(out.last_hidden_state.data(), int64_t(batch) * seq, hidden);
+      if (!out.pooler_output.empty()) {
+        *pooler_rows = batch;
+        out.last_hidden_state.insert(out.last_hidden_state.end(), out.pooler_output.begin(), out.pooler_output.end());
+      }
+      return copy_to_heap(out.last_hidden_state);
+    }
+    std::vector<float> pooled(static_cast<size_t>(batch * hidden));  // (batch, hidden)
+    if (pooling == 1) mean_pool(out.last_hidden_state.data(), mask, batch, seq, hidden, pooled.data());
+    else cls_pool(out.last_hidden_state.data(), batch, seq, hidden, pooled.data());
+    if (normalize) l2_normalize(pooled.data(), batch, hidden);
+    return copy_to_heap(pooled);
+  });
 }
 
 }  // extern "C"

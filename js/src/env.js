@@ -4,13 +4,51 @@
  * @example
  * import { env } from 'wax';
  * env.wasm.wasmPaths = 'https://cdn.example.com/wax/'; // where wax.wasm is served from
+ * env.remoteHost = 'https://hf-mirror.example.com/';    // a Hub mirror
+ * env.cacheDir = '/tmp/wax-cache';                      // Node: where downloads are kept
  */
+const isNodeEnv = typeof process === 'object' && !!process.versions?.node;
+const isBrowserEnv = !isNodeEnv && typeof globalThis.caches === 'object';
+
+/** Node's default cache folder: `<this package>/.cache` (as transformers.js), else `~/.cache/wax`. */
+function defaultCacheDir() {
+  if (!isNodeEnv) return null;
+  if (process.env.WAX_CACHE_DIR) return process.env.WAX_CACHE_DIR;
+  try {
+    return decodeURIComponent(new URL('../../.cache/', import.meta.url).pathname);
+  } catch {
+    return `${process.env.HOME ?? '.'}/.cache/wax/`;
+  }
+}
+
 export const env = {
-  /** @type {{ wasmPaths: string | null }} */
+  /** @type {{ wasmPaths: string | null, numThreads: number | null }} */
   wasm: {
     // Folder URL that holds wax.wasm; null: next to wax.mjs.
     wasmPaths: null,
+    // Threads for matmuls and attention; null: min(4, ceil(cores / 2)) (Node: WAX_NUM_THREADS when
+    // set). More than one needs SharedArrayBuffer: always in Node, in browsers only on cross-origin
+    // isolated pages. Read once, when the first model or tokenizer loads.
+    numThreads: isNodeEnv && process.env.WAX_NUM_THREADS ? Number(process.env.WAX_NUM_THREADS) : null,
   },
+  /** Whether repo ids ('org/name') may be fetched from `remoteHost`. */
+  allowRemoteModels: true,
+  /** Where repo ids are fetched from, and how a file's path is built ({model}, {revision}). */
+  remoteHost: 'https://huggingface.co/',
+  remotePathTemplate: '{model}/resolve/{revision}/',
+  /** Whether repo ids are looked up under `localModelPath` first (Node: on disk; browsers: same origin). */
+  allowLocalModels: isNodeEnv,
+  localModelPath: '/models/',
+  /** Browsers: keep downloads in the Cache API (cache name 'wax-models'). */
+  useBrowserCache: isBrowserEnv,
+  /** Node: keep downloads as files under `cacheDir`. */
+  useFSCache: isNodeEnv,
+  cacheDir: defaultCacheDir(),
+  /** Use `customCache` ({ match(key), put(key, response), delete?(key) }, as the Cache API) instead of the above. */
+  useCustomCache: false,
+  customCache: null,
+  /** How many files download at once (shards of one model). */
+  maxParallelDownloads: 4,
   /** The fetch used for every download (swap it for tests or proxies). */
   fetch: (...args) => globalThis.fetch(...args),
 };

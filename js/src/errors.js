@@ -2,7 +2,7 @@
  * Errors thrown by wax. Every failure of a wax call is a `WaxError` with a stable `code`
  * (`WAX_BAD_SAFETENSORS`, `WAX_BAD_CONFIG`, `WAX_BAD_WEIGHTS`, `WAX_BAD_INPUT`, `WAX_UNSUPPORTED`,
  * `WAX_OUT_OF_MEMORY`, `WAX_TOO_LARGE`, `WAX_FETCH_FAILED`, `WAX_NOT_FOUND`,
- * `WAX_WASM_LOAD_FAILED`, `WAX_DISPOSED`); an aborted call rejects with
+ * `WAX_WASM_LOAD_FAILED`, `WAX_DISPOSED`, `WAX_BAD_CACHE`); an aborted call rejects with
  * the signal's reason (a `DOMException` named `AbortError` by default).
  *
  * @example

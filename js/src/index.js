@@ -1,9 +1,13 @@
 // wax: neural networks in WebAssembly, with the names transformers.js users know.
 export { pipeline } from './pipelines/index.js';
 export { TextGenerationPipeline } from './pipelines/text-generation.js';
+export { FeatureExtractionPipeline, cos_sim } from './pipelines/feature-extraction.js';
+export { AutoModel, EncoderModel } from './models/encoder.js';
 export { AutoModelForCausalLM, CausalLM } from './models/causal-lm.js';
 export { AutoTokenizer, PreTrainedTokenizer } from './tokenizer.js';
 export { TextStreamer } from './streamers.js';
 export { Tensor } from './tensor.js';
 export { env } from './env.js';
+export { preflight } from './loader/preflight.js';
+export { clearCache, isCached } from './loader/source.js';
 export { WaxError } from './errors.js';

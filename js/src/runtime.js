@@ -15,7 +15,7 @@ const utf8Decoder = new TextDecoder();
 /** @returns {Promise<WaxRuntime>} the one shared module instance. */
 export function getRuntime() {
   runtimePromise ??= loadModule().then(
-    (module) => new WaxRuntime(module),
+    ({ module, threads, reason }) => new WaxRuntime(module, threads, reason),
     (error) => {
       runtimePromise = null; // a later call (say, after fixing env.wasm.wasmPaths) tries again
       throw error;
@@ -24,32 +24,78 @@ export function getRuntime() {
   return runtimePromise;
 }
 
-/** Where wax.wasm is: env.wasm.wasmPaths (a folder, relative to the page) or next to wax.mjs. */
-function wasmLocation() {
-  if (!env.wasm.wasmPaths) return new URL('../dist/wax.wasm', import.meta.url);
+/**
+ * How many threads to run and why: the threaded build needs SharedArrayBuffer, which browsers
+ * give only to cross-origin isolated pages (COOP/COEP headers); Node always has it.
+ */
+async function chooseThreads() {
+  const cores = isNode ? (await import('node:os')).availableParallelism() : globalThis.navigator?.hardwareConcurrency ?? 1;
+  const wanted = env.wasm.numThreads ?? Math.min(4, Math.ceil(cores / 2));
+  const threads = Math.max(1, Math.min(16, Math.floor(wanted)));
+  if (threads === 1) return { threads, reason: 'one thread asked for' };
+  if (isNode) return { threads, reason: 'Node' };
+  if (globalThis.crossOriginIsolated && typeof SharedArrayBuffer === 'function') return { threads, reason: 'cross-origin isolated' };
+  const reason = 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and ' +
+    'Cross-Origin-Embedder-Policy: require-corp), so wax runs on one thread';
+  if (env.wasm.numThreads > 1) console.warn(`wax: ${reason}`);
+  return { threads: 1, reason };
+}
+
+/** Where the module's files are: env.wasm.wasmPaths (a folder, relative to the page) or js/dist. */
+function distLocation(file) {
+  if (!env.wasm.wasmPaths) return new URL(`../dist/${file}`, import.meta.url);
   const folder = String(env.wasm.wasmPaths);
-  return new URL('wax.wasm', new URL(folder.endsWith('/') ? folder : `${folder}/`, globalThis.location?.href ?? import.meta.url));
+  return new URL(file, new URL(folder.endsWith('/') ? folder : `${folder}/`, globalThis.location?.href ?? import.meta.url));
 }
 
 async function loadModule() {
-  const wasmUrl = wasmLocation();
+  const { threads, reason } = await chooseThreads();
+  const name = threads > 1 ? 'wax-threads' : 'wax';
+  const wasmUrl = distLocation(`${name}.wasm`);
   try {
-    const { default: createWaxModule } = await import('../dist/wax.mjs');
+    const { default: createWaxModule } = threads > 1 ? await import('../dist/wax-threads.mjs') : await import('../dist/wax.mjs');
+    // Node wants file paths, not file: URLs, for the pthread worker script.
+    const toPath = isNode ? (await import('node:url')).fileURLToPath : null;
+    const options = {
+      nThreads: threads - 1, // pthread workers beside the calling thread, started with the module
+      locateFile: (file) => {
+        const url = file.endsWith('.wasm') ? wasmUrl : distLocation(file);
+        return toPath && url.protocol === 'file:' ? toPath(url) : url.href;
+      },
+    };
     if (isNode && wasmUrl.protocol === 'file:') {
       // Node's global fetch cannot read file: URLs, which the glue would try; hand it the bytes.
       const { readFile } = await import('node:fs/promises');
-      return await createWaxModule({ wasmBinary: await readFile(wasmUrl) });
+      options.wasmBinary = await readFile(wasmUrl);
     }
-    return await createWaxModule({ locateFile: () => wasmUrl.href });
+    const module = await createWaxModule(options);
+    if (threads > 1) {
+      module._wax_set_threads(threads);
+      if (isNode) module.unrefThreads(); // idle workers must not keep Node alive
+    }
+    return { module, threads, reason };
   } catch (error) {
     throw new WaxError(`could not load the wax WebAssembly module from ${wasmUrl.href} (${error.message}). ` +
       'Check env.wasm.wasmPaths and that the server sends wax.wasm as application/wasm.', { code: 'WAX_WASM_LOAD_FAILED', cause: error });
   }
 }
 
+/**
+ * Which build runs and why, once the module is loaded.
+ *
+ * @example
+ * await runtimeInfo(); // { threads: 2, threaded: true, reason: 'cross-origin isolated' }
+ */
+export async function runtimeInfo() {
+  const { threads, reason } = await getRuntime();
+  return { threads, threaded: threads > 1, reason };
+}
+
 class WaxRuntime {
-  constructor(module) {
+  constructor(module, threads, reason) {
     this.module = module;
+    this.threads = threads;
+    this.reason = reason;
   }
 
   /** Current byte view of the heap (views go stale whenever the heap grows: never keep one). */

@@ -5,6 +5,7 @@ import { WaxError, throwIfAborted } from './errors.js';
 import { openSource } from './loader/source.js';
 import { getRuntime } from './runtime.js';
 import { Tensor } from './tensor.js';
+import { createRemote } from './worker/remote.js';
 
 /** A special token in tokenizer_config.json is a string or an AddedToken object. */
 const tokenContent = (token) => (typeof token === 'string' ? token : token?.content ?? null);
@@ -237,7 +238,9 @@ export class AutoTokenizer {
    * @param {string | URL} source a local folder (Node) or a folder URL
    * @param {{ signal?: AbortSignal }} [options]
    */
-  static async from_pretrained(source, { signal } = {}) {
+  static async from_pretrained(source, { signal, worker = false } = {}) {
+    // Tokenizers are light and their methods synchronous: in-process unless asked otherwise.
+    if (worker) return createRemote('AutoTokenizer', [source instanceof URL ? source.href : source, { signal }]);
     const runtime = await getRuntime();
     const folder = openSource(source);
     const jsonText = await folder.readText('tokenizer.json', { signal, optional: true });

@@ -1,5 +1,7 @@
 #include "io/config.h"
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace wax {
@@ -35,9 +37,12 @@ std::optional<int64_t> config_reader::optional_int(const std::string& field) con
   const json* value = find(field);
   if (!value) return std::nullopt;
   if (value->is_number_integer()) return value->get<int64_t>();
-  // Some writers store integers as 32.0.
-  if (value->is_number_float() && value->get<double>() == double(int64_t(value->get<double>())))
-    return int64_t(value->get<double>());
+  // Some writers store integers as 32.0. Range first: casting 7e66 to int64 is undefined
+  // (found by tests/fuzz/fuzz_config.cpp).
+  if (value->is_number_float()) {
+    const double number = value->get<double>();
+    if (number >= -0x1p63 && number < 0x1p63 && number == std::trunc(number)) return int64_t(number);
+  }
   fail(field, "an integer");
 }
 

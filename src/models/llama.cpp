@@ -32,19 +32,26 @@ void read_rope_scaling(const config_reader& config, llama_config& c) {
 }  // namespace
 
 llama_config llama_config::from_json(const config_reader& config) {
+  // Far above any published model: a corrupt or hostile config fails here, naming the field,
+  // instead of sizing rope tables and shapes from it (found by tests/fuzz/fuzz_config.cpp).
+  constexpr int64_t max_dimension = int64_t(1) << 24;
+  const auto dimension = [&](const std::string& field, int64_t value) {
+    if (value > max_dimension) config.fail(field, "a positive integer of at most " + std::to_string(max_dimension));
+    return value;
+  };
   llama_config c;
   c.model_type = config.string("model_type", "llama");
-  c.vocab_size = config.positive_int("vocab_size");
-  c.hidden_size = config.positive_int("hidden_size");
-  c.intermediate_size = config.positive_int("intermediate_size");
-  c.num_hidden_layers = config.positive_int("num_hidden_layers");
-  c.num_attention_heads = config.positive_int("num_attention_heads");
-  c.num_key_value_heads = config.positive_int("num_key_value_heads", c.num_attention_heads);
+  c.vocab_size = dimension("vocab_size", config.positive_int("vocab_size"));
+  c.hidden_size = dimension("hidden_size", config.positive_int("hidden_size"));
+  c.intermediate_size = dimension("intermediate_size", config.positive_int("intermediate_size"));
+  c.num_hidden_layers = dimension("num_hidden_layers", config.positive_int("num_hidden_layers"));
+  c.num_attention_heads = dimension("num_attention_heads", config.positive_int("num_attention_heads"));
+  c.num_key_value_heads = dimension("num_key_value_heads", config.positive_int("num_key_value_heads", c.num_attention_heads));
   if (c.num_attention_heads % c.num_key_value_heads != 0)
     config.fail("num_key_value_heads", "a divisor of num_attention_heads (" + std::to_string(c.num_attention_heads) + ")");
   if (!config.optional_int("head_dim") && c.hidden_size % c.num_attention_heads != 0)
     config.fail("hidden_size", "a multiple of num_attention_heads when head_dim is absent");
-  c.head_dim = config.positive_int("head_dim", c.hidden_size / c.num_attention_heads);
+  c.head_dim = dimension("head_dim", config.positive_int("head_dim", c.hidden_size / c.num_attention_heads));
   if (c.head_dim % 2 != 0) config.fail("head_dim", "an even number (rotary embeddings pair dimensions)");
   c.rms_norm_eps = config.positive_number("rms_norm_eps", 1e-6);
   c.rope_theta = config.positive_number("rope_theta", 10000.0);

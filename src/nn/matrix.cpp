@@ -1,7 +1,11 @@
 #include "nn/matrix.h"
 
+#include <algorithm>
+
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "io/config.h"
+#include "ops/kernels/gemm_f32.h"
 #include "ops/matmul.h"
 
 namespace wax {
@@ -62,8 +66,20 @@ matrix matrix::load(const weights_prefix& w, const std::string& name, int64_t ro
 size_t matrix::bytes() const { return quantized_ ? quantized_->bytes() : view_.nbytes; }
 
 void matrix::multiply(const float* x, int64_t n, float* y) const {
-  if (quantized_) gemm_xwt_quantized(x, n, *quantized_, y, rows_);
-  else matmul_xwt(x, n, cols_, view_, y);
+  // Output columns split across the threads, about four chunks each, in whole 16-row groups
+  // (two packed panels; each chunk re-quantizes x, which this keeps rare).
+  thread_pool& pool = thread_pool::instance();
+  const int64_t grain = std::max<int64_t>(16, (rows_ / (4 * pool.threads()) + 15) / 16 * 16);
+  pool.parallel_for(rows_, grain, [&](int64_t first, int64_t end) {
+    if (!quantized_) {
+      matmul_xwt(x, n, cols_, slice_rows(view_, first, end - first), y + first, rows_);
+    } else if (n >= 4) {  // prompts: compute-bound, so rows are dequantized into the f32 packed kernel
+      gemm_xwt_packed_4x8(x, n, cols_, end - first, [&](int64_t r, float* out) { dequantize_row(*quantized_, first + r, out); },
+                          y + first, rows_);
+    } else {  // decode: bound by weight bytes, so the integer kernel reads the blocks as they are
+      gemm_xwt_quantized(x, n, *quantized_, y, rows_, first, end);
+    }
+  });
 }
 
 void matrix::row(int64_t r, float* out) const {

@@ -7,6 +7,8 @@
 
 #include <Eigen/Core>
 
+#include "core/thread_pool.h"
+
 namespace wax {
 namespace {
 
@@ -42,17 +44,20 @@ void attention(const float* q, int64_t n_queries, const float* keys, const float
                int64_t window, float scale, float* out) {
   const int64_t group = shape.n_heads / shape.n_kv_heads;
   const int64_t row_stride = shape.n_heads * shape.head_dim;
-  matrix_rm scores(n_queries, n_keys);
-  for (int64_t h = 0; h < shape.n_heads; ++h) {
-    const int64_t kv_head = h / group;
-    const_strided_map q_h(q + h * shape.head_dim, n_queries, shape.head_dim, Eigen::OuterStride<>(row_stride));
-    Eigen::Map<const matrix_rm> k_h(keys + kv_head * shape.key_stride * shape.head_dim, n_keys, shape.head_dim);
-    Eigen::Map<const matrix_rm> v_h(values + kv_head * shape.key_stride * shape.head_dim, n_keys, shape.head_dim);
-    strided_map out_h(out + h * shape.head_dim, n_queries, shape.head_dim, Eigen::OuterStride<>(row_stride));
-    scores.noalias() = (q_h * k_h.transpose()) * scale;
-    masked_softmax(scores, key_visible, query_slots, window);
-    out_h.noalias() = scores * v_h;
-  }
+  // Heads are independent: the threads take them one at a time.
+  thread_pool::instance().parallel_for(shape.n_heads, 1, [&](int64_t first, int64_t end) {
+    matrix_rm scores(n_queries, n_keys);
+    for (int64_t h = first; h < end; ++h) {
+      const int64_t kv_head = h / group;
+      const_strided_map q_h(q + h * shape.head_dim, n_queries, shape.head_dim, Eigen::OuterStride<>(row_stride));
+      Eigen::Map<const matrix_rm> k_h(keys + kv_head * shape.key_stride * shape.head_dim, n_keys, shape.head_dim);
+      Eigen::Map<const matrix_rm> v_h(values + kv_head * shape.key_stride * shape.head_dim, n_keys, shape.head_dim);
+      strided_map out_h(out + h * shape.head_dim, n_queries, shape.head_dim, Eigen::OuterStride<>(row_stride));
+      scores.noalias() = (q_h * k_h.transpose()) * scale;
+      masked_softmax(scores, key_visible, query_slots, window);
+      out_h.noalias() = scores * v_h;
+    }
+  });
 }
 
 void attention_reference(const float* q, int64_t n_queries, const float* keys, const float* values,

@@ -35,21 +35,26 @@ void tensor_to_f32(const tensor_view& t, int64_t first, int64_t count, float* ou
   }
 }
 
-void matmul_xwt(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y) {
+tensor_view slice_rows(const tensor_view& w, int64_t first, int64_t count) {
+  const size_t row_bytes = size_t(w.shape[1]) * dtype_size(w.type);
+  return {w.type, {count, w.shape[1]}, w.data + size_t(first) * row_bytes, size_t(count) * row_bytes};
+}
+
+void matmul_xwt(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y, int64_t y_stride) {
   const int64_t out = w.shape[0];
   if (rows >= 4) {  // prompts and batches: packing pays for itself (bench/kernels.cpp)
-    gemm_xwt_packed_4x8(x, rows, in, w, y, out);
+    gemm_xwt_packed_4x8(x, rows, in, w, y, y_stride);
     return;
   }
   if (w.type == dtype::f32) {
-    gemm_xwt_f32_4x4(x, rows, in, reinterpret_cast<const float*>(w.data), out, y, out);
+    gemm_xwt_f32_4x4(x, rows, in, reinterpret_cast<const float*>(w.data), out, y, y_stride);
     return;
   }
   std::vector<float> panel(static_cast<size_t>(std::min(out, half_panel_rows) * in));
   for (int64_t first = 0; first < out; first += half_panel_rows) {
     const int64_t count = std::min(half_panel_rows, out - first);
     tensor_to_f32(w, first * in, count * in, panel.data());
-    gemm_xwt_f32_4x4(x, rows, in, panel.data(), count, y + first, out);
+    gemm_xwt_f32_4x4(x, rows, in, panel.data(), count, y + first, y_stride);
   }
 }
 

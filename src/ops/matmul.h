@@ -9,7 +9,11 @@
 
 namespace wax {
 
-void matmul_xwt(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y);
+// y rows are y_stride floats apart (w.shape[0] when it is a whole matrix).
+void matmul_xwt(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y, int64_t y_stride);
+
+// Rows [first, first + count) of a matrix view, as a view.
+tensor_view slice_rows(const tensor_view& w, int64_t first, int64_t count);
 
 // Scalar reference for the tests: the same product with plain loops in double.
 void matmul_xwt_reference(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y);

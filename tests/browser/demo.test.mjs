@@ -1,4 +1,4 @@
-// The demo page (web/index.html) in headless Chromium: Run loads the bundled checkpoint in a module
+// The oracle demo page (web/oracle/index.html) in headless Chromium: Run loads the bundled checkpoint in a module
 // worker and shows the oracle verdict, served with and without cross-origin isolation; a bad
 // model URL shows a readable error in the page. Leaves a screenshot at /tmp/wax-demo.png.
 import assert from 'node:assert/strict';
@@ -51,11 +51,12 @@ function assertMatches(shown, where = /module worker/) {
 }
 
 describe('demo page', () => {
-  it('/ redirects to the demo; Run matches the oracle (cross-origin isolated)', async () => {
+  it('the chat page links to it; Run matches the oracle (cross-origin isolated)', async () => {
     const page = await browser.newPage();
     await page.setViewportSize({ width: 1100, height: 900 });
-    await page.goto(browser.url('/'));
-    assert.equal(new URL(page.url()).pathname, '/web/');
+    await page.goto(browser.url('/web/'));
+    await page.click('nav.demos a[href="oracle/"]');
+    assert.equal(new URL(page.url()).pathname, '/web/oracle/');
     const shown = await run(page);
     assertMatches(shown);
     assert.equal(shown.isolated, true);
@@ -66,12 +67,12 @@ describe('demo page', () => {
 
   it('a bad model URL shows a readable WaxError in the page, and Run then works again', async () => {
     const page = await browser.newPage();
-    await page.goto(browser.url('/web/'));
+    await page.goto(browser.url('/web/oracle/'));
     const good = await page.inputValue('#model-url');
-    await page.fill('#model-url', '../tests/fixtures/no-such-model/');
+    await page.fill('#model-url', '../../tests/fixtures/no-such-model/');
     const failed = await run(page);
     assert.match(failed.error ?? '', /WaxError \(WAX_NOT_FOUND\)/);
-    assert.match(failed.error, /no-such-model\/config\.json: HTTP 404/);
+    assert.match(failed.error, /no-such-model\/config\.json\b.*\b404\b/s); // the file and the HTTP status
     assert.equal(await page.isVisible('#results'), false);
 
     await page.fill('#model-url', good);
@@ -81,7 +82,7 @@ describe('demo page', () => {
 
   it('works when served without COOP/COEP', async () => {
     const page = await browser.newPage();
-    await page.goto(new URL('/web/', plainServer.url).href);
+    await page.goto(new URL('/web/oracle/', plainServer.url).href);
     const shown = await run(page);
     assertMatches(shown);
     assert.equal(shown.isolated, false);
@@ -92,7 +93,7 @@ describe('demo page', () => {
   it('runs on the main thread where no worker can start', async () => {
     const page = await browser.newPage();
     await page.addInitScript(() => { delete globalThis.Worker; });
-    await page.goto(new URL('/web/', plainServer.url).href);
+    await page.goto(new URL('/web/oracle/', plainServer.url).href);
     assertMatches(await run(page), /main thread/);
     assert.deepEqual(page.errors, []);
     await page.close();

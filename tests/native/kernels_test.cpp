@@ -78,7 +78,7 @@ TEST(kernels, gemm_xwt_quantized_equals_its_scalar_twin) {
           const auto x = random_floats(size_t(rows * in), 5), w = random_floats(size_t(out * in), 6);
           const quantized_matrix q = quantize(f32_view(w, out, in), type);
           std::vector<float> y(size_t(rows * out)), expected(y.size());
-          gemm_xwt_quantized(x.data(), rows, q, y.data(), out);
+          gemm_xwt_quantized(x.data(), rows, q, y.data(), out, 0, out);
           gemm_xwt_quantized_scalar(x.data(), rows, q, expected.data(), out);
           expect_relative_close(y, expected);
         }
@@ -116,7 +116,7 @@ TEST(kernels, quantized_product_approximates_the_float_product) {
   const quantized_matrix q = quantize(f32_view(w, out, in), quant_type::q8_0);
   std::vector<float> dequantized(w.size()), y(size_t(rows * out)), expected(y.size());
   for (int64_t o = 0; o < out; ++o) dequantize_row(q, o, dequantized.data() + o * in);
-  gemm_xwt_quantized(x.data(), rows, q, y.data(), out);
+  gemm_xwt_quantized(x.data(), rows, q, y.data(), out, 0, out);
   gemm_xwt_f32_4x4_scalar(x.data(), rows, in, dequantized.data(), out, expected.data(), out);
   // The only difference left is the 8-bit activations: about 0.4 % of a dot product's scale.
   float scale = 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/thread_pool.h"
 #include "generation/generate.h"
 #include "test_util.h"
 
@@ -14,9 +15,12 @@ namespace {
 using testing::npy_array;
 using testing::read_npy;
 
-class llama_fixture : public ::testing::TestWithParam<std::string> {
+// (fixture, threads): every check runs on one thread and on the pool's two.
+class llama_fixture : public ::testing::TestWithParam<std::tuple<std::string, int>> {
  protected:
-  std::string dir() const { return testing::fixture_path(GetParam()); }
+  void SetUp() override { thread_pool::instance().set_threads(std::get<1>(GetParam())); }
+  void TearDown() override { thread_pool::instance().set_threads(1); }
+  std::string dir() const { return testing::fixture_path(std::get<0>(GetParam())); }
   npy_array npy(const std::string& name) const { return read_npy(dir() + "/" + name); }
 };
 
@@ -73,8 +77,12 @@ TEST_P(llama_fixture, left_padded_batch_matches_upstream) {
 }
 
 INSTANTIATE_TEST_SUITE_P(oracle, llama_fixture,
-                         ::testing::Values("llama_gqa_untied", "llama_gqa_tied", "llama3_ropescaled_tied",
-                                           "llama_gqa_tied_bf16", "llama_gqa_long_prompt"));
+                         ::testing::Combine(::testing::Values("llama_gqa_untied", "llama_gqa_tied", "llama3_ropescaled_tied",
+                                                              "llama_gqa_tied_bf16", "llama_gqa_long_prompt"),
+                                            ::testing::Values(1, 2)),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_" + std::to_string(std::get<1>(info.param)) + "_threads";
+                         });
 
 }  // namespace
 }  // namespace wax

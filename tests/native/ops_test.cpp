@@ -110,7 +110,7 @@ TEST_P(matmul_xwt_test, matches_scalar_reference_on_odd_shapes) {
               expected[size_t(r * out + o)] += double(x[size_t(r * in + i)]) * w.values[size_t(o * in + i)];
 
         std::vector<float> y(expected.size(), NAN), y_reference(expected.size(), NAN);
-        matmul_xwt(x.data(), rows, in, w.view(), y.data());
+        matmul_xwt(x.data(), rows, in, w.view(), y.data(), out);
         matmul_xwt_reference(x.data(), rows, in, w.view(), y_reference.data());
         expect_close(y, expected, 1e-5);
         expect_close(y, y_reference, 1e-5);

@@ -1,134 +1,149 @@
-// Where a model's files come from: a local folder (Node) or a folder URL (fetch). Each file is
-// read straight into one block of the wasm heap, chunk by chunk, never held whole in a JS buffer.
-import { env } from '../env.js';
-import { WaxError, throwIfAborted } from '../errors.js';
-import { isNode } from '../runtime.js';
-
-/** Chunk size for local reads: large enough to be fast, small enough to keep abort prompt. */
-const LOCAL_CHUNK_BYTES = 16 * 1024 ** 2;
-/** First guess when a server does not say how long a body is; the block doubles as needed. */
-const UNKNOWN_LENGTH_GUESS_BYTES = 64 * 1024 ** 2;
+// One model's files for one load: resolves the source once (hub.js), opens the cache once
+// (cache.js), reads text files through the cache, and reports progress (progress.js). The
+// weights go through shards.js and fetch-to-heap.js.
+//
+//   const files = openSource('org/name', { progress_callback });
+//   const config = await files.readText('config.json');
+//   const plan = await openWeightFiles(files);                    // headers only
+//   const blocks = await downloadWeightFiles(files, runtime, plan); // bodies, into the heap
+import { WaxError } from '../errors.js';
+import { MISSING, openCache } from './cache.js';
+import { resolveSource } from './hub.js';
+import { Progress } from './progress.js';
 
 /**
- * @param {string | URL} source a local folder path (Node) or the URL of a folder
- * @returns {{ label: string, readText(file: string, options?: { signal?: AbortSignal, optional?: boolean }): Promise<string | null>,
- *            readIntoHeap(runtime: object, file: string, options?: { signal?: AbortSignal, onProgress?: (loaded: number, total: number) => void }): Promise<{ ptr: number, size: number }> }}
+ * @param {string | URL | object} source a repo id, a folder URL, a local folder (Node) or a map of files
+ * @param {{ revision?: string, progress_callback?: (event: object) => void, name?: string }} [options]
  */
-export function openSource(source) {
-  const text = String(source);
-  if (isNode && !/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return localFolder(text);
-  if (isNode && text.startsWith('file://')) return localFolder(new URL(text).pathname);
-  const base = new URL(text.endsWith('/') ? text : `${text}/`, globalThis.location?.href);
-  return remoteFolder(base);
+export function openSource(source, options = {}) {
+  return new ModelFiles(source, options);
 }
 
-function localFolder(folder) {
-  const pathOf = async (file) => (await import('node:path')).join(folder, file);
-  const notFound = (path, cause) => new WaxError(`${path}: file not found`, { code: 'WAX_NOT_FOUND', cause });
-  return {
-    label: folder,
-    async readText(file, { signal, optional = false } = {}) {
-      throwIfAborted(signal);
-      const { readFile } = await import('node:fs/promises');
-      const path = await pathOf(file);
-      try {
-        return await readFile(path, { encoding: 'utf8', signal });
-      } catch (error) {
-        if (error.code === 'ENOENT') {
-          if (optional) return null;
-          throw notFound(path, error);
-        }
-        throw error.name === 'AbortError' ? signal.reason ?? error : error;
-      }
-    },
-    async readIntoHeap(runtime, file, { signal, onProgress } = {}) {
-      const { open } = await import('node:fs/promises');
-      const path = await pathOf(file);
-      let handle;
-      try {
-        handle = await open(path, 'r');
-      } catch (error) {
-        throw error.code === 'ENOENT' ? notFound(path, error) : error;
-      }
-      let ptr = 0;
-      try {
-        const { size } = await handle.stat();
-        ptr = runtime.malloc(size, path);
-        for (let loaded = 0; loaded < size;) {
-          throwIfAborted(signal);
-          const length = Math.min(LOCAL_CHUNK_BYTES, size - loaded);
-          const { bytesRead } = await handle.read(runtime.heapU8, ptr + loaded, length, loaded);
-          if (bytesRead === 0) throw new WaxError(`${path}: file shrank while reading (${loaded} of ${size} bytes)`, { code: 'WAX_FETCH_FAILED' });
-          loaded += bytesRead;
-          onProgress?.(loaded, size);
-        }
-        return { ptr, size };
-      } catch (error) {
-        runtime.free(ptr);
-        throw error;
-      } finally {
-        await handle.close();
-      }
-    },
-  };
-}
-
-async function fetchOk(url, signal, optional) {
-  throwIfAborted(signal);
-  let response;
-  try {
-    response = await env.fetch(url, { signal });
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason;
-    throw new WaxError(`${url}: request failed (${error.message})`, { code: 'WAX_FETCH_FAILED', cause: error });
+class ModelFiles {
+  #source;
+  #revision;
+  #context = null;
+  constructor(source, { revision = 'main', progress_callback, name } = {}) {
+    this.#source = source;
+    this.#revision = revision;
+    /** For messages; the resolved folder once known. */
+    this.label = typeof source === 'string' || source instanceof URL ? String(source) : 'the given files';
+    this.progress = new Progress(progress_callback, name ?? (typeof source === 'string' ? source : this.label));
   }
-  if (response.ok) return response;
-  if (optional && response.status === 404) return null;
-  throw new WaxError(`${url}: HTTP ${response.status} ${response.statusText}`.trim(), {
-    code: response.status === 404 ? 'WAX_NOT_FOUND' : 'WAX_FETCH_FAILED',
-  });
+
+  /** The resolved source and the cache (null for local files, or when caching is off). */
+  context(signal) {
+    this.#context ??= (async () => {
+      const source = await resolveSource(this.#source, { revision: this.#revision, signal });
+      this.label = source.label;
+      const cache = source.cacheKey('config.json') ? await openCache() : null;
+      return { source, cache };
+    })();
+    this.#context.catch(() => { this.#context = null; });
+    return this.#context;
+  }
+
+  /** The text of `file`, through the cache; null when `optional` and absent. */
+  async readText(file, { signal, optional = false } = {}) {
+    const { source, cache } = await this.context(signal);
+    const key = source.cacheKey(file);
+    const { progress } = this;
+    if (cache && key) {
+      const hit = await cache.readText(key).catch(() => null);
+      if (hit === MISSING) {
+        if (optional) return null;
+        throw new WaxError(`${file}: not found at ${source.labelFor(file)} (remembered by the cache; clearCache() forgets it)`, { code: 'WAX_NOT_FOUND' });
+      }
+      if (hit !== null) {
+        const bytes = new TextEncoder().encode(hit).length;
+        progress.initiate(file);
+        progress.progress(file, bytes, bytes);
+        progress.done(file);
+        return hit;
+      }
+    }
+    const text = await source.readText(file, { signal, optional });
+    if (text === null) {
+      if (cache && key) await cache.putText(key, MISSING).catch(() => {});
+      return null;
+    }
+    const bytes = new TextEncoder().encode(text).length;
+    progress.initiate(file);
+    if (source.kind === 'remote') progress.download(file);
+    progress.progress(file, bytes, bytes);
+    progress.done(file);
+    if (cache && key) {
+      await cache.putText(key, text).catch((error) => console.warn(`wax: could not cache ${source.labelFor(file)} (${error.message}); loading without the cache`));
+    }
+    return text;
+  }
 }
 
-function remoteFolder(base) {
-  return {
-    label: base.href,
-    async readText(file, { signal, optional = false } = {}) {
-      const response = await fetchOk(new URL(file, base), signal, optional);
-      return response && response.text();
-    },
-    async readIntoHeap(runtime, file, { signal, onProgress } = {}) {
-      const url = new URL(file, base);
-      const response = await fetchOk(url, signal, false);
-      // content-length is the compressed size when the body is encoded: then it is only a hint.
-      const declared = Number(response.headers.get('content-length')) || 0;
-      const encoding = response.headers.get('content-encoding');
-      const exact = declared > 0 && (!encoding || encoding === 'identity');
-      let capacity = exact ? declared : Math.max(declared, UNKNOWN_LENGTH_GUESS_BYTES);
-      let ptr = runtime.malloc(capacity, url.href);
-      let loaded = 0;
-      const reader = response.body.getReader();
-      try {
-        for (;;) {
-          throwIfAborted(signal);
-          const { done, value } = await reader.read();
-          if (done) break;
-          if (loaded + value.length > capacity) {
-            capacity = Math.max(capacity * 2, loaded + value.length);
-            ptr = runtime.realloc(ptr, capacity, url.href);
-          }
-          runtime.heapU8.set(value, ptr + loaded);
-          loaded += value.length;
-          onProgress?.(loaded, exact ? declared : 0);
-        }
-        if (exact && loaded !== declared) {
-          throw new WaxError(`${url}: body ended after ${loaded} of ${declared} bytes (connection cut?)`, { code: 'WAX_FETCH_FAILED' });
-        }
-        return { ptr, size: loaded };
-      } catch (error) {
-        runtime.free(ptr);
-        reader.cancel().catch(() => {});
-        throw signal?.aborted ? signal.reason : error;
-      }
-    },
-  };
+/** The cache keys of a remote model's files that the cache knows of (shards from a cached index). */
+async function cachedKeys(source, cache) {
+  const { INDEX_FILE, SINGLE_FILE, shardFiles } = await import('./shards.js');
+  const names = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', SINGLE_FILE, INDEX_FILE];
+  const indexText = await cache.readText(source.cacheKey(INDEX_FILE)).catch(() => null);
+  if (typeof indexText === 'string') {
+    try {
+      names.push(...shardFiles(indexText, source.label));
+    } catch {
+      // a damaged index: its own entry is still deleted
+    }
+  }
+  return names.map((file) => source.cacheKey(file));
+}
+
+/**
+ * Whether a model's config.json and all its weights are in the cache, so that loading it makes
+ * no network request.
+ *
+ * @param {string | URL} source a repo id or a folder URL (local folders and files are never cached)
+ * @param {{ revision?: string }} [options]
+ * @returns {Promise<boolean>}
+ *
+ * @example
+ * import { isCached } from 'wax';
+ * await isCached('HuggingFaceTB/SmolLM2-135M'); // false before the first load, true after
+ */
+export async function isCached(source, { revision = 'main' } = {}) {
+  const resolved = await resolveSource(source, { revision });
+  if (!resolved.cacheKey('config.json')) return false;
+  const cache = await openCache();
+  if (!cache || !(await cache.has(resolved.cacheKey('config.json')))) return false;
+  const { INDEX_FILE, SINGLE_FILE, shardFiles } = await import('./shards.js');
+  const single = await cache.openFile(resolved.cacheKey(SINGLE_FILE)).catch(() => null);
+  if (single && single !== MISSING) {
+    single.reader.cancel();
+    return true;
+  }
+  const indexText = await cache.readText(resolved.cacheKey(INDEX_FILE)).catch(() => null);
+  if (typeof indexText !== 'string') return false;
+  for (const shard of shardFiles(indexText, resolved.label)) {
+    const hit = await cache.openFile(resolved.cacheKey(shard)).catch(() => null);
+    if (!hit || hit === MISSING) return false;
+    hit.reader.cancel();
+  }
+  return true;
+}
+
+/**
+ * Deletes a model's files from the cache, or, without a source, everything wax cached.
+ *
+ * @param {string | URL} [source] a repo id or a folder URL
+ * @param {{ revision?: string }} [options]
+ * @returns {Promise<number>} how many entries were deleted
+ *
+ * @example
+ * import { clearCache } from 'wax';
+ * await clearCache('HuggingFaceTB/SmolLM2-135M'); // 3
+ * await clearCache();                              // every model
+ */
+export async function clearCache(source, { revision = 'main' } = {}) {
+  const cache = await openCache();
+  if (!cache) return 0;
+  if (source === undefined || source === null) return cache.clear(null);
+  const resolved = await resolveSource(source, { revision });
+  if (!resolved.cacheKey('config.json')) return 0;
+  return cache.clear(resolved.base.href, await cachedKeys(resolved, cache));
 }

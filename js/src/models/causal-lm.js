@@ -1,11 +1,12 @@
 // Decoder-only language models (Llama, Qwen2, Mistral): load, forward, greedy generate, dispose.
 import { WaxError, throwIfAborted } from '../errors.js';
+import { assertFits } from '../loader/preflight.js';
+import { downloadWeightFiles, openWeightFiles } from '../loader/shards.js';
 import { openSource } from '../loader/source.js';
 import { getRuntime } from '../runtime.js';
 import { Tensor, toIdMatrix } from '../tensor.js';
+import { createRemote, wantsWorker } from '../worker/remote.js';
 import { sliceTimer } from '../yield.js';
-
-const WEIGHTS_FILE = 'model.safetensors';
 
 function parseJson(text, file, label) {
   try {
@@ -15,49 +16,51 @@ function parseJson(text, file, label) {
   }
 }
 
-/** Loads the files of `source` and builds the model in the wasm heap. */
-async function loadCausalLM(source, { signal, progress_callback: progress } = {}) {
-  const runtime = await getRuntime();
-  const folder = openSource(source);
-  const name = String(source);
-  const configText = await folder.readText('config.json', { signal });
-  const config = parseJson(configText, 'config.json', folder.label);
-  const generationText = await folder.readText('generation_config.json', { signal, optional: true });
-  const generationConfig = generationText ? parseJson(generationText, 'generation_config.json', folder.label) : {};
+/**
+ * Loads the files of `source` and builds the model in the wasm heap: config.json, then the
+ * safetensors headers (refusing a model that cannot fit before its weights download), then the
+ * weights streamed into the heap, then the C++ model over them.
+ */
+async function loadCausalLM(source, { signal, progress_callback, revision, max_length, dtype } = {}) {
+  const name = typeof source === 'string' ? source : String(source?.href ?? 'model');
+  const files = openSource(source, { revision, progress_callback, name });
+  const [runtime, configText] = await Promise.all([getRuntime(), files.readText('config.json', { signal })]);
+  const config = parseJson(configText, 'config.json', files.label);
+  const generationText = await files.readText('generation_config.json', { signal, optional: true });
+  const generationConfig = generationText ? parseJson(generationText, 'generation_config.json', files.label) : {};
 
-  progress?.({ status: 'initiate', name, file: WEIGHTS_FILE });
-  progress?.({ status: 'download', name, file: WEIGHTS_FILE });
-  const { ptr, size } = await folder.readIntoHeap(runtime, WEIGHTS_FILE, {
-    signal,
-    onProgress: (loaded, total) =>
-      progress?.({ status: 'progress', name, file: WEIGHTS_FILE, loaded, total, progress: total ? (100 * loaded) / total : 0 }),
-  });
-  progress?.({ status: 'done', name, file: WEIGHTS_FILE });
+  const plan = await openWeightFiles(files, { signal });
+  await assertFits({ label: files.label, config, plan, dtype, max_length, inUseBytes: runtime.heapUsed() });
+  const blocks = await downloadWeightFiles(files, runtime, plan, { signal });
 
   const weights = runtime.plain('wax_weights_new');
-  let fileName = 0, configPtr = 0;
+  let handed = 0, configPtr = 0;
   try {
-    fileName = runtime.copyString(`${folder.label.replace(/\/$/, '')}/${WEIGHTS_FILE}`, 'a file name');
-    runtime.call('wax_weights_add_file', weights, fileName, ptr, size); // owns ptr from here on
-  } catch (error) {
-    runtime.plain('wax_weights_free', weights);
-    throw error;
-  } finally {
-    runtime.free(fileName);
-  }
-  try {
+    for (const { ptr, size, label } of blocks) {
+      const fileName = runtime.copyString(label, 'a file name');
+      handed++; // wax_weights_add_file owns ptr from here on, also when it fails
+      try {
+        runtime.call('wax_weights_add_file', weights, fileName, ptr, size);
+      } finally {
+        runtime.free(fileName);
+      }
+    }
     throwIfAborted(signal);
     configPtr = runtime.copyString(configText, 'config.json');
   } catch (error) {
+    blocks.slice(handed).forEach((block) => runtime.free(block.ptr));
     runtime.plain('wax_weights_free', weights);
     throw error;
   }
+  let optionsPtr = 0;
   try {
-    const handle = runtime.call('wax_causal_lm_load', configPtr, weights); // consumes weights
-    progress?.({ status: 'ready', task: 'text-generation', model: name });
+    optionsPtr = runtime.copyString(JSON.stringify({ dtype: dtype ?? 'fp32' }), 'load options');
+    const handle = runtime.call('wax_causal_lm_load_with_options', configPtr, weights, optionsPtr); // consumes weights
+    files.progress.ready('text-generation', name);
     return new CausalLM(runtime, handle, config, generationConfig);
   } finally {
     runtime.free(configPtr);
+    runtime.free(optionsPtr);
   }
 }
 
@@ -206,10 +209,22 @@ export class CausalLM {
  */
 export class AutoModelForCausalLM {
   /**
-   * @param {string | URL} source a local folder (Node) or the URL of a folder holding config.json and model.safetensors
-   * @param {{ signal?: AbortSignal, progress_callback?: (event: object) => void }} [options]
+   * @param {string | URL | object} source a Hub repo id ('org/name', fetched from env.remoteHost at
+   *   `revision`), the URL of a folder, a local folder (Node), or the files the user picked
+   *   ({ 'config.json': File, 'model.safetensors': File, … }, a Map, or an array of File). The
+   *   folder holds config.json and model.safetensors, or model.safetensors.index.json and its shards.
+   * @param {{ signal?: AbortSignal, progress_callback?: (event: object) => void, revision?: string, max_length?: number,
+   *   dtype?: 'fp32' | 'fp16' | 'q8' | 'q4' | object }} [options]
+   *   signal: aborts downloads and parsing, freeing what was allocated; progress_callback: the
+   *   transformers.js events (initiate, download, progress, done, progress_total, ready);
+   *   max_length: the longest sequence planned, for the fit check made before downloading
+   *   (default: the model's, at most 2048); dtype: the weights' dtype after loading
    */
   static from_pretrained(source, options = {}) {
+    if (wantsWorker(options)) {
+      const { worker, ...rest } = options;
+      return createRemote('AutoModelForCausalLM', [source instanceof URL ? source.href : source, rest]);
+    }
     return loadCausalLM(source, options);
   }
 }

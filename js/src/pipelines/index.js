@@ -1,8 +1,11 @@
 import { WaxError } from '../errors.js';
+import { createRemote, wantsWorker } from '../worker/remote.js';
+import { loadFeatureExtraction } from './feature-extraction.js';
 import { loadTextGeneration } from './text-generation.js';
 
 const TASKS = {
   'text-generation': loadTextGeneration,
+  'feature-extraction': loadFeatureExtraction,
 };
 
 /**
@@ -14,9 +17,13 @@ const TASKS = {
  * const generator = await pipeline('text-generation', 'models/kjv-llama-5m');
  * const [{ generated_text }] = await generator('And God said', { max_new_tokens: 20 });
  *
- * @param {'text-generation'} task
+ * On a page's main thread the pipeline runs in a module Web Worker that wax creates (the page
+ * stays responsive; `dispose()` ends the worker); `{ worker: false }` keeps it in the page. In
+ * Node it runs in-process unless `{ worker: true }` (worker_threads).
+ *
+ * @param {'text-generation' | 'feature-extraction'} task
  * @param {string | URL} source
- * @param {{ signal?: AbortSignal, progress_callback?: (event: object) => void }} [options]
+ * @param {{ signal?: AbortSignal, progress_callback?: (event: object) => void, dtype?: string, worker?: boolean }} [options]
  */
 export function pipeline(task, source, options = {}) {
   const load = TASKS[task];
@@ -25,6 +32,10 @@ export function pipeline(task, source, options = {}) {
   }
   if (source === undefined || source === null) {
     return Promise.reject(new WaxError(`pipeline('${task}'): a model source (folder path or URL) is required`, { code: 'WAX_BAD_INPUT' }));
+  }
+  if (wantsWorker(options)) {
+    const { worker, ...rest } = options;
+    return createRemote('pipeline', [task, source instanceof URL ? source.href : source, rest]);
   }
   return load(task, source, options);
 }

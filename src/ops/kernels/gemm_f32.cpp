@@ -60,10 +60,11 @@ constexpr int64_t out_block = 64;
 
 constexpr int panel_width = 8;
 
-// panel (in, 8) = w[first .. first + count) transposed, widened to f32, zero-padded to 8 columns.
-void pack_panel(const tensor_view& w, int64_t in, int64_t first, int64_t count, std::vector<float>& row, float* panel) {
+// panel (in, 8) = rows [first, first + count) transposed, widened to f32, zero-padded to 8 columns.
+void pack_panel(const std::function<void(int64_t, float*)>& weight_row, int64_t in, int64_t first, int64_t count,
+                std::vector<float>& row, float* panel) {
   for (int64_t j = 0; j < panel_width; ++j) {
-    if (j < count) tensor_to_f32(w, (first + j) * in, in, row.data());
+    if (j < count) weight_row(first + j, row.data());
     for (int64_t k = 0; k < in; ++k) panel[k * panel_width + j] = j < count ? row[size_t(k)] : 0.0f;
   }
 }
@@ -99,11 +100,15 @@ void packed_tile(const float* x, int64_t in, const float* panel, float* y, int64
 }  // namespace
 
 void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y, int64_t y_stride) {
-  const int64_t out = w.shape[0];
+  gemm_xwt_packed_4x8(x, rows, in, w.shape[0], [&](int64_t r, float* out) { tensor_to_f32(w, r * in, in, out); }, y, y_stride);
+}
+
+void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, int64_t out,
+                         const std::function<void(int64_t, float*)>& weight_row, float* y, int64_t y_stride) {
   std::vector<float> panel(static_cast<size_t>(in * panel_width)), row(static_cast<size_t>(in));
   for (int64_t o = 0; o < out; o += panel_width) {
     const int64_t columns = std::min<int64_t>(panel_width, out - o);
-    pack_panel(w, in, o, columns, row, panel.data());
+    pack_panel(weight_row, in, o, columns, row, panel.data());
     int64_t r = 0;
     for (; r + 4 <= rows; r += 4) packed_tile<4>(x + r * in, in, panel.data(), y + r * y_stride + o, y_stride, columns);
     switch (rows - r) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "core/tensor.h"
 
@@ -16,6 +17,10 @@ namespace wax {
 
 // Packed GEMM over a weight view (F32, F16 or BF16); y rows are `y_stride` floats apart.
 void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y, int64_t y_stride);
+
+// The same over `out` weight rows that `weight_row(r, row)` widens to f32 (quantized ones, say).
+void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, int64_t out,
+                         const std::function<void(int64_t, float*)>& weight_row, float* y, int64_t y_stride);
 
 // Dot-product GEMM over f32 weights w (out, in).
 void gemm_xwt_f32_4x4(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, float* y, int64_t y_stride);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "ops/kernels/simd.h"
 #include "ops/matmul.h"
@@ -47,13 +48,23 @@ void quantize_activation(const float* x, int64_t in, int64_t blocks, std::vector
   }
 }
 
+// f16 → f32 without branches for finite values (scales are never inf or NaN): the f16 bits
+// placed in an f32's exponent and mantissa, rescaled by 2^112, which also handles subnormals.
+inline float finite_f16_to_f32(uint16_t half) {
+  const uint32_t bits = (uint32_t(half & 0x8000) << 16) | (uint32_t(half & 0x7fff) << 13);
+  float value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value * 0x1p112f;
+}
+
 // The 32 weights of one block as four i16x8 vectors (elements 0-7, 8-15, 16-23, 24-31).
 struct block_i16 {
   i16x8 part[4];
 };
 
-inline block_i16 load_block(const quantized_matrix& w, const uint8_t* row, int64_t b) {
-  if (w.type == quant_type::q8_0) {
+template <quant_type type>
+inline block_i16 load_block(const uint8_t* row, int64_t b) {
+  if constexpr (type == quant_type::q8_0) {
     const auto* q = reinterpret_cast<const int8_t*>(row) + b * quant_block;
     const i8x16 low = load_i8(q), high = load_i8(q + 16);
     return {{widen_low(low), widen_high(low), widen_low(high), widen_high(high)}};
@@ -63,7 +74,7 @@ inline block_i16 load_block(const quantized_matrix& w, const uint8_t* row, int64
   return {{widen_low(first), widen_high(first), widen_low(second), widen_high(second)}};
 }
 
-template <int C>
+template <quant_type type, int C>
 void quantized_tile(const int16_t* xq, const float* xs, const quantized_matrix& w, int64_t first_row, float* y) {
   f32x4 acc[C];
   const uint8_t* rows[C];
@@ -79,13 +90,26 @@ void quantized_tile(const int16_t* xq, const float* xs, const quantized_matrix& 
     const i16x8 x0 = load_i16(xb), x1 = load_i16(xb + 8), x2 = load_i16(xb + 16), x3 = load_i16(xb + 24);
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) {
-      const block_i16 wb = load_block(w, rows[c], b);
+      const block_i16 wb = load_block<type>(rows[c], b);
       const i32x4 s = add_i32(add_i32(dot(x0, wb.part[0]), dot(x1, wb.part[1])), add_i32(dot(x2, wb.part[2]), dot(x3, wb.part[3])));
-      acc[c] = add(acc[c], mul(to_f32(s), splat(xs[b] * f16_to_f32(scales[c][b]))));
+      acc[c] = add(acc[c], mul(to_f32(s), splat(xs[b] * finite_f16_to_f32(scales[c][b]))));
     }
   }
 #pragma GCC unroll 4
   for (int c = 0; c < C; ++c) y[c] = sum(acc[c]);
+}
+
+template <quant_type type>
+void quantized_row(const int16_t* xq, const float* xs, const quantized_matrix& w, float* y_row, int64_t first_out,
+                   int64_t end_out) {
+  int64_t o = first_out;
+  for (; o + 4 <= end_out; o += 4) quantized_tile<type, 4>(xq, xs, w, o, y_row + o);
+  switch (end_out - o) {
+    case 3: quantized_tile<type, 3>(xq, xs, w, o, y_row + o); break;
+    case 2: quantized_tile<type, 2>(xq, xs, w, o, y_row + o); break;
+    case 1: quantized_tile<type, 1>(xq, xs, w, o, y_row + o); break;
+    default: break;
+  }
 }
 
 // Weight j of a block as an integer, for the scalar twin and dequantization.
@@ -126,21 +150,15 @@ void dequantize_row(const quantized_matrix& w, int64_t row, float* out) {
   }
 }
 
-void gemm_xwt_quantized(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride) {
+void gemm_xwt_quantized(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride,
+                        int64_t first_out, int64_t end_out) {
   const int64_t padded_in = w.blocks * quant_block;
   std::vector<int16_t> xq(static_cast<size_t>(padded_in));
   std::vector<float> xs(static_cast<size_t>(w.blocks)), padded(static_cast<size_t>(padded_in));
   for (int64_t r = 0; r < rows; ++r) {
     quantize_activation(x + r * w.cols, w.cols, w.blocks, xq, xs, padded);
-    float* y_row = y + r * y_stride;
-    int64_t o = 0;
-    for (; o + 4 <= w.rows; o += 4) quantized_tile<4>(xq.data(), xs.data(), w, o, y_row + o);
-    switch (w.rows - o) {
-      case 3: quantized_tile<3>(xq.data(), xs.data(), w, o, y_row + o); break;
-      case 2: quantized_tile<2>(xq.data(), xs.data(), w, o, y_row + o); break;
-      case 1: quantized_tile<1>(xq.data(), xs.data(), w, o, y_row + o); break;
-      default: break;
-    }
+    if (w.type == quant_type::q8_0) quantized_row<quant_type::q8_0>(xq.data(), xs.data(), w, y + r * y_stride, first_out, end_out);
+    else quantized_row<quant_type::q4_0>(xq.data(), xs.data(), w, y + r * y_stride, first_out, end_out);
   }
 }
 

@@ -36,7 +36,9 @@ quantized_matrix quantize(const tensor_view& w, quant_type type);
 void dequantize_row(const quantized_matrix& w, int64_t row, float* out);
 
 // y (rows, out) = x (rows, in) · wᵀ, w quantized (out, in); y rows are y_stride floats apart.
-void gemm_xwt_quantized(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride);
+// Only the output columns [first_out, end_out) are computed (threads split the rest).
+void gemm_xwt_quantized(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride,
+                        int64_t first_out, int64_t end_out);
 
 // Its scalar twin for the tests: the same integer sums and the same f32 lane order.
 void gemm_xwt_quantized_scalar(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride);

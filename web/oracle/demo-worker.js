@@ -2,7 +2,8 @@
 //   page → worker: { type: 'run', id, modelUrl }
 //   worker → page: { type: 'ready' } once, then per run { type: 'progress', id, event } …
 //                  and finally { type: 'result', id, result } or { type: 'error', id, error }
-import { describeError, runDemo } from './run-demo.js';
+import { describeError } from '../ui.js';
+import { runDemo } from './run-demo.js';
 
 self.addEventListener('message', async ({ data }) => {
   if (data?.type !== 'run') return;

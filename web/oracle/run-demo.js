@@ -1,9 +1,9 @@
 // The demo's model work, shared by the module worker (demo-worker.js) and the main-thread
 // fallback in demo.js: load a Llama-family folder, generate greedily from the folder's own
 // prompt (input_ids.npy), and compare with the oracle's continuation (greedy_ids.npy).
-import { AutoModelForCausalLM } from '../js/src/index.js';
-import { firstMismatch } from '../tests/helpers/compare.mjs';
-import { readNpy } from '../tests/helpers/npy.mjs';
+import { AutoModelForCausalLM } from '../../js/src/index.js';
+import { firstMismatch } from '../../tests/helpers/compare.mjs';
+import { readNpy } from '../../tests/helpers/npy.mjs';
 
 /** Row 0 of an id array stored next to the model ([1, T] int64), as numbers. */
 async function fetchIds(folder, file) {
@@ -56,13 +56,4 @@ export async function runDemo(modelUrl, progress_callback) {
   } finally {
     model.dispose();
   }
-}
-
-/** An Error (WaxError or not) as plain data for postMessage and for the page. */
-export function describeError(error) {
-  return {
-    name: error?.name ?? 'Error',
-    code: error?.code ?? null,
-    message: error?.message ?? String(error),
-  };
 }

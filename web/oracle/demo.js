@@ -2,9 +2,9 @@
 // the folder's prompt and check the ids against the upstream oracle's. The model runs in a module
 // worker (demo-worker.js) so the page stays responsive; where a worker cannot start, on the main
 // thread instead.
-import { describeError } from './run-demo.js';
+import { showError as showErrorCard, showProgress as showLoadProgress, startModuleWorker } from '../ui.js';
 
-const DEFAULT_MODEL = new URL('../tests/fixtures/llama_gqa_tied/', location.href).href;
+const DEFAULT_MODEL = new URL('../../tests/fixtures/llama_gqa_tied/', location.href).href;
 
 const $ = (id) => document.getElementById(id);
 const form = $('run-form');
@@ -24,30 +24,9 @@ $('isolation').textContent = globalThis.crossOriginIsolated
 
 let workerPromise = null;
 
-/** A module worker that has reported 'ready', or null when none can start here. */
+/** The demo's module worker once it has reported 'ready', or null when none can start here. */
 function startWorker() {
-  workerPromise ??= new Promise((resolve) => {
-    let worker;
-    try {
-      worker = new Worker(new URL('./demo-worker.js', import.meta.url), { type: 'module' });
-    } catch {
-      resolve(null);
-      return;
-    }
-    const onReady = ({ data }) => {
-      if (data?.type !== 'ready') return;
-      worker.removeEventListener('message', onReady);
-      worker.removeEventListener('error', onStartError);
-      resolve(worker);
-    };
-    const onStartError = (event) => { // e.g. no module workers, or the worker's imports failed
-      event.preventDefault();
-      worker.terminate();
-      resolve(null);
-    };
-    worker.addEventListener('message', onReady);
-    worker.addEventListener('error', onStartError);
-  });
+  workerPromise ??= startModuleWorker(new URL('./demo-worker.js', import.meta.url));
   return workerPromise;
 }
 
@@ -89,38 +68,9 @@ async function runModel(modelUrl, onProgress) {
 
 // ---- the page --------------------------------------------------------------------------------
 
-function formatBytes(bytes) {
-  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(0)} KiB`;
-  return `${bytes} B`;
-}
-
 function showProgress(event) {
-  switch (event.status) {
-    case 'initiate':
-    case 'download':
-      statusLine.textContent = `Downloading ${event.file}…`;
-      break;
-    case 'progress':
-      if (event.total) {
-        progressBar.value = event.progress;
-        statusLine.textContent = `Downloading ${event.file}: ${formatBytes(event.loaded)} of ${formatBytes(event.total)}`;
-      } else {
-        progressBar.removeAttribute('value'); // unknown length: indeterminate
-        statusLine.textContent = `Downloading ${event.file}: ${formatBytes(event.loaded)}`;
-      }
-      break;
-    case 'done':
-      progressBar.value = 100;
-      statusLine.textContent = 'Building the model…';
-      break;
-    case 'ready':
-      statusLine.textContent = 'Model ready.';
-      break;
-    case 'generate':
-      statusLine.textContent = `Generating ${event.max_new_tokens} tokens…`;
-      break;
-  }
+  if (event.status === 'generate') statusLine.textContent = `Generating ${event.max_new_tokens} tokens…`;
+  else showLoadProgress(progressBar, statusLine, event);
 }
 
 /** Ids as chips; `compareWith` marks the positions that differ from it. */
@@ -158,34 +108,8 @@ function showResult({ where, result }) {
   results.hidden = false;
 }
 
-/** Explains the usual causes next to the error itself. */
-const HINTS = {
-  WAX_NOT_FOUND: 'Check the URL: it must be a folder that holds config.json and model.safetensors.',
-  WAX_FETCH_FAILED: 'The server did not answer as expected: is it running, and does it allow this origin?',
-  WAX_BAD_SAFETENSORS: 'model.safetensors is damaged or is not a safetensors file.',
-  WAX_BAD_CONFIG: 'config.json is not valid or describes something wax cannot build.',
-  WAX_BAD_WEIGHTS: 'The weights do not fit the config (names or shapes).',
-  WAX_UNSUPPORTED: 'This model or option is not supported by wax yet.',
-  WAX_OUT_OF_MEMORY: 'The model does not fit into WebAssembly memory.',
-  WAX_TOO_LARGE: 'The model is larger than wasm32 can address (4 GiB).',
-  DEMO_NO_ORACLE: null,
-};
-
 function showError(error) {
-  const { name, code, message } = describeError(error);
-  errorBox.replaceChildren();
-  const title = document.createElement('strong');
-  title.textContent = code ? `${name} (${code})` : name;
-  const text = document.createElement('p');
-  text.textContent = message;
-  errorBox.append(title, text);
-  if (HINTS[code]) {
-    const hint = document.createElement('p');
-    hint.className = 'hint';
-    hint.textContent = HINTS[code];
-    errorBox.append(hint);
-  }
-  errorBox.hidden = false;
+  showErrorCard(errorBox, error);
   statusLine.textContent = 'Failed.';
 }
 

@@ -1,0 +1,254 @@
+// Where downloads are kept between loads. One interface over three stores:
+//   browsers: the Cache API (cache 'wax-models'), on by default (env.useBrowserCache);
+//   Node:     files under env.cacheDir (env.useFSCache), written to a temporary name and renamed;
+//   custom:   env.customCache, any object with the Cache API's { match(key), put(key, response), delete?(key) }.
+// Every entry records its size (and the sha256 the server's LFS metadata gave): an entry whose
+// bytes do not match is never served as complete.
+import { env } from '../env.js';
+import { isNode } from '../runtime.js';
+import { ChunkReader } from './fetch-to-heap.js';
+
+const BROWSER_CACHE_NAME = 'wax-models';
+/** Read size for cached files on disk (Node). */
+const FS_CHUNK_BYTES = 16 * 1024 ** 2;
+
+/**
+ * @typedef {{ size: number, sha256: string | null, reader: ChunkReader }} CachedFile
+ * @typedef {{ write(chunk: Uint8Array): Promise<void>, close(): Promise<void>, abort(reason?: unknown): void }} CacheWriter
+ * @typedef {{
+ *   readText(key: string): Promise<string | null | typeof MISSING>,
+ *   putText(key: string, text: string | typeof MISSING): Promise<void>,
+ *   openFile(key: string): Promise<CachedFile | null | typeof MISSING>,
+ *   writer(key: string, meta: { size: number, sha256: string | null }): Promise<CacheWriter>,
+ *   delete(key: string): Promise<boolean>,
+ *   has(key: string): Promise<boolean>,
+ *   clear(prefix: string | null, known?: string[]): Promise<number>,
+ * }} ModelCache
+ */
+
+/** A cached answer "this optional file does not exist", so a second load asks the server nothing. */
+export const MISSING = Symbol('missing');
+
+/** @returns {Promise<ModelCache | null>} the cache env selects, or null when caching is off. */
+export async function openCache() {
+  if (env.customCache) return responseCache(env.customCache);
+  if (!isNode && env.useBrowserCache && globalThis.caches) {
+    try {
+      return responseCache(await globalThis.caches.open(BROWSER_CACHE_NAME));
+    } catch (error) {
+      console.warn(`wax: the Cache API is not available (${error.message}); loading without a cache`);
+      return null;
+    }
+  }
+  if (isNode && env.useFSCache && env.cacheDir) return fsCache(env.cacheDir);
+  return null;
+}
+
+// ---- Cache API and customCache: entries are Responses with x-wax-* headers -------------------
+
+function responseCache(store) {
+  const text = (value) => new Response(value, { headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  const withMeta = async (key) => {
+    const response = await store.match(key);
+    if (!response) return null;
+    if (response.headers.get('x-wax-missing') === '1') return MISSING;
+    return response;
+  };
+  return {
+    async readText(key) {
+      const response = await withMeta(key);
+      if (response === null || response === MISSING) return response;
+      const value = await response.text();
+      const size = Number(response.headers.get('x-wax-size') ?? NaN);
+      if (Number.isFinite(size) && new TextEncoder().encode(value).length !== size) {
+        await store.delete?.(key);
+        return null;
+      }
+      return value;
+    },
+    async putText(key, value) {
+      const response = value === MISSING
+        ? new Response('', { headers: { 'x-wax-missing': '1' } })
+        : new Response(value, { headers: { 'content-type': 'text/plain; charset=utf-8', 'x-wax-size': String(new TextEncoder().encode(value).length) } });
+      await store.put(key, response);
+    },
+    async openFile(key) {
+      const response = await withMeta(key);
+      if (response === null || response === MISSING) return response;
+      // Entries written by other tools (a shared customCache) may lack x-wax-size: then the
+      // content-length, and in any case the size the safetensors header implies, are checked.
+      const size = Number(response.headers.get('x-wax-size') ?? response.headers.get('content-length') ?? NaN);
+      if (!response.body) return null;
+      return { size: Number.isFinite(size) ? size : null, sha256: response.headers.get('x-wax-sha256'), reader: ChunkReader.fromStream(response.body) };
+    },
+    async writer(key, { size, sha256 }) {
+      const { readable, writable } = new TransformStream();
+      const headers = { 'content-type': 'application/octet-stream', 'content-length': String(size), 'x-wax-size': String(size) };
+      if (sha256) headers['x-wax-sha256'] = sha256;
+      const put = Promise.resolve().then(() => store.put(key, new Response(readable, { headers })));
+      const out = writable.getWriter();
+      let failure = null;
+      put.catch((error) => { failure = error; out.abort(error).catch(() => {}); });
+      return {
+        async write(chunk) {
+          if (failure) throw failure;
+          await Promise.race([out.write(chunk), put.then(() => {})]);
+          if (failure) throw failure;
+        },
+        async close() {
+          await out.close();
+          await put;
+        },
+        abort(reason) {
+          out.abort(reason).catch(() => {});
+          put.then(() => store.delete?.(key), () => {}).catch(() => {});
+        },
+      };
+    },
+    async delete(key) {
+      return !!(await store.delete?.(key));
+    },
+    async has(key) {
+      return !!(await store.match(key));
+    },
+    /** Deletes every entry under `prefix` (null: all) that the store can list, and `known` keys. Returns how many. */
+    async clear(prefix, known = []) {
+      const listed = typeof store.keys === 'function'
+        ? (await store.keys()).map((request) => request.url ?? String(request)).filter((url) => prefix === null || url.startsWith(prefix))
+        : [];
+      let count = 0;
+      for (const key of new Set([...listed, ...known])) if (await store.delete?.(key)) count++;
+      return count;
+    },
+  };
+}
+
+// ---- Node: files under cacheDir --------------------------------------------------------------
+
+/** URL → path under cacheDir: <host>/<path>, each segment kept to safe characters. */
+async function pathFor(cacheDir, key) {
+  const { join } = await import('node:path');
+  const url = new URL(key);
+  const safe = (part) => part.replace(/[^A-Za-z0-9._=+@-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).replace(/^\.+$/, (dots) => '%2e'.repeat(dots.length));
+  const parts = url.pathname.split('/').filter(Boolean).map((part) => safe(decodeURIComponent(part)));
+  return join(cacheDir, safe(url.host), ...parts);
+}
+
+function fsCache(cacheDir) {
+  const fs = () => import('node:fs/promises');
+  /** The entry's metadata; the data file is trusted only when its size matches. */
+  const readMeta = async (path) => {
+    try {
+      return JSON.parse(await (await fs()).readFile(`${path}.wax.json`, 'utf8'));
+    } catch {
+      return null;
+    }
+  };
+  /** Write to a temporary name, then rename: a reader never sees a half-written file. */
+  const atomicWrite = async (path, data) => {
+    const { mkdir, rename, writeFile } = await fs();
+    const { dirname } = await import('node:path');
+    await mkdir(dirname(path), { recursive: true });
+    const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
+    await writeFile(temp, data);
+    await rename(temp, path);
+  };
+  const remove = async (path) => {
+    const { rm } = await fs();
+    await rm(`${path}.wax.json`, { force: true });
+    await rm(path, { force: true });
+  };
+  const open = async (key) => {
+    const path = await pathFor(cacheDir, key);
+    const meta = await readMeta(path);
+    if (!meta) return { path, meta: null };
+    if (meta.missing) return { path, meta };
+    try {
+      const { size } = await (await fs()).stat(path);
+      if (size === meta.size) return { path, meta };
+    } catch {
+      // the data file is gone: a miss
+    }
+    await remove(path); // truncated or replaced behind our back: never served as complete
+    return { path, meta: null };
+  };
+
+  return {
+    async readText(key) {
+      const { path, meta } = await open(key);
+      if (!meta) return null;
+      if (meta.missing) return MISSING;
+      return (await fs()).readFile(path, 'utf8');
+    },
+    async putText(key, value) {
+      const path = await pathFor(cacheDir, key);
+      await remove(path);
+      if (value === MISSING) return atomicWrite(`${path}.wax.json`, JSON.stringify({ missing: true }));
+      const bytes = new TextEncoder().encode(value);
+      await atomicWrite(path, bytes);
+      await atomicWrite(`${path}.wax.json`, JSON.stringify({ size: bytes.length }));
+    },
+    async openFile(key) {
+      const { path, meta } = await open(key);
+      if (!meta) return null;
+      if (meta.missing) return MISSING;
+      const handle = await (await fs()).open(path, 'r');
+      let position = 0;
+      const reader = new ChunkReader(async () => {
+        const buffer = new Uint8Array(Math.min(FS_CHUNK_BYTES, Math.max(meta.size - position, 0)) || 1);
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+        position += bytesRead;
+        if (bytesRead === 0) {
+          await handle.close().catch(() => {});
+          return null;
+        }
+        return buffer.subarray(0, bytesRead);
+      }, () => handle.close().catch(() => {}));
+      return { size: meta.size, sha256: meta.sha256 ?? null, reader };
+    },
+    async writer(key, { size, sha256 }) {
+      const { mkdir, open: openFile, rename, rm } = await fs();
+      const { dirname } = await import('node:path');
+      const path = await pathFor(cacheDir, key);
+      await mkdir(dirname(path), { recursive: true });
+      const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
+      const handle = await openFile(temp, 'w');
+      let closed = false;
+      return {
+        async write(chunk) {
+          await handle.write(chunk, 0, chunk.length);
+        },
+        async close() {
+          closed = true;
+          await handle.close();
+          await remove(path);
+          await rename(temp, path);
+          await atomicWrite(`${path}.wax.json`, JSON.stringify({ size, ...(sha256 ? { sha256 } : {}) }));
+        },
+        abort() {
+          if (!closed) handle.close().catch(() => {}).then(() => rm(temp, { force: true }));
+          closed = true;
+        },
+      };
+    },
+    async delete(key) {
+      const path = await pathFor(cacheDir, key);
+      const existed = !!(await readMeta(path));
+      await remove(path);
+      return existed;
+    },
+    async has(key) {
+      return !!(await open(key)).meta;
+    },
+    /** Deletes the entries under `prefix` (null: every entry wax wrote). Returns how many. */
+    async clear(prefix) {
+      const { readdir, rm } = await fs();
+      const { join } = await import('node:path');
+      const folder = prefix === null ? cacheDir : await pathFor(cacheDir, prefix);
+      const names = await readdir(folder, { recursive: true }).catch(() => []);
+      const entries = names.filter((name) => name.endsWith('.wax.json'));
+      for (const name of entries) await remove(join(folder, name.slice(0, -'.wax.json'.length)));
+      return entries.length;
+    },
+  };
+}

@@ -1,0 +1,324 @@
+// Step ② of the data path: a safetensors file into ONE block of the wasm heap, one copy.
+//
+//   header first: bytes [0, 8) give the JSON length N (an HTTP Range request where the server
+//   honours it), then [8, 8 + N) the JSON; from it the exact file size, before any weight byte.
+//   body next:    one malloc(size) at the block's final place; every network (or cache, or disk)
+//   chunk is copied straight into it (HEAPU8.set), never gathered in a JS ArrayBuffer first.
+//
+// The C++ side (wax_weights_add_file → src/io/safetensors.cpp) validates the whole file again.
+import { WaxError, throwIfAborted } from '../errors.js';
+import { formatBytes } from '../runtime.js';
+import { createSha256 } from './sha256.js';
+
+/** The safetensors reference implementation refuses headers above 100 MB; so does src/io/safetensors.h. */
+const MAX_HEADER_BYTES = 100 * 1024 ** 2;
+/** The reused buffer a byte stream is read into. */
+const BYOB_CHUNK_BYTES = 1024 ** 2;
+/** Bytes copied from the heap per cache write: bounds the memory a slow cache can hold. */
+const CACHE_CHUNK_BYTES = 4 * 1024 ** 2;
+
+/**
+ * Reads a stream chunk by chunk, keeping what a fixed-size read overshoots for the next read.
+ * `pull` resolves to the next Uint8Array, or null at the end.
+ */
+export class ChunkReader {
+  #pull;
+  #cancel;
+  #pending = null;
+  constructor(pull, cancel = () => {}) {
+    this.#pull = pull;
+    this.#cancel = cancel;
+  }
+
+  /**
+   * Over a WHATWG ReadableStream (fetch bodies, Blob.stream(), Cache API responses). Byte streams
+   * are read with a BYOB reader into one reused buffer, so a download leaves no trail of chunk
+   * garbage behind it (in Chromium that trail reached a third of the file before GC ran).
+   * A chunk is valid until the next read.
+   */
+  static fromStream(stream) {
+    let reader = null;
+    try {
+      reader = stream.getReader({ mode: 'byob' });
+    } catch {
+      // not a byte stream: the default reader
+    }
+    if (!reader) {
+      const plain = stream.getReader();
+      return new ChunkReader(async () => {
+        const { done, value } = await plain.read();
+        return done ? null : value;
+      }, (reason) => plain.cancel(reason).catch(() => {}));
+    }
+    let buffer = new ArrayBuffer(BYOB_CHUNK_BYTES);
+    return new ChunkReader(async () => {
+      const { done, value } = await reader.read(new Uint8Array(buffer, 0, BYOB_CHUNK_BYTES));
+      if (done) return null;
+      buffer = value.buffer; // the read transferred it; it comes back with the bytes
+      return value;
+    }, (reason) => reader.cancel(reason).catch(() => {}));
+  }
+
+  static empty() {
+    return new ChunkReader(async () => null);
+  }
+
+  async next() {
+    if (this.#pending) {
+      const chunk = this.#pending;
+      this.#pending = null;
+      return chunk;
+    }
+    for (;;) {
+      const chunk = await this.#pull();
+      if (chunk === null || chunk.length > 0) return chunk;
+    }
+  }
+
+  /** Exactly `n` bytes (a fresh array), or fewer when the stream ends first. */
+  async read(n) {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = await this.next();
+      if (chunk === null) return out.subarray(0, filled);
+      const take = Math.min(n - filled, chunk.length);
+      out.set(chunk.subarray(0, take), filled);
+      filled += take;
+      if (take < chunk.length) this.#pending = chunk.subarray(take);
+    }
+    return out;
+  }
+
+  /** Drops `n` bytes (a server that ignored `Range: bytes=n-`). Returns how many were dropped. */
+  async skip(n) {
+    let skipped = 0;
+    while (skipped < n) {
+      const chunk = await this.next();
+      if (chunk === null) break;
+      const take = Math.min(n - skipped, chunk.length);
+      skipped += take;
+      if (take < chunk.length) this.#pending = chunk.subarray(take);
+    }
+    return skipped;
+  }
+
+  cancel(reason) {
+    this.#pending = null;
+    return this.#cancel(reason);
+  }
+}
+
+function badFile(label, message) {
+  return new WaxError(`${label}: ${message}`, { code: 'WAX_BAD_SAFETENSORS' });
+}
+
+/** Worded as src/io/safetensors.cpp words it, so that a file reads the same wherever it fails. */
+function headerPastEnd(label, length, fileBytes) {
+  return badFile(label, `header length ${length} runs past the end of the file (${fileBytes} bytes; truncated?)`);
+}
+
+/** The 8-byte little-endian header length; checked against the 100 MB cap. */
+export function headerLength(first8, label) {
+  if (first8.length < 8) throw badFile(label, `file is ${first8.length} bytes, too short for the 8-byte header length (truncated or not a safetensors file)`);
+  const length = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+  if (length > MAX_HEADER_BYTES) throw badFile(label, `header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit (corrupt or not a safetensors file)`);
+  return length;
+}
+
+/**
+ * The header JSON → { tensors: { name: { dtype, shape, data_offsets } }, metadata, dataBytes }.
+ * dataBytes is where the last tensor ends: the data section's size. Only what the loader needs is
+ * checked here; the C++ parser checks everything again before a byte is used.
+ */
+export function parseHeader(headerBytes, label) {
+  let json;
+  try {
+    json = JSON.parse(new TextDecoder().decode(headerBytes));
+  } catch (error) {
+    throw badFile(label, `header is not valid JSON (${error.message})`);
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw badFile(label, 'header must be a JSON object');
+  const { __metadata__: metadata = {}, ...tensors } = json;
+  let dataBytes = 0, last = null;
+  for (const [name, spec] of Object.entries(tensors)) {
+    const end = spec?.data_offsets?.[1];
+    if (!Number.isSafeInteger(end) || end < 0) throw badFile(label, `tensor '${name}': data_offsets must be [begin, end] of non-negative integers`);
+    if (end > dataBytes) [dataBytes, last] = [end, name];
+  }
+  return { tensors, metadata, dataBytes, last };
+}
+
+/**
+ * Reads a safetensors file's header from a file access (see hub.js: `range` or `stream` kind).
+ * @returns {Promise<{ label: string, prefix: Uint8Array, header: object, size: number, sha256: string | null,
+ *   openBody(signal?: AbortSignal): Promise<ChunkReader>, close(): void }>}
+ *   prefix: the file's first 8 + N bytes; size: the bytes the file must have (header-implied,
+ *   or larger when the server says so: safetensors allows trailing bytes).
+ */
+export async function openSafetensors(access, label, signal) {
+  try {
+    return await readHeaderFirst(access, label, signal);
+  } catch (error) {
+    access.close?.();
+    if (signal?.aborted) throw signal.reason;
+    if (error instanceof WaxError) throw error;
+    throw new WaxError(`${label}: reading the header failed (${error.cause?.message ?? error.message})`,
+      { code: access.fromCache ? 'WAX_BAD_CACHE' : 'WAX_FETCH_FAILED', cause: error });
+  }
+}
+
+async function readHeaderFirst(access, label, signal) {
+  let first8, headerBytes, openBody;
+  if (access.kind === 'range') {
+    first8 = access.first8 ?? await access.readRange(0, 8, signal);
+    const n = headerLength(first8, label);
+    headerBytes = n ? await access.readRange(8, 8 + n, signal) : new Uint8Array(0);
+    if (headerBytes.length < n) throw headerPastEnd(label, n, 8 + headerBytes.length);
+    openBody = (bodySignal) => access.openFrom(8 + n, bodySignal);
+  } else {
+    const reader = access.reader;
+    first8 = await reader.read(8);
+    const n = headerLength(first8, label);
+    headerBytes = await reader.read(n);
+    if (headerBytes.length < n) throw headerPastEnd(label, n, 8 + headerBytes.length);
+    openBody = async () => reader;
+  }
+  throwIfAborted(signal);
+  const header = parseHeader(headerBytes, label);
+  const prefix = new Uint8Array(8 + headerBytes.length);
+  prefix.set(first8);
+  prefix.set(headerBytes, 8);
+  const implied = prefix.length + header.dataBytes;
+  return {
+    label,
+    prefix,
+    header,
+    // A file shorter than its header says is refused when its body is asked for (streamIntoHeap),
+    // not here: preflight still answers from the header alone.
+    size: Math.max(implied, access.size ?? 0),
+    declaredSize: access.size ?? null,
+    sha256: access.sha256 ?? null,
+    fromCache: !!access.fromCache,
+    openBody,
+    close: () => access.close?.(),
+  };
+}
+
+/**
+ * Copies a cache writer's data out of the heap block as it fills, CACHE_CHUNK_BYTES at a time,
+ * so a slow cache never makes the loader hold more than one chunk. `state` is { ptr, loaded, done }.
+ * Failures (quota) end caching with one warning, never the load.
+ */
+function startCachePump(runtime, state, writer, label) {
+  let wake = null;
+  let stopped = false;
+  const waitForData = () => new Promise((resolve) => { wake = resolve; });
+  const run = (async () => {
+    let written = 0;
+    try {
+      for (;;) {
+        while (!stopped && written >= state.loaded && !state.done) await waitForData();
+        if (stopped) return;
+        if (written >= state.loaded && state.done) break;
+        const end = Math.min(state.loaded, written + CACHE_CHUNK_BYTES);
+        const chunk = runtime.heapU8.slice(state.ptr + written, state.ptr + end); // read synchronously after the stop check
+        await writer.write(chunk);
+        written = end;
+      }
+      await writer.close();
+    } catch (error) {
+      stopped = true;
+      writer.abort(error);
+      console.warn(`wax: could not cache ${label} (${error?.name ?? 'Error'}: ${error?.message ?? error}); loading without the cache`);
+    }
+  })();
+  return {
+    notify() {
+      wake?.();
+      wake = null;
+    },
+    stop() {
+      if (!stopped) writer.abort(new Error('load failed'));
+      stopped = true;
+      wake?.();
+    },
+    finished: run,
+  };
+}
+
+/**
+ * Streams an opened safetensors file into one heap block of its exact size.
+ *
+ * @param {object} runtime the WaxRuntime (malloc, heapU8)
+ * @param {Awaited<ReturnType<typeof openSafetensors>>} opened
+ * @param {{ signal?: AbortSignal, onProgress?: (loaded: number, total: number) => void,
+ *   cacheWriter?: { write(chunk: Uint8Array): Promise<void>, close(): Promise<void>, abort(reason?): void } | null }} [options]
+ * @returns {Promise<{ ptr: number, size: number }>} the caller owns ptr (free it, or hand it to wax_weights_add_file)
+ */
+export async function streamIntoHeap(runtime, opened, { signal, onProgress, cacheWriter = null } = {}) {
+  const { label, prefix } = opened;
+  throwIfAborted(signal);
+  if (opened.declaredSize !== null && opened.declaredSize < opened.size) {
+    opened.close();
+    const dataSection = opened.declaredSize - prefix.length;
+    const error = badFile(label, `tensor '${opened.header.last}': data_offsets end ${opened.header.dataBytes} is past the data section ` +
+      `(${dataSection} bytes; the file may be truncated)`);
+    if (opened.fromCache) error.code = 'WAX_BAD_CACHE';
+    throw error;
+  }
+  const state = { ptr: runtime.malloc(opened.size, label), loaded: 0, done: false };
+  let capacity = opened.size;
+  const pump = cacheWriter ? startCachePump(runtime, state, cacheWriter, label) : null;
+  const hash = opened.sha256 ? await createSha256() : null;
+  let body = null;
+  try {
+    runtime.heapU8.set(prefix, state.ptr);
+    hash?.update(prefix);
+    state.loaded = prefix.length;
+    onProgress?.(state.loaded, opened.size);
+    body = await opened.openBody(signal);
+    for (;;) {
+      throwIfAborted(signal);
+      const chunk = await body.next();
+      if (chunk === null) break;
+      if (state.loaded + chunk.length > capacity) {
+        // More bytes than the header and the server announced: keep them (the C++ parser decides).
+        capacity = Math.max(capacity * 1.25, state.loaded + chunk.length);
+        state.ptr = runtime.realloc(state.ptr, capacity, label);
+      }
+      runtime.heapU8.set(chunk, state.ptr + state.loaded);
+      hash?.update(chunk);
+      state.loaded += chunk.length;
+      pump?.notify();
+      onProgress?.(state.loaded, Math.max(opened.size, state.loaded));
+    }
+    throwIfAborted(signal);
+    if (state.loaded < opened.size) {
+      throw new WaxError(`${label}: body ended after ${state.loaded} of ${opened.size} bytes (connection cut, or a truncated ${opened.fromCache ? 'cache entry' : 'file'})`,
+        { code: opened.fromCache ? 'WAX_BAD_CACHE' : 'WAX_FETCH_FAILED' });
+    }
+    if (hash) {
+      const actual = hash.hex();
+      if (actual !== opened.sha256) {
+        throw new WaxError(`${label}: sha256 is ${actual}, but the server's LFS metadata says ${opened.sha256} (corrupt ${opened.fromCache ? 'cache entry' : 'download'})`,
+          { code: opened.fromCache ? 'WAX_BAD_CACHE' : 'WAX_FETCH_FAILED' });
+      }
+    }
+    state.done = true;
+    pump?.notify();
+    await pump?.finished;
+    return { ptr: state.ptr, size: state.loaded };
+  } catch (error) {
+    pump?.stop();
+    (body ?? opened).cancel?.(error);
+    opened.close();
+    runtime.free(state.ptr);
+    if (signal?.aborted) throw signal.reason;
+    if (error instanceof WaxError) throw error;
+    throw new WaxError(`${label}: the ${opened.fromCache ? 'cache read' : 'download'} broke off after ${state.loaded} of ${opened.size} bytes ` +
+      `(${error.cause?.message ?? error.message})`, { code: opened.fromCache ? 'WAX_BAD_CACHE' : 'WAX_FETCH_FAILED', cause: error });
+  }
+}
+
+export { formatBytes };

@@ -1,0 +1,126 @@
+// pipeline('feature-extraction'): sentences in, embeddings out, pooled and normalised as the
+// model's sentence-transformers files say.
+import { Callable } from '../callable.js';
+import { WaxError, throwIfAborted } from '../errors.js';
+import { openSource } from '../loader/source.js';
+import { AutoModel } from '../models/encoder.js';
+import { parseJson } from '../models/checkpoint.js';
+import { Tensor } from '../tensor.js';
+import { AutoTokenizer } from '../tokenizer.js';
+import { yieldToEventLoop } from '../yield.js';
+
+/** Sentences per forward pass: bounds memory and keeps abort and progress prompt. */
+const BATCH = 32;
+
+/**
+ * The sentence-transformers defaults a folder declares: modules.json lists a Pooling module
+ * (its config.json names the mode) and maybe a Normalize module.
+ */
+async function sentenceTransformersDefaults(source, signal) {
+  const files = openSource(source, {});
+  const modulesText = await files.readText('modules.json', { signal, optional: true }).catch(() => null);
+  if (!modulesText) return { pooling: 'none', normalize: false };
+  const modules = parseJson(modulesText, 'modules.json', files.label);
+  const pooling = modules.find((m) => String(m.type).endsWith('.Pooling'));
+  let mode = 'none';
+  if (pooling) {
+    const text = await files.readText(`${pooling.path ? `${pooling.path}/` : ''}config.json`, { signal, optional: true });
+    const config = text ? parseJson(text, `${pooling.path}/config.json`, files.label) : {};
+    mode = config.pooling_mode_cls_token ? 'cls' : 'mean';
+  }
+  return { pooling: mode, normalize: modules.some((m) => String(m.type).endsWith('.Normalize')) };
+}
+
+/**
+ * Embeds sentences with an encoder model and its tokenizer.
+ *
+ * @example
+ * const extractor = await pipeline('feature-extraction', 'tests/fixtures/bert_tiny_st');
+ * const embeddings = await extractor(['hello world', 'the quick brown fox'], { pooling: 'mean', normalize: true });
+ * embeddings.dims; // [2, 64]
+ * cos_sim(...embeddings.tolist()); // a number in [-1, 1]
+ */
+export class FeatureExtractionPipeline extends Callable {
+  constructor({ task, model, tokenizer, defaults }) {
+    super();
+    this.task = task;
+    this.model = model;
+    this.tokenizer = tokenizer;
+    /** Pooling and normalisation from the model's sentence-transformers files. */
+    this.defaults = defaults;
+  }
+
+  /**
+   * @param {string | string[]} texts
+   * @param {{ pooling?: 'none' | 'mean' | 'cls', normalize?: boolean, signal?: AbortSignal,
+   *           progress_callback?: (event: { status: 'progress', loaded: number, total: number, progress: number }) => void }} [options]
+   * @returns {Promise<Tensor>} [n, hidden] ([n, seq, hidden] for pooling 'none')
+   */
+  async _call(texts, { pooling = this.defaults.pooling, normalize = this.defaults.normalize, signal, progress_callback } = {}) {
+    const list = Array.isArray(texts) ? texts : [texts];
+    if (list.length === 0) throw new WaxError('feature-extraction: no input', { code: 'WAX_BAD_INPUT' });
+    if (pooling === 'none' && list.length > BATCH) {
+      throw new WaxError(`feature-extraction: pooling 'none' returns token states; pass at most ${BATCH} texts at a time`, { code: 'WAX_BAD_INPUT' });
+    }
+    const limit = this.model.max_position_embeddings;
+    const parts = [];
+    for (let start = 0; start < list.length; start += BATCH) {
+      throwIfAborted(signal);
+      const chunk = list.slice(start, start + BATCH);
+      const untruncated = chunk.map((t) => this.tokenizer.encode(t).length);
+      if (untruncated.some((n) => n > limit)) {
+        console.warn(`wax feature-extraction: ${untruncated.filter((n) => n > limit).length} input(s) longer than ` +
+          `max_position_embeddings (${limit} tokens) were truncated`);
+      }
+      const inputs = this.tokenizer(chunk, { padding: true, truncation: true, max_length: limit });
+      parts.push(await this.model.embed(inputs, { pooling, normalize }));
+      const loaded = Math.min(list.length, start + BATCH);
+      progress_callback?.({ status: 'progress', loaded, total: list.length, progress: (100 * loaded) / list.length });
+      await yieldToEventLoop();
+    }
+    if (pooling === 'none') return parts[0];
+    const hidden = this.model.hidden_size;
+    const data = new Float32Array(list.length * hidden);
+    let offset = 0;
+    for (const part of parts) {
+      data.set(part.data, offset);
+      offset += part.data.length;
+    }
+    return new Tensor('float32', data, [list.length, hidden]);
+  }
+
+  /** Frees the model and the tokenizer. */
+  dispose() {
+    this.model.dispose();
+    this.tokenizer.dispose();
+  }
+}
+
+export async function loadFeatureExtraction(task, source, { signal, progress_callback, ...rest } = {}) {
+  const [tokenizer, defaults] = await Promise.all([
+    AutoTokenizer.from_pretrained(source, { signal }), sentenceTransformersDefaults(source, signal)]);
+  try {
+    const model = await AutoModel.from_pretrained(source, { signal, progress_callback, ...rest });
+    return new FeatureExtractionPipeline({ task, model, tokenizer, defaults });
+  } catch (error) {
+    tokenizer.dispose();
+    throw error;
+  }
+}
+
+/**
+ * Cosine similarity of two vectors.
+ *
+ * @example
+ * cos_sim([1, 0], [1, 1]); // 0.7071…
+ */
+export function cos_sim(a, b) {
+  if (a.length !== b.length) throw new RangeError(`cos_sim: lengths ${a.length} and ${b.length} differ`);
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return dot / (Math.sqrt(na) * Math.sqrt(nb));
+}

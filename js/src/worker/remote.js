@@ -1,0 +1,176 @@
+// The page's side of the wax worker: objects created in a module Worker (browsers) or a
+// worker_threads Worker (Node, on request), reached through proxies with the same methods.
+import { Callable } from '../callable.js';
+import { env } from '../env.js';
+import { TextGenerationPipeline } from '../pipelines/text-generation.js';
+import { decode, decodeError, encode, portOf } from './protocol.js';
+
+const isNode = typeof process === 'object' && !!process.versions?.node;
+const onPageMainThread = typeof window === 'object' && typeof document === 'object';
+
+/** Whether a load runs in a worker: `worker` true/false, or by default on a page's main thread. */
+export function wantsWorker(options = {}) {
+  if (options.worker !== undefined) return !!options.worker;
+  return onPageMainThread && typeof Worker === 'function';
+}
+
+class Connection {
+  static async open() {
+    const url = new URL('./host.js', import.meta.url);
+    const worker = isNode ? new (await import('node:worker_threads')).Worker(url) : new Worker(url, { type: 'module', name: 'wax' });
+    const connection = new Connection(worker);
+    await connection.ready;
+    return connection;
+  }
+
+  constructor(worker) {
+    this.worker = worker;
+    this.port = portOf(worker);
+    this.pending = new Map();
+    this.callbacks = new Map();
+    this.next = 1;
+    let ready;
+    this.ready = new Promise((resolve, reject) => {
+      ready = resolve;
+      const fail = (event) => reject(new Error(`the wax worker failed to start: ${event?.message ?? event}`));
+      if (isNode) worker.once('error', fail);
+      else worker.addEventListener('error', fail, { once: true });
+    });
+    this.port.listen((message) => {
+      if (message.op === 'ready') ready();
+      else if (message.op === 'callback') this.callbacks.get(message.id)?.(...decode(message.args, {}));
+      else if (message.op === 'result') {
+        const { resolve, reject } = this.pending.get(message.id) ?? {};
+        this.pending.delete(message.id);
+        if (message.error) reject?.(decodeError(message.error));
+        else resolve?.(message.value);
+      }
+    });
+  }
+
+  /** Sends a request with its arguments encoded; handles live until the answer comes. */
+  request(body, args = []) {
+    const id = this.next++;
+    const signals = [];
+    const callbacks = [];
+    const cleanups = [];
+    const handles = {
+      callback: (fn) => {
+        const handle = this.next++;
+        this.callbacks.set(handle, fn);
+        callbacks.push(handle);
+        return handle;
+      },
+      signal: (signal) => {
+        const handle = this.next++;
+        const onAbort = () => this.port.post({ op: 'abort', signal: handle });
+        if (signal.aborted) queueMicrotask(onAbort);
+        else signal.addEventListener('abort', onAbort, { once: true });
+        cleanups.push(() => signal.removeEventListener('abort', onAbort));
+        signals.push(handle);
+        return handle;
+      },
+    };
+    const encoded = encode(args, handles);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.port.post({ ...body, id, args: encoded, signals });
+    }).finally(() => {
+      callbacks.forEach((handle) => this.callbacks.delete(handle));
+      cleanups.forEach((cleanup) => cleanup());
+    });
+  }
+
+  close() {
+    for (const { reject } of this.pending.values()) reject(new DOMException('The wax worker was disposed.', 'AbortError'));
+    this.pending.clear();
+    this.worker.terminate();
+  }
+}
+
+const asyncDispose = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose');
+
+/** Methods that forward to the remote object; `owner` proxies also end the worker on dispose. */
+function remoteMethods(connection, objectId, owner) {
+  return {
+    __remote: true,
+    objectId,
+    call: (method, ...args) => connection.request({ op: 'call', objectId, method }, args).then((v) => decode(v, resolveReturned)),
+    async dispose() {
+      if (this.disposed) return;
+      this.disposed = true;
+      if (owner) connection.close(); // the worker and all its memory go back to the system
+      else await connection.request({ op: 'dispose', objectId });
+    },
+  };
+}
+const resolveReturned = { callback: () => null, signal: () => null, streamer: () => null, object: () => null };
+
+/** A remote model or tokenizer: its data properties, and its methods as async calls. */
+function remoteObject(connection, { objectId, info }, owner, methods) {
+  const base = remoteMethods(connection, objectId, owner);
+  const object = Object.assign(Object.create(null), info, base);
+  for (const method of methods) object[method] = (...args) => base.call(method, ...args);
+  object.dispose = () => base.dispose.call(object);
+  object[asyncDispose] = () => object.dispose();
+  return object;
+}
+
+const METHODS = {
+  AutoModelForCausalLM: ['forward', 'generate'],
+  AutoModel: ['forward', 'embed'],
+  AutoTokenizer: ['encode', '_call', 'decode', 'batch_decode', 'apply_chat_template'],
+};
+
+class RemotePipeline extends Callable {
+  constructor(connection, created) {
+    super();
+    const base = remoteMethods(connection, created.objectId, true);
+    Object.assign(this, created.info);
+    this.objectId = base.objectId;
+    this.__remote = true;
+    this.base = base;
+    if (created.info.model) this.model = remoteObject(connection, created.info.model, false, ['forward', 'generate', 'embed']);
+    if (created.info.tokenizer) this.tokenizer = remoteObject(connection, created.info.tokenizer, false, METHODS.AutoTokenizer);
+  }
+
+  _call(...args) {
+    return this.base.call('_call', ...args);
+  }
+
+  dispose() {
+    return this.base.dispose();
+  }
+
+  [asyncDispose]() {
+    return this.dispose();
+  }
+}
+// stream() needs only _call and a tokenizer: the proxy's are remote, the loop is the same.
+RemotePipeline.prototype.stream = TextGenerationPipeline.prototype.stream;
+
+/**
+ * The env settings the worker adopts: everything that survives structured cloning. A custom
+ * env.fetch or env.customCache stays on this side: use { worker: false } with those.
+ */
+function envSnapshot() {
+  const copy = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (typeof value === 'function' || (value && typeof value === 'object' && key !== 'wasm')) continue;
+    copy[key] = key === 'wasm' ? { ...value } : value;
+  }
+  if (copy.wasm?.wasmPaths) copy.wasm.wasmPaths = new URL(String(copy.wasm.wasmPaths), globalThis.location?.href ?? import.meta.url).href;
+  return copy;
+}
+
+/** Creates `kind` ('pipeline', 'AutoModelForCausalLM', 'AutoModel', 'AutoTokenizer') in a new worker. */
+export async function createRemote(kind, args) {
+  const connection = await Connection.open();
+  try {
+    const created = await connection.request({ op: 'create', kind, env: envSnapshot() }, args);
+    return kind === 'pipeline' ? new RemotePipeline(connection, created) : remoteObject(connection, created, true, METHODS[kind]);
+  } catch (error) {
+    connection.close();
+    throw error;
+  }
+}

@@ -1,0 +1,216 @@
+// The chat page (web/index.html, what `npm start` opens) in headless Chromium with the bundled
+// models/kjv-llama-5m: it loads in the module worker with the sampling controls set from
+// generation_config.json; a greedy answer streams into the assistant bubble (growing, then equal to
+// Node's pipeline output for the same chat); Stop ends a long generation promptly, keeps the partial
+// answer, and no main-thread task over 200 ms happened while generating; a second prompt works;
+// a bad model URL shows a readable WaxError; served without COOP/COEP it works too. Leaves a
+// screenshot at /tmp/wax-chat.png.
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+
+import { pipeline } from '../../js/src/index.js';
+import { startServer } from '../../tools/serve.mjs';
+import { openBrowser } from './browser.mjs';
+
+const SCREENSHOT = process.env.WAX_CHAT_SCREENSHOT ?? '/tmp/wax-chat.png';
+const MODEL = fileURLToPath(new URL('../../models/kjv-llama-5m/', import.meta.url));
+const PROMPT = 'The LORD is my shepherd; I shall not want.';
+
+let browser, page;
+before(async () => {
+  browser = await openBrowser();
+  page = await browser.newPage();
+  await page.setViewportSize({ width: 1100, height: 1000 });
+  // Main-thread tasks over 50 ms, as the browser reports them, from the first moment of the page.
+  await page.addInitScript(() => {
+    window.longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) window.longTasks.push({ start: entry.startTime, duration: entry.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+});
+after(async () => {
+  await browser?.close();
+});
+
+const state = () => page.getAttribute('body', 'data-state');
+const waitForState = (...states) => page.waitForFunction((s) => s.includes(document.body.dataset.state), states, { timeout: 60_000 });
+const lastAnswer = () => page.evaluate(() => document.querySelector('#log .bubble.assistant:last-of-type .text')?.textContent ?? null);
+
+/** Sets the sampling controls (ids = generate options). */
+async function setOptions({ do_sample, ...numbers }) {
+  if (do_sample !== undefined) await page.setChecked('#do_sample', do_sample);
+  for (const [name, value] of Object.entries(numbers)) await page.fill(`#${name}`, String(value));
+}
+
+/** Records every text the last assistant bubble shows, with the time, until the next call. */
+function recordAnswer() {
+  return page.evaluate(() => {
+    window.answerSnapshots = [];
+    const observer = new MutationObserver(() => {
+      const text = document.querySelector('#log .bubble.assistant:last-of-type .text')?.textContent;
+      if (text !== undefined && text !== window.answerSnapshots.at(-1)?.text) window.answerSnapshots.push({ at: performance.now(), text });
+    });
+    observer.observe(document.querySelector('#log'), { childList: true, subtree: true, characterData: true });
+    window.stopRecording = () => observer.disconnect();
+  });
+}
+
+async function send(text) {
+  await page.fill('#prompt', text);
+  await page.click('#send');
+}
+
+describe('chat page', () => {
+  it('/ opens the chat page, which loads the bundled model in a worker with its generation_config defaults', async () => {
+    await page.goto(browser.url('/'));
+    assert.equal(new URL(page.url()).pathname, '/web/');
+    await waitForState('ready', 'error');
+    assert.equal(await state(), 'ready', await page.textContent('#error'));
+    assert.match(await page.textContent('#model-summary'), /llama · 6 layers · hidden 256 · vocab 4096/);
+    assert.equal(await page.inputValue('#model-url'), browser.url('/models/kjv-llama-5m/'));
+    // models/kjv-llama-5m/generation_config.json: do_sample, temperature 0.8, top_k 40, max_new_tokens 100
+    assert.equal(await page.isChecked('#do_sample'), true);
+    assert.equal(await page.inputValue('#temperature'), '0.8');
+    assert.equal(await page.inputValue('#top_k'), '40');
+    assert.equal(await page.inputValue('#max_new_tokens'), '100');
+    assert.equal(await page.inputValue('#top_p'), '1');
+    assert.equal(await page.inputValue('#repetition_penalty'), '1');
+    assert.equal(await page.isEnabled('#send'), true);
+    assert.equal(await page.isEnabled('#stop'), false);
+    // Nothing on the page's main thread knows wax: the model lives in the worker.
+    assert.equal(await page.evaluate(() => performance.getEntriesByType('resource').some((e) => e.name.includes('/js/dist/wax.wasm'))), false);
+  });
+
+  it('streams a greedy answer into the assistant bubble, equal to Node\'s pipeline output for the same chat', async (t) => {
+    const maxNewTokens = 48;
+    await setOptions({ do_sample: false, max_new_tokens: maxNewTokens });
+    await recordAnswer();
+    await send(PROMPT);
+    await waitForState('ready');
+    const snapshots = await page.evaluate(() => { window.stopRecording(); return window.answerSnapshots; });
+    const final = await lastAnswer();
+    const growing = snapshots.map((s) => s.text).filter((t) => t && t !== final);
+    assert.ok(new Set(growing).size >= 2, `the answer should grow in pieces, saw ${JSON.stringify(growing)}`);
+    t.diagnostic(`${snapshots.length} snapshots over ${(snapshots.at(-1).at - snapshots[0].at).toFixed(0)} ms: ${JSON.stringify(final)}`);
+    for (let i = 1; i < snapshots.length; i++) assert.ok(snapshots[i].text.startsWith(snapshots[i - 1].text), 'each snapshot extends the last');
+
+    const generator = await pipeline('text-generation', MODEL);
+    try {
+      const [{ generated_text }] = await generator([{ role: 'user', content: PROMPT }], { max_new_tokens: maxNewTokens, do_sample: false });
+      assert.equal(final, generated_text.at(-1).content);
+    } finally {
+      generator.dispose();
+    }
+    assert.equal(await page.evaluate(() => [...document.querySelectorAll('#log .bubble')].map((b) => b.dataset.role).join()), 'user,assistant');
+    assert.equal(await page.textContent('#log .bubble.user'), PROMPT);
+    assert.match(await page.textContent('#ttft'), /^\d+ ms$/);
+    assert.match(await page.textContent('#speed'), /^\d+ tokens\/s$/);
+    assert.equal(await page.textContent('#mode'), 'greedy');
+    assert.ok(Number(await page.textContent('#tokens')) > 0);
+  });
+
+  it('Stop ends a long generation promptly, keeps the partial answer, and the page never blocked', async (t) => {
+    await page.click('#clear');
+    assert.equal(await page.locator('#log .bubble').count(), 0);
+    await setOptions({ do_sample: false, max_new_tokens: 5000 }); // greedy: this chat does not end on its own
+    const startedAt = await page.evaluate(() => performance.now());
+    await page.evaluate(() => { // the gaps between animation frames while generating
+      window.frameGaps = [];
+      window.framesDone = false;
+      let last = performance.now();
+      const tick = (now) => {
+        window.frameGaps.push(now - last);
+        last = now;
+        if (!window.framesDone) requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    await send(PROMPT);
+    await page.waitForFunction(() => (document.querySelector('#log .bubble.assistant .text')?.textContent.length ?? 0) > 200, null, { timeout: 30_000 });
+    assert.equal(await state(), 'generating');
+    // The page answers while the worker generates: typing into the prompt box shows at once.
+    await page.fill('#prompt', 'typing while it generates');
+    assert.equal(await page.inputValue('#prompt'), 'typing while it generates');
+    await page.waitForTimeout(500);
+
+    const stopClicked = Date.now();
+    await page.click('#stop');
+    await waitForState('ready');
+    const stopMs = Date.now() - stopClicked;
+    assert.ok(stopMs < 1500, `Stop took ${stopMs} ms`);
+    const partial = await lastAnswer();
+    assert.ok(partial.length > 200, 'the partial answer stays');
+    assert.equal(await page.textContent('#log .bubble.assistant .tag.stopped'), 'stopped');
+    assert.match(await page.textContent('#status'), /^Stopped after \d+ tokens\.$/);
+    const tokens = Number(await page.textContent('#tokens'));
+    assert.ok(tokens > 20 && tokens < 5000, `${tokens} tokens`);
+    await page.waitForTimeout(300);
+    assert.equal(await lastAnswer(), partial, 'nothing arrives after Stop');
+
+    const { longTasks, frameGaps } = await page.evaluate(() => {
+      window.framesDone = true;
+      return { longTasks: window.longTasks, frameGaps: window.frameGaps };
+    });
+    const during = longTasks.filter((t) => t.start + t.duration >= startedAt);
+    t.diagnostic(`stopped in ${stopMs} ms after ${tokens} tokens; ${frameGaps.length} frames, longest gap ${Math.max(...frameGaps).toFixed(0)} ms; ` +
+      `long tasks while generating: ${during.length} (longest ${Math.max(0, ...during.map((task) => task.duration)).toFixed(0)} ms)`);
+    assert.deepEqual(during.filter((task) => task.duration > 200), [], 'no main-thread task over 200 ms while generating');
+    assert.ok(frameGaps.length > 10, `${frameGaps.length} animation frames while generating`);
+    assert.ok(Math.max(...frameGaps) < 1000, `the longest gap between frames was ${Math.max(...frameGaps).toFixed(0)} ms`);
+    assert.equal(await page.inputValue('#prompt'), 'typing while it generates');
+  });
+
+  it('a second prompt continues the conversation (after a stopped answer)', async () => {
+    await setOptions({ do_sample: true, seed: 42, max_new_tokens: 40 });
+    await send('And God said, Let there be light: and there was light.');
+    await waitForState('ready');
+    const roles = await page.evaluate(() => [...document.querySelectorAll('#log .bubble')].map((b) => b.dataset.role).join());
+    assert.equal(roles, 'user,assistant,user,assistant');
+    const answer = await lastAnswer();
+    assert.ok(answer.trim().length > 0, 'a non-empty second answer');
+    assert.match(await page.textContent('#status'), /^Done: \d+ tokens\.$/);
+    assert.equal(await page.textContent('#mode'), 'seed 42');
+    assert.equal(await page.locator('#error').isVisible(), false);
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    assert.deepEqual(page.errors, []);
+  });
+
+  it('a bad model URL shows a readable WaxError; the default then loads again', async () => {
+    const good = await page.inputValue('#model-url');
+    await page.fill('#model-url', '../models/no-such-model/');
+    await page.click('#load');
+    await waitForState('error');
+    assert.match(await page.textContent('#error'), /WaxError \(WAX_NOT_FOUND\)/);
+    assert.match(await page.textContent('#error'), /no-such-model\/tokenizer\.json|no-such-model.*config\.json/);
+    assert.equal(await page.isEnabled('#send'), false);
+
+    await page.fill('#model-url', good);
+    await page.click('#load');
+    await waitForState('ready');
+    assert.equal(await page.locator('#error').isVisible(), false);
+    await send(PROMPT);
+    await waitForState('ready');
+    assert.ok((await lastAnswer()).length > 0);
+  });
+
+  it('works when served without COOP/COEP (the single-threaded build in the worker)', async () => {
+    const plain = await startServer({ port: 0, isolation: false });
+    const other = await browser.newPage();
+    try {
+      await other.goto(new URL('/web/', plain.url).href);
+      await other.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 60_000 });
+      assert.equal(await other.getAttribute('body', 'data-state'), 'ready', await other.textContent('#error'));
+      assert.equal(await other.evaluate(() => globalThis.crossOriginIsolated), false);
+      await other.fill('#prompt', PROMPT);
+      await other.click('#send');
+      await other.waitForFunction(() => document.body.dataset.state === 'ready' && document.querySelector('#log .bubble.assistant'), null, { timeout: 60_000 });
+      assert.ok((await other.textContent('#log .bubble.assistant .text')).length > 0);
+      assert.deepEqual(other.errors, []);
+    } finally {
+      await other.close();
+      await plain.close();
+    }
+  });
+});

@@ -1,0 +1,376 @@
+// Loading from the web, through a local stand-in for the Hub (tests/helpers/hub-server.mjs):
+// repo ids, redirects, Range header-first reads (and servers without Range), gzip, shards,
+// progress events, the file cache, preflight and its refusal, abort, and every failure as a
+// clear error naming the URL and the file.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+
+import { AutoModelForCausalLM, WaxError, clearCache, env, isCached, preflight } from '../../js/src/index.js';
+import { estimateMemory } from '../../js/src/loader/preflight.js';
+import { getRuntime } from '../../js/src/runtime.js';
+import { withinTolerance } from '../helpers/compare.mjs';
+import { splitSafetensors, startHubServer } from '../helpers/hub-server.mjs';
+import { fixtureDir, npy, rows } from './fixtures.mjs';
+
+const FIXTURE = 'llama_gqa_tied';
+const TINY = 'wax-test/tiny';
+const SHARDED = 'wax-test/sharded';
+const HUGE = 'wax-test/huge';
+const SAVED_ENV = { ...env };
+
+let hub, scratch, files, reference, input;
+
+/** A safetensors header describing ~5 GB of f32 weights, with no data after it. */
+function hugeHeaderOnly() {
+  const header = {};
+  let offset = 0;
+  for (let i = 0; i < 20; i++) {
+    const bytes = 64 * 1024 * 1024 * 4; // (64 Mi,) f32 = 256 MiB
+    header[`model.layers.${i}.mlp.up_proj.weight`] = { dtype: 'F32', shape: [8192, 8192], data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  return out;
+}
+
+before(async () => {
+  hub = await startHubServer();
+  scratch = await mkdtemp(join(tmpdir(), 'wax-loader-'));
+  const read = (file) => readFile(join(fixtureDir(FIXTURE), file)).then((b) => new Uint8Array(b));
+  files = { 'config.json': await read('config.json'), 'generation_config.json': await read('generation_config.json'), 'model.safetensors': await read('model.safetensors') };
+  await hub.addRepo(TINY, files);
+  const { 'model.safetensors': single, ...rest } = files;
+  await hub.addRepo(SHARDED, { 'config.json': rest['config.json'], ...splitSafetensors(single, 3) });
+  const hugeConfig = { model_type: 'llama', vocab_size: 32000, hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, max_position_embeddings: 4096 };
+  await hub.addRepo(HUGE, { 'config.json': new TextEncoder().encode(JSON.stringify(hugeConfig)), 'model.safetensors': hugeHeaderOnly() });
+  reference = await npy(FIXTURE, 'logits.npy');
+  input = rows(await npy(FIXTURE, 'input_ids.npy'));
+});
+after(async () => {
+  await hub?.close();
+  await rm(scratch, { recursive: true, force: true });
+});
+let cacheCount = 0;
+beforeEach(() => {
+  Object.assign(env, SAVED_ENV, { remoteHost: hub.url, cacheDir: join(scratch, `cache-${cacheCount++}`) });
+  hub.reset();
+});
+afterEach(() => Object.assign(env, SAVED_ENV));
+
+/** Loads, checks the forward logits against upstream, disposes. */
+async function loadAndCheck(source, options = {}) {
+  const model = await AutoModelForCausalLM.from_pretrained(source, options);
+  try {
+    const { logits } = await model.forward({ input_ids: input });
+    const result = withinTolerance(logits.data, reference.data);
+    assert.ok(result.ok, `logits: max abs diff ${result.maxAbsDiff} over tolerance ${result.tolerance}`);
+  } finally {
+    model.dispose();
+  }
+}
+
+const bodyRequests = (file) => hub.requests.filter((r) => r.path.endsWith(file) && r.status !== 302);
+
+describe('sources', () => {
+  it('a repo id resolves to remoteHost + resolve/<revision>/, follows the CDN redirect and reads the header first', async () => {
+    env.useFSCache = false;
+    await loadAndCheck(TINY);
+    const paths = hub.requests.map((r) => `${r.status} ${r.path} ${r.range ?? ''}`.trim());
+    assert.ok(paths.includes(`200 /${TINY}/resolve/main/config.json`), paths.join('\n'));
+    assert.ok(paths.includes(`302 /${TINY}/resolve/main/model.safetensors bytes=0-7`), paths.join('\n'));
+    const weights = bodyRequests('model.safetensors');
+    assert.equal(weights[0].range, 'bytes=0-7');
+    assert.match(weights[1].range, /^bytes=8-\d+$/);
+    assert.match(weights[2].range, /^bytes=\d+-$/);
+    assert.ok(weights.every((r) => r.status === 206 && r.path.startsWith('/cdn/')));
+    assert.equal(weights.length, 3, 'the header is not downloaded twice');
+  });
+
+  it('a revision other than main, and a folder URL', async () => {
+    env.useFSCache = false;
+    await hub.addRepo(TINY, files, { revision: 'v1.0' });
+    await loadAndCheck(TINY, { revision: 'v1.0' });
+    assert.ok(hub.requests.some((r) => r.path === `/${TINY}/resolve/v1.0/config.json`));
+    await loadAndCheck(`${hub.url}cdn/${TINY}/main/`);
+  });
+
+  it('a server that ignores Range: the header comes off the one streamed body', async () => {
+    env.useFSCache = false;
+    hub.options.range = false;
+    await loadAndCheck(TINY);
+    const weights = bodyRequests('model.safetensors');
+    assert.deepEqual(weights.map((r) => r.status), [200]);
+  });
+
+  it('gzip bodies whose content-length is the compressed size', async () => {
+    env.useFSCache = false;
+    Object.assign(hub.options, { range: false, gzip: true });
+    await loadAndCheck(TINY);
+  });
+
+  it('a slow server: many progress events, still correct', async () => {
+    env.useFSCache = false;
+    Object.assign(hub.options, { bytesPerSecond: 4 * 1024 ** 2, chunkBytes: 32 * 1024 });
+    const events = [];
+    await loadAndCheck(TINY, { progress_callback: (e) => events.push(e) });
+    assert.ok(events.filter((e) => e.status === 'progress' && e.file === 'model.safetensors').length > 10);
+  });
+
+  it('a local folder, and File / Blob / ArrayBuffer maps', async () => {
+    await loadAndCheck(fixtureDir(FIXTURE));
+    await loadAndCheck({ 'config.json': new Blob([files['config.json']]), 'model.safetensors': new File([files['model.safetensors']], 'model.safetensors') });
+    await loadAndCheck(new Map([['config.json', new TextDecoder().decode(files['config.json'])], ['model.safetensors', files['model.safetensors'].buffer.slice(0)]]));
+    await loadAndCheck([new File([files['config.json']], 'config.json'), new File([files['model.safetensors']], 'model.safetensors')]);
+  });
+
+  it('env.localModelPath, and env.allowRemoteModels = false', async () => {
+    env.localModelPath = join(fixtureDir(FIXTURE), '..');
+    await loadAndCheck(FIXTURE);
+    env.allowLocalModels = false;
+    env.allowRemoteModels = false;
+    await assert.rejects(AutoModelForCausalLM.from_pretrained(TINY), (e) => e instanceof WaxError && e.code === 'WAX_NOT_FOUND' && /allowRemoteModels/.test(e.message));
+    assert.equal(hub.requests.length, 0);
+  });
+});
+
+describe('shards', () => {
+  it('model.safetensors.index.json and three shards, at most maxParallelDownloads at once', async () => {
+    env.useFSCache = false;
+    env.maxParallelDownloads = 2;
+    const events = [];
+    await loadAndCheck(SHARDED, { progress_callback: (e) => events.push(e) });
+    const shards = Object.keys(splitSafetensors(files['model.safetensors'], 3)).filter((f) => f.endsWith('.safetensors'));
+    for (const shard of shards) assert.ok(events.some((e) => e.status === 'done' && e.file === shard), shard);
+    assert.ok(hub.maxConcurrentBodies <= 2, `${hub.maxConcurrentBodies} bodies at once`);
+    assert.equal(events.filter((e) => e.status === 'progress_total').at(-1).progress, 100);
+  });
+});
+
+describe('progress events', () => {
+  it('arrive in order per file, loaded never decreases, progress_total reaches 100, ready comes last', async () => {
+    env.useFSCache = false;
+    hub.options.chunkBytes = 16 * 1024;
+    const events = [];
+    await loadAndCheck(TINY, { progress_callback: (e) => events.push(e) });
+    const order = { initiate: 0, download: 1, progress: 2, done: 3 };
+    for (const file of ['config.json', 'generation_config.json', 'model.safetensors']) {
+      const mine = events.filter((e) => e.file === file && e.status in order);
+      assert.deepEqual(mine.map((e) => order[e.status]), [...mine.map((e) => order[e.status])].sort(), `${file}: ${mine.map((e) => e.status)}`);
+      assert.deepEqual(mine.slice(0, 2).map((e) => e.status), ['initiate', 'download'], file);
+      const loaded = mine.filter((e) => e.status === 'progress').map((e) => e.loaded);
+      assert.deepEqual(loaded, [...loaded].sort((a, b) => a - b), `${file}: loaded is monotone`);
+      assert.equal(mine.filter((e) => e.status === 'progress').at(-1).progress, 100);
+      assert.ok(mine.every((e) => e.name === TINY));
+    }
+    assert.ok(events.filter((e) => e.file === 'model.safetensors' && e.status === 'progress').length > 5);
+    const totals = events.filter((e) => e.status === 'progress_total');
+    assert.equal(totals.at(-1).progress, 100);
+    assert.equal(totals.at(-1).total, files['model.safetensors'].length + files['config.json'].length + files['generation_config.json'].length);
+    assert.deepEqual(events.at(-1), { status: 'ready', task: 'text-generation', model: TINY });
+  });
+});
+
+describe('cache', () => {
+  it('a second load makes no request; isCached and clearCache', async () => {
+    assert.equal(await isCached(TINY), false);
+    await loadAndCheck(TINY);
+    assert.ok(hub.requests.length > 0);
+    assert.equal(await isCached(TINY), true);
+    hub.reset();
+    const events = [];
+    await loadAndCheck(TINY, { progress_callback: (e) => events.push(e) });
+    assert.deepEqual(hub.requests, [], 'the second load asked the server nothing');
+    assert.ok(!events.some((e) => e.status === 'download'));
+    assert.equal(events.filter((e) => e.status === 'progress_total').at(-1).progress, 100);
+    assert.ok((await clearCache(TINY)) >= 3);
+    assert.equal(await isCached(TINY), false);
+  });
+
+  it('sharded models and an absent optional file are remembered too', async () => {
+    await loadAndCheck(SHARDED);
+    assert.equal(await isCached(SHARDED), true);
+    hub.reset();
+    await loadAndCheck(SHARDED);
+    assert.deepEqual(hub.requests, []);
+  });
+
+  it('a truncated cached file is never served as complete: it is downloaded again', async () => {
+    await loadAndCheck(TINY);
+    const folder = join(env.cacheDir, new URL(hub.url).host.replace(':', '%3a'), ...TINY.split('/'), 'resolve', 'main');
+    const cached = join(folder, 'model.safetensors');
+    assert.deepEqual((await readdir(folder)).filter((f) => f.endsWith('.part')), [], 'no temporary file left');
+    await truncate(cached, files['model.safetensors'].length - 1000);
+    hub.reset();
+    await loadAndCheck(TINY);
+    assert.ok(bodyRequests('model.safetensors').length > 0, 'downloaded again');
+    hub.reset();
+    await loadAndCheck(TINY);
+    assert.deepEqual(hub.requests, [], 'and cached again');
+  });
+
+  it('a cached file whose bytes changed fails the LFS sha256 and is downloaded again', async (t) => {
+    await loadAndCheck(TINY);
+    const cached = join(env.cacheDir, new URL(hub.url).host.replace(':', '%3a'), ...TINY.split('/'), 'resolve', 'main', 'model.safetensors');
+    const bytes = await readFile(cached);
+    bytes[bytes.length - 5] ^= 0xff;
+    await writeFile(cached, bytes);
+    const warn = t.mock.method(console, 'warn', () => {});
+    hub.reset();
+    await loadAndCheck(TINY);
+    assert.ok(bodyRequests('model.safetensors').length > 0);
+    assert.match(warn.mock.calls.map((c) => c.arguments[0]).join('\n'), /sha256/);
+  });
+
+  it('a customCache whose writes fail for quota: the load succeeds with a warning', async (t) => {
+    const quota = () => Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+    env.customCache = { match: async () => undefined, put: quota, delete: async () => false };
+    const warn = t.mock.method(console, 'warn', () => {});
+    await loadAndCheck(TINY);
+    assert.match(warn.mock.calls.map((c) => c.arguments[0]).join('\n'), /QuotaExceededError/);
+  });
+
+  it('a customCache that works serves the second load', async () => {
+    const store = new Map();
+    env.customCache = {
+      match: async (key) => store.get(key)?.clone(),
+      put: async (key, response) => { store.set(key, new Response(await response.arrayBuffer(), { headers: response.headers })); },
+      delete: async (key) => store.delete(key),
+    };
+    await loadAndCheck(TINY);
+    hub.reset();
+    await loadAndCheck(TINY);
+    assert.deepEqual(hub.requests, []);
+  });
+});
+
+describe('preflight', () => {
+  it('reports a small model as fitting, from the headers only', async () => {
+    env.useFSCache = false;
+    const report = await preflight(TINY, { max_length: 128 });
+    assert.equal(report.fits, true);
+    assert.equal(report.weight_bytes, files['model.safetensors'].length);
+    assert.ok(report.kv_cache_bytes > 0 && report.peak_bytes > report.weight_bytes);
+    assert.equal(report.limit_bytes <= 4 * 1024 ** 3, true);
+    assert.ok(bodyRequests('model.safetensors').every((r) => /^bytes=\d+-\d+$/.test(r.range)), 'no body request');
+  });
+
+  it('a 5 GB header does not fit, and from_pretrained refuses it before downloading the body', async () => {
+    env.useFSCache = false;
+    const report = await preflight(HUGE, { max_length: 1024 });
+    assert.equal(report.fits, false);
+    assert.ok(report.weight_bytes > 5e9, String(report.weight_bytes));
+    assert.match(report.advice, /checkpoint files alone do not fit: try a quantized/);
+    const q4 = await preflight(HUGE, { max_length: 1024, dtype: 'q4' });
+    assert.equal(q4.fits, false, 'converting on load needs the f32 files in memory first');
+    assert.ok(q4.weight_bytes < 0.2 * report.weight_bytes);
+    hub.reset();
+    await assert.rejects(AutoModelForCausalLM.from_pretrained(HUGE), (e) =>
+      e instanceof WaxError && e.code === 'WAX_TOO_LARGE' && e.message.includes(HUGE) && /needs about \d+\.\d\d GiB \(weights 5\.00 GiB in the 5\.00 GiB checkpoint \(model\.safetensors\)/.test(e.message) && /quantized/.test(e.message));
+    const weights = bodyRequests('model.safetensors');
+    assert.deepEqual(weights.map((r) => r.range), ['bytes=0-7', `bytes=8-${hugeHeaderOnly().length - 1}`]);
+  });
+
+  it('suggests the dtype that fits when converting on load helps', () => {
+    const gb = 1e9;
+    const headers = [{ size: 2 * gb, header: { tensors: { w: { dtype: 'F32', shape: [50_000, 10_000], data_offsets: [0, 2 * gb] } } } }];
+    const config = { hidden_size: 256, num_hidden_layers: 32, num_attention_heads: 8, num_key_value_heads: 8, intermediate_size: 1024, vocab_size: 1000 };
+    const limits = [{ name: 'a 2.5 GB test limit', bytes: 2.5 * gb }];
+    const fp32 = estimateMemory({ config, headers, max_length: 8192, limits });
+    assert.equal(fp32.fits, false);
+    assert.match(fp32.advice, /a 2\.5 GB test limit/);
+    assert.match(fp32.advice, /try a smaller max_length \(\d+ fits\)/);
+    assert.match(fp32.advice, /dtype: 'q4' fits with max_length 8192/);
+    const q4 = estimateMemory({ config, headers, dtype: 'q4', max_length: 8192, limits });
+    assert.equal(q4.fits, true, q4.advice);
+    assert.equal(q4.weight_bytes, Math.ceil(5e8 * 18 / 32));
+  });
+
+  it('suggests a smaller max_length when the KV cache is what does not fit', async () => {
+    env.useFSCache = false;
+    const report = await preflight(TINY, { max_length: 200_000 });
+    assert.equal(report.fits, false);
+    assert.match(report.advice, /smaller max_length \(\d+ fits\)/);
+  });
+});
+
+describe('abort', () => {
+  for (const fraction of [0.1, 0.5, 0.99]) {
+    it(`at ${fraction * 100} % of the download: AbortError, the heap back where it was, the next load works`, async () => {
+      const runtime = await getRuntime();
+      await loadAndCheck(fixtureDir(FIXTURE)); // the heap's high-water mark, before measuring
+      const heapBefore = runtime.heapUsed();
+      hub.options.stallAt = fraction;
+      const controller = new AbortController();
+      const size = files['model.safetensors'].length;
+      let abortedAt = null;
+      const progress_callback = (e) => {
+        if (e.status === 'progress' && e.file === 'model.safetensors' && e.loaded >= Math.floor(fraction * size) && !abortedAt) {
+          abortedAt = e.loaded;
+          controller.abort();
+        }
+      };
+      await assert.rejects(AutoModelForCausalLM.from_pretrained(TINY, { signal: controller.signal, progress_callback }), (e) => e.name === 'AbortError');
+      assert.ok(abortedAt >= fraction * size * 0.99 && abortedAt < size, `aborted at ${abortedAt} of ${size}`);
+      assert.ok(Math.abs(runtime.heapUsed() - heapBefore) <= 64 * 1024, `heap in use ${heapBefore} → ${runtime.heapUsed()}`);
+      assert.equal(await isCached(TINY), false, 'nothing half-written in the cache');
+      hub.reset();
+      await loadAndCheck(TINY);
+    });
+  }
+
+  it('a stalled response ends with the signal\'s reason (AbortSignal.timeout)', async () => {
+    hub.options.stallAt = 0.5;
+    await assert.rejects(AutoModelForCausalLM.from_pretrained(TINY, { signal: AbortSignal.timeout(300) }), (e) => e.name === 'TimeoutError');
+  });
+});
+
+describe('errors name the URL and the file', () => {
+  it('404 EntryNotFound with the Hub\'s message', async () => {
+    await hub.addRepo('wax-test/empty', { 'README.md': new Uint8Array(1) });
+    await assert.rejects(AutoModelForCausalLM.from_pretrained('wax-test/empty'), (e) =>
+      e.code === 'WAX_NOT_FOUND' && e.message.includes(`${hub.url}wax-test/empty/resolve/main/config.json`) && /EntryNotFound: Entry not found/.test(e.message));
+  });
+
+  it('401 RepoNotFound', async () => {
+    await assert.rejects(AutoModelForCausalLM.from_pretrained('nobody/nothing'), (e) =>
+      e.code === 'WAX_FETCH_FAILED' && e.message.includes(`${hub.url}nobody/nothing/resolve/main/config.json`) && /401 RepoNotFound/.test(e.message) && /private or gated/.test(e.message));
+  });
+
+  it('404 RevisionNotFound', async () => {
+    await assert.rejects(AutoModelForCausalLM.from_pretrained(TINY, { revision: 'no-such-branch' }), (e) =>
+      e.code === 'WAX_NOT_FOUND' && /RevisionNotFound/.test(e.message) && e.message.includes('config.json'));
+  });
+
+  it('no weights at all', async () => {
+    env.useFSCache = false;
+    await hub.addRepo('wax-test/config-only', { 'config.json': files['config.json'] });
+    await assert.rejects(AutoModelForCausalLM.from_pretrained('wax-test/config-only'), (e) =>
+      e.code === 'WAX_NOT_FOUND' && /neither model\.safetensors nor model\.safetensors\.index\.json/.test(e.message) && e.message.includes(hub.url));
+  });
+
+  for (const range of [true, false]) {
+    it(`a truncated body (Range ${range ? 'on' : 'off'})`, async () => {
+      Object.assign(hub.options, { range, truncateAt: 0.6 });
+      const runtime = await getRuntime();
+      const heapBefore = runtime.heapUsed();
+      await assert.rejects(AutoModelForCausalLM.from_pretrained(TINY), (e) =>
+        e.code === 'WAX_FETCH_FAILED' && e.message.includes(`${hub.url}${TINY}/resolve/main/model.safetensors`) && /broke off|ended after/.test(e.message));
+      assert.ok(Math.abs(runtime.heapUsed() - heapBefore) <= 64 * 1024);
+      assert.equal(await isCached(TINY), false);
+      hub.reset();
+      await loadAndCheck(TINY);
+    });
+  }
+
+  it('a connection refused', async () => {
+    env.remoteHost = 'http://127.0.0.1:9/';
+    await assert.rejects(AutoModelForCausalLM.from_pretrained(TINY), (e) =>
+      e.code === 'WAX_FETCH_FAILED' && e.message.includes('http://127.0.0.1:9/wax-test/tiny/resolve/main/config.json'));
+  });
+});

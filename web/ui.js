@@ -1,0 +1,113 @@
+// What the demo pages share: starting their module worker, errors as plain data and as a card,
+// and the loader's progress events on a <progress> bar. Safe to import in a worker (nothing here
+// touches the document until a function is called).
+
+/** An Error (WaxError or not) as plain data for postMessage and for the page. */
+export function describeError(error) {
+  return {
+    name: error?.name ?? 'Error',
+    code: error?.code ?? null,
+    message: error?.message ?? String(error),
+  };
+}
+
+/**
+ * A module worker that has posted { type: 'ready' }, or null where none can start (no module
+ * workers, or its imports failed).
+ *
+ * @param {URL} url the worker's module
+ * @returns {Promise<Worker | null>}
+ */
+export function startModuleWorker(url) {
+  return new Promise((resolve) => {
+    let worker;
+    try {
+      worker = new Worker(url, { type: 'module' });
+    } catch {
+      resolve(null);
+      return;
+    }
+    const onReady = ({ data }) => {
+      if (data?.type !== 'ready') return;
+      worker.removeEventListener('message', onReady);
+      worker.removeEventListener('error', onStartError);
+      resolve(worker);
+    };
+    const onStartError = (event) => {
+      event.preventDefault();
+      worker.terminate();
+      resolve(null);
+    };
+    worker.addEventListener('message', onReady);
+    worker.addEventListener('error', onStartError);
+  });
+}
+
+export function formatBytes(bytes) {
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(0)} KiB`;
+  return `${bytes} B`;
+}
+
+/**
+ * Shows one of wax's progress events (transformers.js's: initiate, download, progress, done,
+ * progress_total, ready) on `bar` and `line`.
+ */
+export function showProgress(bar, line, event) {
+  switch (event.status) {
+    case 'initiate':
+    case 'download':
+      line.textContent = `Downloading ${event.file}…`;
+      break;
+    case 'progress':
+      if (event.total) {
+        bar.value = event.progress;
+        line.textContent = `Downloading ${event.file}: ${formatBytes(event.loaded)} of ${formatBytes(event.total)}`;
+      } else {
+        bar.removeAttribute('value'); // unknown length: indeterminate
+        line.textContent = `Downloading ${event.file}: ${formatBytes(event.loaded)}`;
+      }
+      break;
+    case 'progress_total':
+      if (event.total) bar.value = event.progress;
+      break;
+    case 'done':
+      bar.value = 100;
+      line.textContent = 'Building the model…';
+      break;
+    case 'ready':
+      bar.value = 100;
+      line.textContent = 'Model ready.';
+      break;
+  }
+}
+
+/** The usual causes, shown under the error itself. */
+const HINTS = {
+  WAX_NOT_FOUND: 'Check the URL: it must be a folder that holds config.json and model.safetensors (a Hugging Face repo folder looks like https://huggingface.co/org/name/resolve/main/).',
+  WAX_FETCH_FAILED: 'The server did not answer as expected: is it running, and does it allow this origin (CORS)?',
+  WAX_BAD_SAFETENSORS: 'model.safetensors is damaged or is not a safetensors file.',
+  WAX_BAD_CONFIG: 'config.json is not valid or describes something wax cannot build.',
+  WAX_BAD_WEIGHTS: 'The weights do not fit the config (names or shapes).',
+  WAX_BAD_TOKENIZER: 'tokenizer.json or tokenizer_config.json is damaged or uses something wax does not read yet.',
+  WAX_UNSUPPORTED: 'This model or option is not supported by wax yet.',
+  WAX_OUT_OF_MEMORY: 'The model does not fit into WebAssembly memory.',
+  WAX_TOO_LARGE: 'The model is larger than wasm32 can address (4 GiB).',
+};
+
+/** Fills the error card `box` with the error's name, code, message and a hint, and shows it. */
+export function showError(box, error) {
+  const { name, code, message } = describeError(error);
+  const title = document.createElement('strong');
+  title.textContent = code ? `${name} (${code})` : name;
+  const text = document.createElement('p');
+  text.textContent = message;
+  box.replaceChildren(title, text);
+  if (HINTS[code]) {
+    const hint = document.createElement('p');
+    hint.className = 'hint';
+    hint.textContent = HINTS[code];
+    box.append(hint);
+  }
+  box.hidden = false;
+}
