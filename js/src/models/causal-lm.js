@@ -1,67 +1,16 @@
 // Decoder-only language models (Llama, Qwen2, Mistral): load, forward, greedy generate, dispose.
 import { WaxError, throwIfAborted } from '../errors.js';
-import { assertFits } from '../loader/preflight.js';
-import { downloadWeightFiles, openWeightFiles } from '../loader/shards.js';
-import { openSource } from '../loader/source.js';
-import { getRuntime } from '../runtime.js';
 import { Tensor, toIdMatrix } from '../tensor.js';
 import { createRemote, wantsWorker } from '../worker/remote.js';
 import { sliceTimer } from '../yield.js';
+import { loadCheckpoint } from './checkpoint.js';
 
-function parseJson(text, file, label) {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new WaxError(`${label}/${file}: not valid JSON (${error.message})`, { code: 'WAX_BAD_CONFIG', cause: error });
-  }
-}
-
-/**
- * Loads the files of `source` and builds the model in the wasm heap: config.json, then the
- * safetensors headers (refusing a model that cannot fit before its weights download), then the
- * weights streamed into the heap, then the C++ model over them.
- */
-async function loadCausalLM(source, { signal, progress_callback, revision, max_length, dtype } = {}) {
-  const name = typeof source === 'string' ? source : String(source?.href ?? 'model');
-  const files = openSource(source, { revision, progress_callback, name });
-  const [runtime, configText] = await Promise.all([getRuntime(), files.readText('config.json', { signal })]);
-  const config = parseJson(configText, 'config.json', files.label);
-  const generationText = await files.readText('generation_config.json', { signal, optional: true });
-  const generationConfig = generationText ? parseJson(generationText, 'generation_config.json', files.label) : {};
-
-  const plan = await openWeightFiles(files, { signal });
-  await assertFits({ label: files.label, config, plan, dtype, max_length, inUseBytes: runtime.heapUsed() });
-  const blocks = await downloadWeightFiles(files, runtime, plan, { signal });
-
-  const weights = runtime.plain('wax_weights_new');
-  let handed = 0, configPtr = 0;
-  try {
-    for (const { ptr, size, label } of blocks) {
-      const fileName = runtime.copyString(label, 'a file name');
-      handed++; // wax_weights_add_file owns ptr from here on, also when it fails
-      try {
-        runtime.call('wax_weights_add_file', weights, fileName, ptr, size);
-      } finally {
-        runtime.free(fileName);
-      }
-    }
-    throwIfAborted(signal);
-    configPtr = runtime.copyString(configText, 'config.json');
-  } catch (error) {
-    blocks.slice(handed).forEach((block) => runtime.free(block.ptr));
-    runtime.plain('wax_weights_free', weights);
-    throw error;
-  }
-  let optionsPtr = 0;
-  try {
-    optionsPtr = runtime.copyString(JSON.stringify({ dtype: dtype ?? 'fp32' }), 'load options');
-    const handle = runtime.call('wax_causal_lm_load_with_options', configPtr, weights, optionsPtr); // consumes weights
-    files.progress.ready('text-generation', name);
-    return new CausalLM(runtime, handle, config, generationConfig);
-  } finally {
-    runtime.free(configPtr);
-    runtime.free(optionsPtr);
-  }
+/** Loads the files of `source` and builds the model in the wasm heap (models/checkpoint.js). */
+async function loadCausalLM(source, options = {}) {
+  const { runtime, handle, config, extra } = await loadCheckpoint(source, { ...options, task: 'text-generation' },
+    (rt, weights, configPtr, optionsPtr) => rt.call('wax_causal_lm_load_with_options', configPtr, weights, optionsPtr),
+    ['generation_config.json']);
+  return new CausalLM(runtime, handle, config, extra['generation_config.json']);
 }
 
 /** Reads `input_ids` and `attention_mask` into heap blocks; returns them with [batch, seq]. */

@@ -16,14 +16,21 @@ export function parseJson(text, file, label, code = 'WAX_BAD_CONFIG') {
 
 /**
  * Loads `source` and builds a C++ model: `build(runtime, weightsHandle, configPtr, optionsPtr)`
- * calls the binding that consumes the weights and returns a handle.
- * @returns {Promise<{ runtime: object, handle: number, config: object, files: object, name: string }>}
+ * calls the binding that consumes the weights and returns a handle. `extraJson` names optional
+ * JSON files to read (before the download, so a bad one fails early); absent ones give {}.
+ * @returns {Promise<{ runtime: object, handle: number, config: object, extra: object, files: object, name: string }>}
  */
-export async function loadCheckpoint(source, { signal, progress_callback, revision, max_length, dtype, task } = {}, build) {
+export async function loadCheckpoint(source, { signal, progress_callback, revision, max_length, dtype, task } = {}, build,
+  extraJson = []) {
   const name = typeof source === 'string' ? source : String(source?.href ?? 'model');
   const files = openSource(source, { revision, progress_callback, name });
   const [runtime, configText] = await Promise.all([getRuntime(), files.readText('config.json', { signal })]);
   const config = parseJson(configText, 'config.json', files.label);
+  const extra = {};
+  for (const file of extraJson) {
+    const text = await files.readText(file, { signal, optional: true });
+    extra[file] = text ? parseJson(text, file, files.label) : {};
+  }
 
   const plan = await openWeightFiles(files, { signal });
   await assertFits({ label: files.label, config, plan, dtype, max_length, inUseBytes: runtime.heapUsed() });
@@ -53,7 +60,7 @@ export async function loadCheckpoint(source, { signal, progress_callback, revisi
   try {
     const handle = build(runtime, weights, configPtr, optionsPtr) >>> 0; // consumes weights
     files.progress.ready(task, name);
-    return { runtime, handle, config, files, name };
+    return { runtime, handle, config, extra, files, name };
   } finally {
     runtime.free(configPtr);
     runtime.free(optionsPtr);
