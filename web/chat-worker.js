@@ -11,7 +11,7 @@
 //
 // Errors cross as plain data ({ name, code, message }); the worker posts { type: 'ready' } once its
 // imports (wax, @huggingface/jinja on first use) have loaded.
-import { TextStreamer, pipeline } from '../js/src/index.js';
+import { TextStreamer, pipeline, runtimeInfo } from '../js/src/index.js';
 import { describeError } from './ui.js';
 
 let generator = null; // the loaded TextGenerationPipeline
@@ -62,6 +62,7 @@ async function loadInto(id, source, signal) {
         chat_template: tokenizer.chat_template !== null,
         load_ms: performance.now() - started,
         cross_origin_isolated: globalThis.crossOriginIsolated === true,
+        runtime: await runtimeInfo(),
       },
     });
   } catch (error) {

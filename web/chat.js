@@ -81,10 +81,11 @@ function fillSamplingDefaults(generationConfig) {
   syncSamplingInputs();
 }
 
-function describeModel({ config, load_ms, chat_template }) {
+function describeModel({ config, load_ms, chat_template, runtime }) {
   const { model_type, num_hidden_layers, hidden_size, vocab_size, torch_dtype } = config;
+  const threads = runtime.threaded ? `${runtime.threads} threads` : `1 thread (${runtime.reason})`;
   return `${model_type} · ${num_hidden_layers} layers · hidden ${hidden_size} · vocab ${vocab_size} · ${torch_dtype ?? 'float32'}` +
-    ` · loaded in ${(load_ms / 1000).toFixed(2)} s${chat_template ? '' : ' · no chat template: the model continues your text'}`;
+    ` · loaded in ${(load_ms / 1000).toFixed(2)} s · ${threads}${chat_template ? '' : ' · no chat template: the model continues your text'}`;
 }
 
 function loadModel() {

@@ -8,6 +8,7 @@ export { AutoTokenizer, PreTrainedTokenizer } from './tokenizer.js';
 export { TextStreamer } from './streamers.js';
 export { Tensor } from './tensor.js';
 export { env } from './env.js';
+export { runtimeInfo } from './runtime.js';
 export { preflight } from './loader/preflight.js';
 export { clearCache, isCached } from './loader/source.js';
 export { WaxError } from './errors.js';

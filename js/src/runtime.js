@@ -32,7 +32,9 @@ async function chooseThreads() {
   const cores = isNode ? (await import('node:os')).availableParallelism() : globalThis.navigator?.hardwareConcurrency ?? 1;
   const wanted = env.wasm.numThreads ?? Math.min(4, Math.ceil(cores / 2));
   const threads = Math.max(1, Math.min(16, Math.floor(wanted)));
-  if (threads === 1) return { threads, reason: 'one thread asked for' };
+  if (threads === 1) {
+    return { threads, reason: env.wasm.numThreads ? 'env.wasm.numThreads is 1' : `${cores} cores: the default is one thread` };
+  }
   if (isNode) return { threads, reason: 'Node' };
   if (globalThis.crossOriginIsolated && typeof SharedArrayBuffer === 'function') return { threads, reason: 'cross-origin isolated' };
   const reason = 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and ' +

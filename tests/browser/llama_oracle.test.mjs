@@ -20,9 +20,9 @@ after(async () => {
   await browser?.close();
 });
 
-async function oraclePage() {
+async function oraclePage(query = '') {
   const page = await browser.newPage();
-  await page.goto(browser.url('/tests/browser/oracle.html'));
+  await page.goto(browser.url(`/tests/browser/oracle.html${query}`));
   await page.waitForFunction(() => window.oracleReady === true, null, { timeout: 15_000 });
   return page;
 }
@@ -58,6 +58,41 @@ describe('oracle fixtures in Chromium', () => {
       assert.deepEqual(page.errors, []);
     });
   }
+});
+
+describe('oracle fixtures in Chromium on the threaded build (2 threads, cross-origin isolated)', () => {
+  let page;
+  before(async () => {
+    page = await oraclePage('?threads=2');
+  });
+  after(async () => {
+    await page?.close();
+  });
+
+  for (const fixture of LLAMA_FIXTURES) {
+    it(`${fixture}: logits, greedy ids and the padded batch match upstream`, async () => {
+      const summary = await page.evaluate((name) => window.oracle.checkFixture(name), fixture);
+      assert.deepEqual(summary.runtime, { threads: 2, threaded: true, reason: 'cross-origin isolated' });
+      assertFixture(fixture, summary);
+    });
+  }
+});
+
+describe('a page without COOP/COEP asked for 2 threads', () => {
+  it('runs single-threaded, says why, and still matches upstream', async () => {
+    const plain = await openBrowser({ isolation: false });
+    try {
+      const page = await plain.newPage();
+      await page.goto(plain.url('/tests/browser/oracle.html?threads=2'));
+      await page.waitForFunction(() => window.oracleReady === true, null, { timeout: 15_000 });
+      const summary = await page.evaluate((name) => window.oracle.checkFixture(name), GOOD);
+      assert.equal(summary.runtime.threaded, false);
+      assert.match(summary.runtime.reason, /not cross-origin isolated.*Cross-Origin-Opener-Policy/);
+      assertFixture(GOOD, summary);
+    } finally {
+      await plain.close();
+    }
+  });
 });
 
 describe('seeded sampling in Chromium', () => {

@@ -1,7 +1,11 @@
 // Runs inside Chromium (tests/browser/oracle.html): the oracle checks on the public JS API, with
 // the .npy references fetched from the test server. Each check returns a small JSON summary;
 // the Node side (llama_oracle.test.mjs) asserts on it.
-import { AutoModelForCausalLM, Tensor, WaxError } from '../../js/src/index.js';
+import { AutoModelForCausalLM, Tensor, WaxError, env } from '../../js/src/index.js';
+
+// ?threads=N runs the page (and the wax worker, which adopts env) on N threads.
+const threads = new URLSearchParams(location.search).get('threads');
+if (threads) env.wasm.numThreads = Number(threads);
 import { firstMismatch, withinTolerance } from '../helpers/compare.mjs';
 import { readNpy } from '../helpers/npy.mjs';
 
@@ -69,6 +73,7 @@ export async function checkFixture(name) {
       batchLogits: closeness(batch.logits, batchLogits, batchMask.data), // mask [B, T] over logits [B, T, V]
       batchGreedy: sameIds(batchGenerated, batchGreedy),
       ms: Math.round(performance.now() - start),
+      runtime: model.runtime, // the wax worker's build: threads and why
     };
   } finally {
     model.dispose();

@@ -3,6 +3,7 @@ import { env } from '../env.js';
 import { AutoModel } from '../models/encoder.js';
 import { AutoModelForCausalLM } from '../models/causal-lm.js';
 import { pipeline } from '../pipelines/index.js';
+import { runtimeInfo } from '../runtime.js';
 import { TextStreamer } from '../streamers.js';
 import { AutoTokenizer } from '../tokenizer.js';
 import { decode, encode, encodeError, portOf } from './protocol.js';
@@ -67,7 +68,7 @@ port.listen(async (message) => {
       Object.assign(env, settings);
       Object.assign(env.wasm, wasm);
       const object = await FACTORIES[message.kind](...decode(message.args, resolve));
-      value = { objectId: register(object), info: describe(object) };
+      value = { objectId: register(object), info: { ...describe(object), runtime: await runtimeInfo() } };
     } else if (op === 'call') {
       const object = objects.get(message.objectId);
       value = encode(await object[message.method](...decode(message.args, resolve)), noHandles);
