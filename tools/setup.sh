@@ -23,7 +23,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-if [ ! -d node_modules/playwright-core ] || [ package.json -nt node_modules/.package-lock.json ]; then
+if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ] ||
+   [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "wax setup: npm install"
   npm install --no-audit --no-fund --loglevel=error
+  touch node_modules/.package-lock.json  # npm leaves it alone when nothing changed
 fi
