@@ -129,6 +129,8 @@ EMSCRIPTEN_KEEPALIVE int wax_generator_step(generator* g, char** error_out) {
 // (batch,) ids of the newest tokens, owned by the generator.
 EMSCRIPTEN_KEEPALIVE const int32_t* wax_generator_last_tokens(const generator* g) { return g->last_tokens().data(); }
 EMSCRIPTEN_KEEPALIVE int wax_generator_new_tokens(const generator* g) { return int(g->new_tokens()); }
+EMSCRIPTEN_KEEPALIVE double wax_generator_cache_bytes(const generator* g) { return double(g->cache_bytes()); }
+EMSCRIPTEN_KEEPALIVE double wax_causal_lm_scratch_bytes(const causal_lm* model) { return double(model->scratch_bytes()); }
 
 // malloc'd (batch, seq + new tokens) ids; the caller frees it.
 EMSCRIPTEN_KEEPALIVE int32_t* wax_generator_sequences(const generator* g, char** error_out) {

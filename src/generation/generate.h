@@ -43,6 +43,7 @@ class generator {
 
   const std::vector<int32_t>& last_tokens() const { return last_tokens_; }  // (batch,)
   int64_t new_tokens() const { return new_tokens_; }
+  size_t cache_bytes() const { return cache_.bytes(); }
   // (batch, seq + new_tokens()): the prompts and what followed.
   std::vector<int32_t> sequences() const;
 

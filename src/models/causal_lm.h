@@ -31,6 +31,7 @@ class causal_lm {
   virtual int64_t vocab_size() const = 0;
   virtual int64_t n_layers() const = 0;
   virtual size_t weight_bytes() const = 0;  // the checkpoint bytes still held plus converted copies
+  virtual size_t scratch_bytes() const = 0;  // working buffers kept between passes
   virtual kv_cache new_cache(int64_t batch, int64_t capacity) const = 0;
 
   // Runs ids (batch, n_new) after what `cache` already holds, appending their keys and values.

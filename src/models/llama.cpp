@@ -122,6 +122,7 @@ class llama_model : public causal_lm {
   }
 
   int64_t n_layers() const override { return c_.num_hidden_layers; }
+  size_t scratch_bytes() const override { return scratch_.bytes(); }
 
   forward_pass forward_begin(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t n_new,
                              kv_cache& cache) const override {
@@ -148,7 +149,7 @@ class llama_model : public causal_lm {
       lm_head_.forward(x.data(), tokens, logits);
       return;
     }
-    std::vector<float> last(static_cast<size_t>(pass.batch * c_.hidden_size));  // (batch, hidden)
+    std::vector<float>& last = scratch_.sized(scratch_.h, pass.batch * c_.hidden_size);  // (batch, hidden)
     for (int64_t b = 0; b < pass.batch; ++b)
       std::copy_n(x.begin() + ((b + 1) * pass.n_new - 1) * c_.hidden_size, c_.hidden_size, last.begin() + b * c_.hidden_size);
     lm_head_.forward(last.data(), pass.batch, logits);
@@ -168,11 +169,11 @@ class llama_model : public causal_lm {
     const int64_t tokens = batch * n_new;
     const int64_t q_dim = c_.num_attention_heads * c_.head_dim;
     const int64_t kv_dim = c_.num_key_value_heads * c_.head_dim;
-    std::vector<float> h(static_cast<size_t>(tokens * c_.hidden_size));  // (tokens, hidden)
-    std::vector<float> q(static_cast<size_t>(tokens * q_dim));           // (tokens, heads, head_dim)
-    std::vector<float> k(static_cast<size_t>(tokens * kv_dim));          // (tokens, kv_heads, head_dim)
-    std::vector<float> v(static_cast<size_t>(tokens * kv_dim));
-    std::vector<float> attended(static_cast<size_t>(tokens * q_dim));    // (tokens, heads, head_dim)
+    std::vector<float>& h = scratch_.sized(scratch_.h, tokens * c_.hidden_size);     // (tokens, hidden)
+    std::vector<float>& q = scratch_.sized(scratch_.q, tokens * q_dim);              // (tokens, heads, head_dim)
+    std::vector<float>& k = scratch_.sized(scratch_.k, tokens * kv_dim);             // (tokens, kv_heads, head_dim)
+    std::vector<float>& v = scratch_.sized(scratch_.v, tokens * kv_dim);
+    std::vector<float>& attended = scratch_.sized(scratch_.attended, tokens * q_dim);  // (tokens, heads, head_dim)
 
     // Self-attention block: x += o_proj(attention(rope(q), rope(k), v)) on the normed stream.
     rms_norm(x.data(), tokens, c_.hidden_size, layer.input_layernorm.data(), float(c_.rms_norm_eps), h.data());
@@ -203,14 +204,30 @@ class llama_model : public causal_lm {
 
     // MLP block: x += down_proj(act(gate_proj(h)) · up_proj(h)) on the normed stream.
     rms_norm(x.data(), tokens, c_.hidden_size, layer.post_attention_layernorm.data(), float(c_.rms_norm_eps), h.data());
-    std::vector<float> gate(static_cast<size_t>(tokens * c_.intermediate_size));  // (tokens, intermediate)
-    std::vector<float> up(static_cast<size_t>(tokens * c_.intermediate_size));
+    std::vector<float>& gate = scratch_.sized(scratch_.gate, tokens * c_.intermediate_size);  // (tokens, intermediate)
+    std::vector<float>& up = scratch_.sized(scratch_.up, tokens * c_.intermediate_size);
     layer.gate_proj.forward(h.data(), tokens, gate.data());
     layer.up_proj.forward(h.data(), tokens, up.data());
     gated_activation(c_.hidden_act, gate.data(), up.data(), int64_t(gate.size()));
     layer.down_proj.forward(gate.data(), tokens, h.data());
     for (size_t i = 0; i < x.size(); ++i) x[i] += h[i];
   }
+
+  // Working buffers, grown to the largest pass seen and reused by every later one (steps never
+  // overlap: a model runs one layer at a time).
+  struct scratch_buffers {
+    std::vector<float> h, q, k, v, attended, gate, up;
+    std::vector<float>& sized(std::vector<float>& buffer, int64_t count) {
+      buffer.resize(static_cast<size_t>(count));
+      return buffer;
+    }
+    size_t bytes() const {
+      size_t total = 0;
+      for (const auto* b : {&h, &q, &k, &v, &attended, &gate, &up}) total += b->capacity() * sizeof(float);
+      return total;
+    }
+  };
+  mutable scratch_buffers scratch_;
 
   llama_config c_;
   weights weights_;

@@ -42,6 +42,30 @@ export class CausalLM {
     this.generation_config = generationConfig;
   }
 
+  /** Generators in flight, for memory(). */
+  #generators = new Set();
+
+  /**
+   * What the model holds in the wasm heap, in bytes: its weights (checkpoint bytes still held and
+   * converted copies), the KV caches of generations in flight, its reused working buffers, and
+   * the whole heap (all models and tokenizers of this module).
+   *
+   * @example
+   * model.memory(); // { weights_bytes: 21613472, kv_cache_bytes: 0, scratch_bytes: 98304, heap_bytes: 33554432 }
+   */
+  memory() {
+    const handle = this.#live();
+    const { runtime } = this;
+    let kv = 0;
+    for (const generator of this.#generators) kv += runtime.plain('wax_generator_cache_bytes', generator);
+    return {
+      weights_bytes: runtime.plain('wax_causal_lm_weight_bytes', handle),
+      kv_cache_bytes: kv,
+      scratch_bytes: runtime.plain('wax_causal_lm_scratch_bytes', handle),
+      heap_bytes: runtime.heapBytes(),
+    };
+  }
+
   #live() {
     if (!this.handle) throw new WaxError('this model was disposed', { code: 'WAX_DISPOSED' });
     return this.handle;
@@ -110,6 +134,7 @@ export class CausalLM {
     try {
       optionsPtr = runtime.copyString(JSON.stringify(generatorOptions), 'generation options');
       generator = runtime.call('wax_generator_new', handle, idsPtr, maskPtr, batch, seq, optionsPtr) >>> 0;
+      this.#generators.add(generator);
       runtime.free(idsPtr);
       runtime.free(maskPtr);
       streamer?.put(Array.from({ length: batch }, (_, b) => Array.from(promptIds.subarray(b * seq, (b + 1) * seq), BigInt)));
@@ -133,7 +158,10 @@ export class CausalLM {
       runtime.free(outPtr);
       return new Tensor('int64', BigInt64Array.from(ids, BigInt), [batch, length]);
     } finally {
-      if (generator) runtime.plain('wax_generator_free', generator);
+      if (generator) {
+        this.#generators.delete(generator);
+        runtime.plain('wax_generator_free', generator);
+      }
       else [idsPtr, maskPtr].forEach((ptr) => runtime.free(ptr));
       runtime.free(optionsPtr);
     }
