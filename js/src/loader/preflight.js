@@ -11,7 +11,8 @@ const FIXED_OVERHEAD_BYTES = 32 * 1024 ** 2;
 /** Context assumed when no max_length is given: the model's own, at most this. */
 const DEFAULT_MAX_LENGTH = 2048;
 /** Bytes per weight for each dtype transformers.js names (q8/q4: blocks of 32 with an f16 scale). */
-const DTYPE_BYTES = { fp32: 4, fp16: 2, bf16: 2, q8: 34 / 32, int8: 34 / 32, uint8: 34 / 32, q4: 18 / 32, bnb4: 18 / 32, q4f16: 18 / 32 };
+// What each dtype wax converts to keeps per weight (src/nn/matrix.h: Q8_0 and Q4_0 blocks).
+const DTYPE_BYTES = { fp32: 4, auto: 4, fp16: 2, q8: 34 / 32, q4: 18 / 32 };
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
 
 /** What the platform lets a wasm32 heap use: [{ name, bytes }] (the smallest wins). */
@@ -40,7 +41,7 @@ export function estimateMemory({ config, headers, dtype, max_length, limits, inU
   // A per-module map ({ embed_tokens: 'q8', default: 'q4' }) is estimated by its default.
   const target = typeof dtype === 'object' && dtype !== null ? dtype.default ?? 'fp32' : dtype;
   if (target !== undefined && !(target in DTYPE_BYTES)) {
-    throw new WaxError(`preflight: dtype '${target}' is not one of ${Object.keys(DTYPE_BYTES).join(', ')}`, { code: 'WAX_BAD_INPUT' });
+    throw new WaxError(`dtype '${target}' is not supported (expected fp32, fp16, q8 or q4)`, { code: 'WAX_BAD_INPUT' });
   }
   // fp32 (the default) keeps the checkpoint's tensors as they are; other dtypes convert the float
   // matrices on load, and the checkpoint's bytes are released once all are converted.
