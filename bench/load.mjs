@@ -54,7 +54,6 @@ async function browserRun(method) {
     const base = await rendererPeak(browser);
     const ms = await page.evaluate(async ([kind, hubUrl, repo]) => {
       const { AutoModelForCausalLM, env } = await import('/js/src/index.js');
-      const { CausalLM } = await import('/js/src/models/causal-lm.js');
       const { getRuntime } = await import('/js/src/runtime.js');
       Object.assign(env, { remoteHost: hubUrl, useBrowserCache: false });
       const runtime = await getRuntime();
@@ -63,18 +62,8 @@ async function browserRun(method) {
       if (kind === 'wax') {
         model = await AutoModelForCausalLM.from_pretrained(repo, { worker: false }); // in the page, as the arrayBuffer() path
       } else {
-        const base = `${hubUrl}${repo}/resolve/main/`;
-        const configText = await (await fetch(`${base}config.json`)).text();
-        const buffer = await (await fetch(`${base}model.safetensors`)).arrayBuffer();
-        const ptr = runtime.malloc(buffer.byteLength, 'model.safetensors');
-        runtime.heapU8.set(new Uint8Array(buffer), ptr);
-        const weights = runtime.plain('wax_weights_new');
-        const name = runtime.copyString('model.safetensors', 'a name');
-        runtime.call('wax_weights_add_file', weights, name, ptr, buffer.byteLength);
-        runtime.free(name);
-        const config = runtime.copyString(configText, 'config.json');
-        model = new CausalLM(runtime, runtime.call('wax_causal_lm_load', config, weights), JSON.parse(configText), {});
-        runtime.free(config);
+        const { arrayBufferThenCopy } = await import('/bench/array-buffer-load.mjs');
+        model = await arrayBufferThenCopy(runtime, `${hubUrl}${repo}/resolve/main/`);
       }
       const elapsed = performance.now() - start;
       model.dispose();

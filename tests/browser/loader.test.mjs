@@ -7,23 +7,12 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, beforeEach, describe, it } from 'node:test';
 
-import { splitSafetensors, startHubServer } from '../helpers/hub-server.mjs';
+import { splitSafetensors, startHubServer, hugeHeaderOnly } from '../helpers/hub-server.mjs';
 import { openBrowser } from './browser.mjs';
 
 const fixtureFile = (file) => new URL(`../fixtures/llama_gqa_tied/${file}`, import.meta.url);
 let browser, hub, page, files;
 
-function hugeHeaderOnly() {
-  const header = {};
-  for (let i = 0, offset = 0; i < 20; i++, offset += 256 * 1024 ** 2) {
-    header[`w${i}`] = { dtype: 'F32', shape: [8192, 8192], data_offsets: [offset, offset + 256 * 1024 ** 2] };
-  }
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  return out;
-}
 
 before(async () => {
   hub = await startHubServer();

@@ -222,3 +222,16 @@ export function splitSafetensors(bytes, count) {
   files['model.safetensors.index.json'] = new TextEncoder().encode(JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2));
   return files;
 }
+
+/** A safetensors header describing ~5 GB of f32 weights (20 × 256 MiB), with no data after it. */
+export function hugeHeaderOnly() {
+  const header = {};
+  for (let i = 0, offset = 0; i < 20; i++, offset += 256 * 1024 ** 2) {
+    header[`model.layers.${i}.mlp.up_proj.weight`] = { dtype: 'F32', shape: [8192, 8192], data_offsets: [offset, offset + 256 * 1024 ** 2] };
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  return out;
+}

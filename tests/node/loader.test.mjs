@@ -12,7 +12,7 @@ import { AutoModelForCausalLM, WaxError, clearCache, env, isCached, preflight } 
 import { estimateMemory } from '../../js/src/loader/preflight.js';
 import { getRuntime } from '../../js/src/runtime.js';
 import { withinTolerance } from '../helpers/compare.mjs';
-import { splitSafetensors, startHubServer } from '../helpers/hub-server.mjs';
+import { splitSafetensors, startHubServer, hugeHeaderOnly } from '../helpers/hub-server.mjs';
 import { fixtureDir, npy, rows } from './fixtures.mjs';
 
 const FIXTURE = 'llama_gqa_tied';
@@ -23,21 +23,6 @@ const SAVED_ENV = { ...env };
 
 let hub, scratch, files, reference, input;
 
-/** A safetensors header describing ~5 GB of f32 weights, with no data after it. */
-function hugeHeaderOnly() {
-  const header = {};
-  let offset = 0;
-  for (let i = 0; i < 20; i++) {
-    const bytes = 64 * 1024 * 1024 * 4; // (64 Mi,) f32 = 256 MiB
-    header[`model.layers.${i}.mlp.up_proj.weight`] = { dtype: 'F32', shape: [8192, 8192], data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  return out;
-}
 
 before(async () => {
   hub = await startHubServer();
