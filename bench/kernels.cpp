@@ -12,6 +12,7 @@
 #include <Eigen/Core>
 
 #include "ops/kernels/gemm_f32.h"
+#include "ops/kernels/quant.h"
 
 namespace {
 
@@ -24,6 +25,8 @@ struct shape {
 const shape shapes[] = {
     {"smollm2-135m q_proj, decode", 1, 576, 576},
     {"smollm2-135m gate_proj, decode", 1, 576, 1536},
+    {"smollm2-135m lm_head, decode", 1, 576, 49152},
+    {"llama-1b gate_proj, decode", 1, 2048, 8192},
     {"smollm2-135m q_proj, prefill 128", 128, 576, 576},
     {"smollm2-135m gate_proj, prefill 128", 128, 576, 1536},
     {"smollm2-135m down_proj, prefill 128", 128, 1536, 576},
@@ -68,5 +71,20 @@ int main() {
     const double packed = median_seconds([&] { wax::gemm_xwt_packed_4x8(x.data(), s.rows, s.in, view, y.data(), s.out); }, runs);
     std::printf("%-40s %10.1f %10.1f %10.1f %8.2f\n", s.name, flops / eigen / 1e9, flops / dot / 1e9, flops / packed / 1e9,
                 eigen / std::min(dot, packed));
+  }
+
+  // Decode reads every weight once per token: weight bytes per second is what bounds it.
+  std::printf("\n%-40s %10s %10s %10s\n", "one row y = x·wᵀ (GB/s of weights)", "f32 dot", "q8_0", "q4_0");
+  for (const shape& s : shapes) {
+    if (s.rows != 1) continue;
+    std::vector<float> x(static_cast<size_t>(s.in)), w(static_cast<size_t>(s.out * s.in)), y(static_cast<size_t>(s.out));
+    for (float& v : x) v = uniform(generator);
+    for (float& v : w) v = uniform(generator);
+    const wax::tensor_view view{wax::dtype::f32, {s.out, s.in}, reinterpret_cast<const std::byte*>(w.data()), w.size() * 4};
+    const wax::quantized_matrix q8 = wax::quantize(view, wax::quant_type::q8_0), q4 = wax::quantize(view, wax::quant_type::q4_0);
+    const double f32_s = median_seconds([&] { wax::gemm_xwt_f32_4x4(x.data(), 1, s.in, w.data(), s.out, y.data(), s.out); }, 21);
+    const double q8_s = median_seconds([&] { wax::gemm_xwt_quantized(x.data(), 1, q8, y.data(), s.out, 0, s.out); }, 21);
+    const double q4_s = median_seconds([&] { wax::gemm_xwt_quantized(x.data(), 1, q4, y.data(), s.out, 0, s.out); }, 21);
+    std::printf("%-40s %10.1f %10.1f %10.1f\n", s.name, w.size() * 4 / f32_s / 1e9, q8.bytes() / q8_s / 1e9, q4.bytes() / q4_s / 1e9);
   }
 }
