@@ -2,6 +2,7 @@
 // worker_threads Worker (Node, on request), reached through proxies with the same methods.
 import { Callable } from '../callable.js';
 import { env } from '../env.js';
+import { WaxError } from '../errors.js';
 import { TextGenerationPipeline } from '../pipelines/text-generation.js';
 import { decode, decodeError, encode, portOf } from './protocol.js';
 
@@ -50,6 +51,7 @@ class Connection {
 
   /** Sends a request with its arguments encoded; handles live until the answer comes. */
   request(body, args = []) {
+    if (this.closed) return Promise.reject(new WaxError('this model was disposed (its worker has ended)', { code: 'WAX_DISPOSED' }));
     const id = this.next++;
     const signals = [];
     const callbacks = [];
@@ -82,6 +84,7 @@ class Connection {
   }
 
   close() {
+    this.closed = true;
     for (const { reject } of this.pending.values()) reject(new DOMException('The wax worker was disposed.', 'AbortError'));
     this.pending.clear();
     this.worker.terminate();
