@@ -12,11 +12,14 @@ namespace {
 
 using namespace simd;
 
+// Rounds half away from zero, as lroundf, without its library call (quantizing is on the load path).
+inline int round_half_away(float v) { return int(v + (v >= 0 ? 0.5f : -0.5f)); }
+
 void quantize_block_q8(const float* x, int8_t* q, uint16_t& scale) {
   float amax = 0;
   for (int64_t i = 0; i < quant_block; ++i) amax = std::max(amax, std::abs(x[i]));
   const float d = amax / 127.0f, inverse = d != 0 ? 1.0f / d : 0.0f;
-  for (int64_t i = 0; i < quant_block; ++i) q[i] = int8_t(std::lround(x[i] * inverse));
+  for (int64_t i = 0; i < quant_block; ++i) q[i] = int8_t(round_half_away(x[i] * inverse));
   scale = f32_to_f16(d);
 }
 
@@ -43,7 +46,7 @@ void quantize_activation(const float* x, int64_t in, int64_t blocks, std::vector
     float amax = 0;
     for (int64_t i = 0; i < quant_block; ++i) amax = std::max(amax, std::abs(block[i]));
     const float d = amax / 127.0f, inverse = d != 0 ? 1.0f / d : 0.0f;
-    for (int64_t i = 0; i < quant_block; ++i) q[size_t(b * quant_block + i)] = int16_t(std::lround(block[i] * inverse));
+    for (int64_t i = 0; i < quant_block; ++i) q[size_t(b * quant_block + i)] = int16_t(round_half_away(block[i] * inverse));
     scales[size_t(b)] = d;
   }
 }
@@ -144,9 +147,19 @@ quantized_matrix quantize(const tensor_view& w, quant_type type) {
 
 void dequantize_row(const quantized_matrix& w, int64_t row, float* out) {
   const uint8_t* values = w.values.data() + row * w.row_bytes();
-  for (int64_t i = 0; i < w.cols; ++i) {
-    const int64_t b = i / quant_block;
-    out[i] = float(weight_level(w, values, b, i % quant_block)) * f16_to_f32(w.scales[size_t(row * w.blocks + b)]);
+  for (int64_t b = 0; b < w.blocks; ++b) {
+    const float scale = f16_to_f32(w.scales[size_t(row * w.blocks + b)]);
+    const int64_t first = b * quant_block, count = std::min(quant_block, w.cols - first);
+    if (w.type == quant_type::q8_0) {
+      const auto* q = reinterpret_cast<const int8_t*>(values) + first;
+      for (int64_t j = 0; j < count; ++j) out[first + j] = float(q[j]) * scale;
+    } else {
+      const uint8_t* packed = values + b * (quant_block / 2);
+      for (int64_t j = 0; j < count; ++j) {
+        const uint8_t byte = packed[j % (quant_block / 2)];
+        out[first + j] = float((j < quant_block / 2 ? byte & 0x0f : byte >> 4) - 8) * scale;
+      }
+    }
   }
 }
 
