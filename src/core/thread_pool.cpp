@@ -20,12 +20,14 @@ struct thread_pool::state {
   std::mutex mutex;
   std::condition_variable wake, done;
   uint64_t generation = 0;  // bumped for every job; workers run each generation once
+  std::atomic<uint64_t> published{0};  // generation, readable without the lock (for spinning)
   bool stopping = false;
   // The job in flight:
   const std::function<void(int64_t, int64_t)>* body = nullptr;
   int64_t n = 0, grain = 1;
   std::atomic<int64_t> next{0};
   int busy_workers = 0;
+  std::atomic<int> running_workers{0};  // busy_workers, readable without the lock
 
   void run_chunks() {
     for (;;) {
@@ -35,9 +37,15 @@ struct thread_pool::state {
     }
   }
 
+  // Decode issues hundreds of short jobs a token: a waiting thread first spins a little (about
+  // the length of one small job) before it sleeps, so a job rarely pays for a wake-up.
+  static constexpr int spin_rounds = 20000;
+
   void worker_loop() {
     uint64_t seen = 0;
     for (;;) {
+      for (int i = 0; i < spin_rounds && published.load(std::memory_order_acquire) == seen; ++i) {
+      }
       {
         std::unique_lock<std::mutex> lock(mutex);
         wake.wait(lock, [&] { return stopping || generation != seen; });
@@ -45,6 +53,7 @@ struct thread_pool::state {
         seen = generation;
       }
       run_chunks();
+      running_workers.fetch_sub(1, std::memory_order_acq_rel);
       std::lock_guard<std::mutex> lock(mutex);
       if (--busy_workers == 0) done.notify_one();
     }
@@ -94,10 +103,13 @@ void thread_pool::parallel_for(int64_t n, int64_t grain, const std::function<voi
     s.grain = grain;
     s.next.store(0);
     s.busy_workers = int(s.workers.size());
-    ++s.generation;
+    s.running_workers.store(s.busy_workers, std::memory_order_release);
+    s.published.store(++s.generation, std::memory_order_release);
   }
   s.wake.notify_all();
   s.run_chunks();
+  for (int i = 0; i < state::spin_rounds && s.running_workers.load(std::memory_order_acquire) > 0; ++i) {
+  }
   std::unique_lock<std::mutex> lock(s.mutex);
   s.done.wait(lock, [&] { return s.busy_workers == 0; });
 }

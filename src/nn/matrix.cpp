@@ -67,17 +67,20 @@ size_t matrix::bytes() const { return quantized_ ? quantized_->bytes() : view_.n
 
 void matrix::multiply(const float* x, int64_t n, float* y) const {
   // Output columns split across the threads, about four chunks each, in whole 16-row groups
-  // (two packed panels; each chunk re-quantizes x, which this keeps rare).
+  // (two packed panels).
   thread_pool& pool = thread_pool::instance();
   const int64_t grain = std::max<int64_t>(16, (rows_ / (4 * pool.threads()) + 15) / 16 * 16);
+  if (quantized_ && n < 4) {  // decode: the integer kernel reads the blocks as they are, x quantized once
+    const quantized_activations xq = quantize_activations(x, n, cols_);
+    pool.parallel_for(rows_, grain, [&](int64_t first, int64_t end) { gemm_xwt_quantized(xq, *quantized_, y, rows_, first, end); });
+    return;
+  }
   pool.parallel_for(rows_, grain, [&](int64_t first, int64_t end) {
     if (!quantized_) {
       matmul_xwt(x, n, cols_, slice_rows(view_, first, end - first), y + first, rows_);
-    } else if (n >= 4) {  // prompts: compute-bound, so rows are dequantized into the f32 packed kernel
+    } else {  // prompts: compute-bound, so rows are dequantized into the f32 packed kernel
       gemm_xwt_packed_4x8(x, n, cols_, end - first, [&](int64_t r, float* out) { dequantize_row(*quantized_, first + r, out); },
                           y + first, rows_);
-    } else {  // decode: bound by weight bytes, so the integer kernel reads the blocks as they are
-      gemm_xwt_quantized(x, n, *quantized_, y, rows_, first, end);
     }
   });
 }

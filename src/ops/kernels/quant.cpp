@@ -163,16 +163,36 @@ void dequantize_row(const quantized_matrix& w, int64_t row, float* out) {
   }
 }
 
+quantized_activations quantize_activations(const float* x, int64_t rows, int64_t in) {
+  quantized_activations a;
+  a.rows = rows;
+  a.blocks = (in + quant_block - 1) / quant_block;
+  const int64_t padded_in = a.blocks * quant_block;
+  a.values.resize(static_cast<size_t>(rows * padded_in));
+  a.scales.resize(static_cast<size_t>(rows * a.blocks));
+  std::vector<int16_t> q(static_cast<size_t>(padded_in));
+  std::vector<float> s(static_cast<size_t>(a.blocks)), padded(static_cast<size_t>(padded_in));
+  for (int64_t r = 0; r < rows; ++r) {
+    quantize_activation(x + r * in, in, a.blocks, q, s, padded);
+    std::copy(q.begin(), q.end(), a.values.begin() + r * padded_in);
+    std::copy(s.begin(), s.end(), a.scales.begin() + r * a.blocks);
+  }
+  return a;
+}
+
+void gemm_xwt_quantized(const quantized_activations& x, const quantized_matrix& w, float* y, int64_t y_stride,
+                        int64_t first_out, int64_t end_out) {
+  for (int64_t r = 0; r < x.rows; ++r) {
+    const int16_t* xq = x.values.data() + r * x.blocks * quant_block;
+    const float* xs = x.scales.data() + r * x.blocks;
+    if (w.type == quant_type::q8_0) quantized_row<quant_type::q8_0>(xq, xs, w, y + r * y_stride, first_out, end_out);
+    else quantized_row<quant_type::q4_0>(xq, xs, w, y + r * y_stride, first_out, end_out);
+  }
+}
+
 void gemm_xwt_quantized(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride,
                         int64_t first_out, int64_t end_out) {
-  const int64_t padded_in = w.blocks * quant_block;
-  std::vector<int16_t> xq(static_cast<size_t>(padded_in));
-  std::vector<float> xs(static_cast<size_t>(w.blocks)), padded(static_cast<size_t>(padded_in));
-  for (int64_t r = 0; r < rows; ++r) {
-    quantize_activation(x + r * w.cols, w.cols, w.blocks, xq, xs, padded);
-    if (w.type == quant_type::q8_0) quantized_row<quant_type::q8_0>(xq.data(), xs.data(), w, y + r * y_stride, first_out, end_out);
-    else quantized_row<quant_type::q4_0>(xq.data(), xs.data(), w, y + r * y_stride, first_out, end_out);
-  }
+  gemm_xwt_quantized(quantize_activations(x, rows, w.cols), w, y, y_stride, first_out, end_out);
 }
 
 void gemm_xwt_quantized_scalar(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride) {

@@ -40,6 +40,17 @@ void dequantize_row(const quantized_matrix& w, int64_t row, float* out);
 void gemm_xwt_quantized(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride,
                         int64_t first_out, int64_t end_out);
 
+// x (rows, in) quantized once for many calls over slices of w's output columns: 8-bit values
+// widened to i16 per 32-block, with f32 scales.
+struct quantized_activations {
+  int64_t rows = 0, blocks = 0;
+  std::vector<int16_t> values;  // (rows, blocks · 32)
+  std::vector<float> scales;    // (rows, blocks)
+};
+quantized_activations quantize_activations(const float* x, int64_t rows, int64_t in);
+void gemm_xwt_quantized(const quantized_activations& x, const quantized_matrix& w, float* y, int64_t y_stride,
+                        int64_t first_out, int64_t end_out);
+
 // Its scalar twin for the tests: the same integer sums and the same f32 lane order.
 void gemm_xwt_quantized_scalar(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride);
 
