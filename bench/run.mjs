@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 
-import { AutoModelForCausalLM } from '../js/src/index.js';
+import { AutoModelForCausalLM, env } from '../js/src/index.js';
 import { writeRandomLlama } from '../tools/random-llama.mjs';
 
 const { values: args } = parseArgs({ options: {
@@ -46,6 +46,7 @@ async function wasmSpeed(folder) {
   return { prefill_tokens_per_s: median(prefill), decode_tokens_per_s: median(decode) };
 }
 
+env.wasm.numThreads = 1; // the native run below uses one thread too
 const folder = await writeRandomLlama(`${root}bench/.cache/smollm2-135m-f32`, 'smollm2-135m');
 console.log(`SmolLM2-135M shape, random f32 weights, 1 thread, ${promptTokens}-token prompt, ${decodeTokens} decoded tokens, median of ${runs}`);
 const native = await nativeSpeed(folder);
