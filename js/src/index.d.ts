@@ -1,0 +1,257 @@
+// Types for every public export of wax (js/src/index.js), written by hand to match its behaviour.
+
+export type TensorType = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8' | 'bool';
+type TensorData = {
+  float32: Float32Array; float64: Float64Array; int32: Int32Array; int64: BigInt64Array; uint8: Uint8Array; bool: Uint8Array;
+};
+
+/** An n-dimensional array: `type`, row-major `dims` and a flat typed-array `data`. */
+export class Tensor<T extends TensorType = TensorType> {
+  constructor(type: T, data: ArrayLike<number | bigint>, dims: number[]);
+  readonly type: T;
+  readonly data: TensorData[T];
+  readonly dims: number[];
+  readonly size: number;
+  /** Nested arrays following `dims`. */
+  tolist(): any[];
+}
+
+export type WaxErrorCode =
+  | 'WAX_BAD_SAFETENSORS' | 'WAX_BAD_CONFIG' | 'WAX_BAD_WEIGHTS' | 'WAX_BAD_INPUT' | 'WAX_BAD_TOKENIZER' | 'WAX_BAD_CACHE'
+  | 'WAX_UNSUPPORTED' | 'WAX_OUT_OF_MEMORY' | 'WAX_TOO_LARGE' | 'WAX_FETCH_FAILED' | 'WAX_NOT_FOUND'
+  | 'WAX_WASM_LOAD_FAILED' | 'WAX_DISPOSED' | 'WAX_MISSING_DEPENDENCY' | 'WAX_INTERNAL';
+
+/** Every failure of a wax call; an aborted call rejects with the signal's reason instead. */
+export class WaxError extends Error {
+  constructor(message: string, options?: { code: WaxErrorCode | string; cause?: unknown });
+  readonly name: 'WaxError' | string;
+  readonly code: WaxErrorCode | string;
+}
+
+/** The transformers.js progress events. */
+export type ProgressInfo =
+  | { status: 'initiate'; name: string; file: string }
+  | { status: 'download'; name: string; file: string }
+  | { status: 'progress'; name: string; file: string; loaded: number; total: number; progress: number }
+  | { status: 'done'; name: string; file: string }
+  | { status: 'progress_total'; name: string; loaded: number; total: number; progress: number; files?: Record<string, { loaded: number; total: number }> }
+  | { status: 'ready'; task: string; model: string };
+
+export type DType = 'fp32' | 'auto' | 'fp16' | 'q8' | 'q4';
+/** A model source: a repo id ('org/name'), a folder URL, a local folder (Node), or picked files. */
+export type ModelSource = string | URL | Record<string, Blob | ArrayBuffer | Uint8Array | string> | Map<string, Blob | ArrayBuffer | Uint8Array | string> | ArrayLike<File>;
+
+export interface PretrainedOptions {
+  signal?: AbortSignal;
+  progress_callback?: (event: ProgressInfo) => void;
+  revision?: string;
+  /** Weights as stored, or converted on load; a map names modules ({ embed_tokens: 'q8', default: 'q4' }). */
+  dtype?: DType | Record<string, DType>;
+  /** Positions the KV cache must hold, for the fit check. */
+  max_length?: number;
+  /** On a page's main thread the model runs in a wax-made module Worker unless `false`; in Node `true` uses worker_threads. */
+  worker?: boolean;
+}
+
+export interface Disposable {
+  /** Frees the wasm memory (and ends the worker of a worker-hosted object). */
+  dispose(): void | Promise<void>;
+}
+
+type Ids = Tensor | ArrayLike<number | bigint> | ArrayLike<ArrayLike<number | bigint>>;
+
+export interface Streamer {
+  put(value: bigint[][]): void;
+  end(): void;
+}
+
+export interface GenerationOptions {
+  max_new_tokens?: number;
+  do_sample?: boolean;
+  temperature?: number;
+  top_k?: number;
+  top_p?: number;
+  min_p?: number;
+  repetition_penalty?: number;
+  /** The same seed gives the same ids natively, in Node and in browsers. */
+  seed?: number;
+  eos_token_id?: number | number[];
+  pad_token_id?: number;
+  streamer?: Streamer;
+  signal?: AbortSignal;
+}
+
+export class CausalLM implements Disposable {
+  readonly config: Record<string, any>;
+  readonly generation_config: Record<string, any>;
+  forward(inputs: { input_ids: Ids; attention_mask?: Ids }): Promise<{ logits: Tensor<'float32'> }>;
+  generate(inputs: { input_ids: Ids; attention_mask?: Ids; stopping_criteria?: (newTokens: number[][]) => boolean } & GenerationOptions): Promise<Tensor<'int64'>>;
+  memory(): { weights_bytes: number; kv_cache_bytes: number; scratch_bytes: number; heap_bytes: number };
+  dispose(): void;
+}
+
+export class AutoModelForCausalLM {
+  static from_pretrained(source: ModelSource, options?: PretrainedOptions): Promise<CausalLM>;
+}
+
+export type Pooling = 'none' | 'mean' | 'cls';
+
+export class EncoderModel implements Disposable {
+  readonly config: Record<string, any>;
+  readonly hidden_size: number;
+  readonly max_position_embeddings: number;
+  forward(inputs: { input_ids: Ids; attention_mask?: Ids; token_type_ids?: Ids }): Promise<{ last_hidden_state: Tensor<'float32'>; pooler_output?: Tensor<'float32'> }>;
+  embed(inputs: { input_ids: Ids; attention_mask?: Ids; token_type_ids?: Ids }, options?: { pooling?: Pooling; normalize?: boolean }): Promise<Tensor<'float32'>>;
+  dispose(): void;
+}
+
+export class AutoModel {
+  static from_pretrained(source: ModelSource, options?: PretrainedOptions): Promise<EncoderModel>;
+}
+
+export interface Message {
+  role: string;
+  content: string;
+  [key: string]: unknown;
+}
+
+export interface TokenizerCallOptions {
+  text_pair?: string | string[] | null;
+  add_special_tokens?: boolean;
+  padding?: boolean | 'longest' | 'max_length';
+  truncation?: boolean | null;
+  max_length?: number | null;
+  return_token_type_ids?: boolean | null;
+}
+export interface BatchEncoding {
+  input_ids: Tensor<'int64'>;
+  attention_mask: Tensor<'int64'>;
+  token_type_ids?: Tensor<'int64'>;
+}
+export interface ChatTemplateOptions {
+  chat_template?: string | null;
+  add_generation_prompt?: boolean;
+  padding?: boolean;
+  truncation?: boolean;
+  max_length?: number | null;
+  return_tensor?: boolean;
+  return_dict?: boolean;
+  tools?: unknown[] | null;
+  documents?: unknown[] | null;
+  [key: string]: unknown;
+}
+
+export interface PreTrainedTokenizer extends Disposable {
+  (text: string | string[], options?: TokenizerCallOptions & { return_tensor?: true }): BatchEncoding;
+  (text: string | string[], options: TokenizerCallOptions & { return_tensor: false }): Record<string, number[] | number[][]>;
+}
+export class PreTrainedTokenizer {
+  readonly config: Record<string, any>;
+  padding_side: 'left' | 'right';
+  readonly model_max_length: number;
+  readonly chat_template: string | Array<{ name: string; template: string }> | null;
+  readonly bos_token: string | null; readonly eos_token: string | null; readonly pad_token: string | null;
+  readonly unk_token: string | null; readonly sep_token: string | null; readonly cls_token: string | null; readonly mask_token: string | null;
+  readonly bos_token_id: number | null; readonly eos_token_id: number | null; readonly pad_token_id: number | null;
+  readonly all_special_ids: number[];
+  readonly all_special_tokens: string[];
+  readonly model_input_names: string[];
+  token_to_id(token: string): number | null;
+  encode(text: string, options?: { text_pair?: string | null; add_special_tokens?: boolean }): number[];
+  decode(ids: Tensor | ArrayLike<number | bigint>, options?: { skip_special_tokens?: boolean }): string;
+  batch_decode(batch: Tensor | ArrayLike<ArrayLike<number | bigint>>, options?: { skip_special_tokens?: boolean }): string[];
+  apply_chat_template(conversation: Message[], options: ChatTemplateOptions & { tokenize: false }): Promise<string>;
+  apply_chat_template(conversation: Message[], options: ChatTemplateOptions & { return_dict: true }): Promise<BatchEncoding>;
+  apply_chat_template(conversation: Message[], options?: ChatTemplateOptions & { return_tensor?: true }): Promise<Tensor<'int64'>>;
+  apply_chat_template(conversation: Message[], options: ChatTemplateOptions & { return_tensor: false }): Promise<number[]>;
+  dispose(): void;
+}
+
+export class AutoTokenizer {
+  static from_pretrained(source: ModelSource, options?: { signal?: AbortSignal; revision?: string; worker?: boolean }): Promise<PreTrainedTokenizer>;
+}
+
+export class TextStreamer implements Streamer {
+  constructor(tokenizer: PreTrainedTokenizer, options?: {
+    skip_prompt?: boolean; skip_special_tokens?: boolean; callback_function?: ((text: string) => void) | null;
+    token_callback_function?: ((ids: bigint[]) => void) | null; decode_kwargs?: Record<string, unknown>;
+  });
+  put(value: bigint[][]): void;
+  end(): void;
+}
+
+export interface TextGenerationCallOptions extends GenerationOptions {
+  stop_strings?: string | string[] | null;
+  return_full_text?: boolean;
+  add_special_tokens?: boolean;
+}
+
+export interface TextGenerationPipeline extends Disposable {
+  (text: string, options?: TextGenerationCallOptions): Promise<[{ generated_text: string }]>;
+  (texts: string[], options?: TextGenerationCallOptions): Promise<Array<[{ generated_text: string }]>>;
+  (messages: Message[], options?: TextGenerationCallOptions): Promise<[{ generated_text: Message[] }]>;
+  (conversations: Message[][], options?: TextGenerationCallOptions): Promise<Array<[{ generated_text: Message[] }]>>;
+}
+export class TextGenerationPipeline {
+  readonly task: 'text-generation';
+  readonly model: CausalLM;
+  readonly tokenizer: PreTrainedTokenizer;
+  /** The new text as it is generated; breaking out of the loop stops generation. */
+  stream(texts: string | string[] | Message[] | Message[][], options?: TextGenerationCallOptions): AsyncGenerator<string, void, undefined>;
+  dispose(): void | Promise<void>;
+}
+
+export interface FeatureExtractionCallOptions {
+  pooling?: Pooling;
+  normalize?: boolean;
+  signal?: AbortSignal;
+  progress_callback?: (event: { status: 'progress'; loaded: number; total: number; progress: number }) => void;
+}
+export interface FeatureExtractionPipeline extends Disposable {
+  (texts: string | string[], options?: FeatureExtractionCallOptions): Promise<Tensor<'float32'>>;
+}
+export class FeatureExtractionPipeline {
+  readonly task: 'feature-extraction';
+  readonly model: EncoderModel;
+  readonly tokenizer: PreTrainedTokenizer;
+  /** Pooling and normalisation from the model's sentence-transformers files. */
+  readonly defaults: { pooling: Pooling; normalize: boolean };
+  dispose(): void | Promise<void>;
+}
+
+export function pipeline(task: 'text-generation', source: ModelSource, options?: PretrainedOptions): Promise<TextGenerationPipeline>;
+export function pipeline(task: 'feature-extraction', source: ModelSource, options?: PretrainedOptions): Promise<FeatureExtractionPipeline>;
+
+export function cos_sim(a: ArrayLike<number>, b: ArrayLike<number>): number;
+
+export interface PreflightReport {
+  fits: boolean;
+  weight_bytes: number;
+  kv_cache_bytes: number;
+  peak_bytes: number;
+  limit_bytes: number;
+  advice: string;
+}
+export function preflight(source: ModelSource, options?: { dtype?: DType | Record<string, DType>; max_length?: number; revision?: string; signal?: AbortSignal }): Promise<PreflightReport>;
+export function isCached(source: ModelSource, options?: { revision?: string }): Promise<boolean>;
+/** Removes the cached files of `source`, or of every model when it is omitted; resolves to how many were removed. */
+export function clearCache(source?: ModelSource, options?: { revision?: string }): Promise<number>;
+
+export function runtimeInfo(): Promise<{ threads: number; threaded: boolean; reason: string }>;
+
+export interface Env {
+  wasm: { wasmPaths: string | null; numThreads: number | null };
+  allowRemoteModels: boolean;
+  remoteHost: string;
+  remotePathTemplate: string;
+  allowLocalModels: boolean;
+  localModelPath: string;
+  useBrowserCache: boolean;
+  useFSCache: boolean;
+  cacheDir: string | null;
+  useCustomCache: boolean;
+  customCache: { match(key: string): Promise<Response | undefined>; put(key: string, response: Response): Promise<void>; delete?(key: string): Promise<boolean> } | null;
+  maxParallelDownloads: number;
+  fetch: typeof fetch;
+}
+export const env: Env;

@@ -1,0 +1,61 @@
+// A user's program against wax's declarations: type-checked by tests/node/types.test.mjs (tsc
+// --noEmit), never run. `wax` resolves to this package through its "exports".
+import {
+  AutoModel, AutoModelForCausalLM, AutoTokenizer, Tensor, TextStreamer, WaxError, clearCache, cos_sim, env, isCached,
+  pipeline, preflight, runtimeInfo, type Message, type ProgressInfo,
+} from 'wax';
+
+async function main(): Promise<void> {
+  env.wasm.numThreads = 2;
+  env.remoteHost = 'https://huggingface.co/';
+  const controller = new AbortController();
+  const onProgress = (event: ProgressInfo): void => {
+    if (event.status === 'progress') console.log(event.file, event.progress.toFixed(0));
+  };
+
+  const generator = await pipeline('text-generation', 'models/kjv-llama-5m', { progress_callback: onProgress, dtype: 'q8' });
+  const [{ generated_text }] = await generator('In the beginning', { max_new_tokens: 20, do_sample: false });
+  const text: string = generated_text;
+  const chat: Message[] = [{ role: 'user', content: 'Hello' }];
+  const [{ generated_text: reply }] = await generator(chat, { max_new_tokens: 20, seed: 1, signal: controller.signal });
+  const last: Message | undefined = reply.at(-1);
+  for await (const piece of generator.stream('And God said', { max_new_tokens: 10, stop_strings: ['.'] })) console.log(piece);
+  const streamer = new TextStreamer(generator.tokenizer, { skip_prompt: true, callback_function: (t) => console.log(t) });
+  await generator('x', { streamer });
+  await generator.dispose();
+
+  const model = await AutoModelForCausalLM.from_pretrained('org/name', { dtype: { embed_tokens: 'q8', default: 'q4' }, worker: false });
+  const { logits } = await model.forward({ input_ids: [[1, 2, 3]] });
+  const vocab: number = logits.dims[2];
+  const ids: Tensor<'int64'> = await model.generate({ input_ids: [[1, 2]], max_new_tokens: 5, temperature: 0.7, top_p: 0.9 });
+  const first: bigint = ids.data[0];
+  const memory = model.memory();
+  console.log(text, last?.content, vocab, first, memory.weights_bytes);
+  model.dispose();
+
+  const tokenizer = await AutoTokenizer.from_pretrained('models/kjv-llama-5m');
+  const encoded: number[] = tokenizer.encode('hello');
+  const batch = tokenizer(['a', 'bb'], { padding: true, truncation: true, max_length: 16 });
+  const mask: Tensor<'int64'> = batch.attention_mask;
+  const rendered: string = await tokenizer.apply_chat_template(chat, { tokenize: false, add_generation_prompt: true });
+  const chatIds: number[] = await tokenizer.apply_chat_template(chat, { return_tensor: false });
+  console.log(encoded, mask.dims, rendered, chatIds, tokenizer.decode(encoded, { skip_special_tokens: true }));
+
+  const extractor = await pipeline('feature-extraction', 'tests/fixtures/bert_tiny_st');
+  const embeddings = await extractor(['a', 'b'], { pooling: 'mean', normalize: true });
+  const similarity: number = cos_sim(embeddings.data.subarray(0, 64), embeddings.data.subarray(64));
+  const encoder = await AutoModel.from_pretrained('tests/fixtures/bert_tiny_st');
+  const { last_hidden_state, pooler_output } = await encoder.forward({ input_ids: [[101, 102]] });
+  console.log(similarity, last_hidden_state.dims, pooler_output?.dims, extractor.defaults.pooling);
+
+  const report = await preflight('org/name', { max_length: 1024, dtype: 'q4' });
+  if (!report.fits) console.log(report.advice);
+  console.log(await isCached('org/name'), await clearCache('org/name'), (await runtimeInfo()).threads);
+  try {
+    await AutoModelForCausalLM.from_pretrained('missing');
+  } catch (error) {
+    if (error instanceof WaxError && error.code === 'WAX_NOT_FOUND') console.log(error.message);
+  }
+}
+
+main();
