@@ -1,0 +1,93 @@
+// The semantic search demo: pipeline('feature-extraction') runs in the wax worker (the library's
+// default on a page), so embedding hundreds of sentences never blocks typing.
+import { cos_sim, pipeline } from '../../js/src/index.js';
+import { showError, showProgress } from '../ui.js';
+
+const $ = (id) => document.getElementById(id);
+const DEFAULT_MODEL = new URL('../../tests/fixtures/bert_tiny_st/', location.href).href;
+
+let extractor = null;
+let corpus = []; // { text, vector }
+
+function sampleSentences() {
+  const subjects = ['The river', 'A small bird', 'The old library', 'Our train', 'The market', 'A quiet garden', 'The storm',
+    'My neighbour', 'The museum', 'A red kite'];
+  const verbs = ['opens at dawn', 'sings after the rain', 'smells of paper and dust', 'was late again', 'sells fresh bread',
+    'grows tomatoes in July', 'knocked the power out', 'plays the violin', 'shows old maps', 'rides the wind'];
+  const places = ['in the valley', 'near the station', 'by the sea', 'in the city centre', 'on Sundays'];
+  const lines = [];
+  subjects.forEach((subject, s) => verbs.forEach((verb, v) => {
+    for (const p of [(s + v) % 5, (s + v + 2) % 5]) lines.push(`${subject} ${verb} ${places[p]}.`); // 200 distinct lines
+  }));
+  return lines.join('\n');
+}
+
+async function embedAll(event) {
+  event?.preventDefault();
+  $('error').hidden = true;
+  $('query').disabled = true;
+  const texts = $('sentences').value.split('\n').map((s) => s.trim()).filter(Boolean);
+  try {
+    if (!extractor || extractor.source !== $('model-url').value) {
+      await extractor?.dispose();
+      $('status').textContent = 'Loading the model…';
+      extractor = await pipeline('feature-extraction', $('model-url').value, {
+        progress_callback: (e) => showProgress($('progress'), $('status'), e),
+      });
+      extractor.source = $('model-url').value;
+    }
+    const started = performance.now();
+    const embeddings = await extractor(texts, {
+      progress_callback: ({ loaded, total, progress }) => {
+        $('progress').value = progress;
+        $('status').textContent = `Embedding ${loaded} of ${total} sentences…`;
+      },
+    });
+    const rows = embeddings.tolist();
+    corpus = texts.map((text, i) => ({ text, vector: rows[i] }));
+    const seconds = (performance.now() - started) / 1000;
+    $('status').textContent = `Embedded ${texts.length} sentences in ${seconds.toFixed(2)} s (${(texts.length / seconds).toFixed(0)} a second).`;
+    $('summary').textContent = `${embeddings.dims[1]} dimensions · pooling ${extractor.defaults.pooling}${extractor.defaults.normalize ? ', normalised' : ''}`;
+    $('query').disabled = false;
+    $('query').focus();
+    rank();
+  } catch (error) {
+    showError($('error'), error);
+    $('status').textContent = 'Failed.';
+  }
+}
+
+let pending = null;
+async function rank() {
+  const query = $('query').value.trim();
+  if (!query || !corpus.length) {
+    $('results').replaceChildren();
+    return;
+  }
+  const asked = query;
+  const [vector] = (await extractor(query)).tolist();
+  if ($('query').value.trim() !== asked) return; // the user typed on meanwhile
+  const ranked = corpus.map((entry) => ({ ...entry, score: cos_sim(vector, entry.vector) }))
+    .sort((a, b) => b.score - a.score).slice(0, 10);
+  $('results').replaceChildren(...ranked.map(({ text, score }) => {
+    const item = document.createElement('li');
+    const value = document.createElement('span');
+    value.className = 'score';
+    value.textContent = score.toFixed(3);
+    item.append(value, ` ${text}`);
+    return item;
+  }));
+}
+
+$('model-url').value = new URLSearchParams(location.search).get('model') ?? DEFAULT_MODEL;
+$('sentences').value = sampleSentences();
+$('load-form').addEventListener('submit', embedAll);
+$('query').addEventListener('input', () => {
+  clearTimeout(pending);
+  pending = setTimeout(rank, 150); // debounced: one query embedding per pause in typing
+});
+$('file').addEventListener('change', async () => {
+  const file = $('file').files[0];
+  if (file) $('sentences').value = await file.text();
+});
+embedAll();
