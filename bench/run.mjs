@@ -56,3 +56,4 @@ console.log(`${'tokens/s'.padEnd(22)} ${'native'.padStart(10)} ${'wasm (Node)'.p
 console.log(row('prefill (forward)', 'prefill_tokens_per_s'));
 console.log(row('decode (KV cache)', 'decode_tokens_per_s'));
 await import('./tokenizer.mjs'); // tokenizer throughput against @huggingface/tokenizers
+await import('./bert.mjs'); // embeddings against onnxruntime-web

@@ -1,0 +1,63 @@
+// Writes a BERT checkpoint of a named shape with random weights (config.json + model.safetensors,
+// transformers' BertModel key names), for benchmarks that need real model sizes.
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const BERT_SHAPES = {
+  // sentence-transformers/all-MiniLM-L6-v2
+  'minilm-l6': { hidden_size: 384, num_hidden_layers: 6, num_attention_heads: 12, intermediate_size: 1536, vocab_size: 30522 },
+};
+
+function tensorList(c) {
+  const h = c.hidden_size;
+  const list = [
+    ['embeddings.word_embeddings.weight', [c.vocab_size, h]], ['embeddings.position_embeddings.weight', [c.max_position_embeddings, h]],
+    ['embeddings.token_type_embeddings.weight', [c.type_vocab_size, h]], ['embeddings.LayerNorm.weight', [h]], ['embeddings.LayerNorm.bias', [h]],
+  ];
+  for (let i = 0; i < c.num_hidden_layers; i++) {
+    const p = `encoder.layer.${i}`;
+    for (const name of ['attention.self.query', 'attention.self.key', 'attention.self.value', 'attention.output.dense']) {
+      list.push([`${p}.${name}.weight`, [h, h]], [`${p}.${name}.bias`, [h]]);
+    }
+    list.push([`${p}.attention.output.LayerNorm.weight`, [h]], [`${p}.attention.output.LayerNorm.bias`, [h]],
+      [`${p}.intermediate.dense.weight`, [c.intermediate_size, h]], [`${p}.intermediate.dense.bias`, [c.intermediate_size]],
+      [`${p}.output.dense.weight`, [h, c.intermediate_size]], [`${p}.output.dense.bias`, [h]],
+      [`${p}.output.LayerNorm.weight`, [h]], [`${p}.output.LayerNorm.bias`, [h]]);
+  }
+  list.push(['pooler.dense.weight', [h, h]], ['pooler.dense.bias', [h]]);
+  return list;
+}
+
+/** Writes the checkpoint into `folder` unless it is already there; returns the folder. */
+export async function writeRandomBert(folder, shape, { seed = 1 } = {}) {
+  const config = { model_type: 'bert', architectures: ['BertModel'], hidden_act: 'gelu', layer_norm_eps: 1e-12,
+    max_position_embeddings: 512, type_vocab_size: 2, position_embedding_type: 'absolute', ...BERT_SHAPES[shape] };
+  const tensors = tensorList(config);
+  const header = {};
+  let offset = 0;
+  for (const [name, dims] of tensors) {
+    const bytes = dims.reduce((a, b) => a * b, 1) * 4;
+    header[name] = { dtype: 'F32', shape: dims, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let headerText = JSON.stringify(header);
+  headerText += ' '.repeat((8 - (headerText.length % 8)) % 8);
+  const file = join(folder, 'model.safetensors');
+  if ((await stat(file).catch(() => null))?.size === 8 + headerText.length + offset) return folder;
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, 'config.json'), JSON.stringify(config, null, 2));
+  const out = Buffer.alloc(8 + headerText.length + offset);
+  out.writeBigUInt64LE(BigInt(headerText.length));
+  out.write(headerText, 8);
+  const values = new Float32Array(out.buffer, out.byteOffset + 8 + headerText.length, offset / 4);
+  let state = seed >>> 0 || 1;
+  const random = () => { state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0; return state / 4294967296 - 0.5; };
+  let index = 0;
+  for (const [name, dims] of tensors) {
+    const count = dims.reduce((a, b) => a * b, 1);
+    const isNormWeight = name.endsWith('LayerNorm.weight');
+    for (let i = 0; i < count; i++) values[index++] = isNormWeight ? 1 + 0.1 * random() : 0.08 * random();
+  }
+  await writeFile(file, out);
+  return folder;
+}
