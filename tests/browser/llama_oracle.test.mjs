@@ -95,6 +95,22 @@ describe('a page without COOP/COEP asked for 2 threads', () => {
   });
 });
 
+describe('the oracle BERT in Chromium, through the wax worker', () => {
+  it('last_hidden_state, pooler_output and the sentence embeddings match upstream', async () => {
+    const page = await oraclePage();
+    try {
+      const summary = await page.evaluate(() => window.oracle.checkBert());
+      assert.equal(summary.inWorker, true, 'the models ran in the worker');
+      for (const key of ['last_hidden_state', 'pooler_output', 'embeddings']) {
+        assert.deepEqual(summary[key].dims, summary[key].referenceDims, `${key} dims`);
+        assert.ok(summary[key].ok, `${key}: max abs diff ${summary[key].maxAbsDiff} over tolerance ${summary[key].tolerance}`);
+      }
+    } finally {
+      await page.close();
+    }
+  });
+});
+
 describe('seeded sampling in Chromium', () => {
   it('gives the same ids as in Node for the same seed', async () => {
     const { AutoModelForCausalLM } = await import('../../js/src/index.js');

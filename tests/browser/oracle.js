@@ -1,7 +1,7 @@
 // Runs inside Chromium (tests/browser/oracle.html): the oracle checks on the public JS API, with
 // the .npy references fetched from the test server. Each check returns a small JSON summary;
 // the Node side (llama_oracle.test.mjs) asserts on it.
-import { AutoModelForCausalLM, Tensor, WaxError, env } from '../../js/src/index.js';
+import { AutoModel, AutoModelForCausalLM, Tensor, WaxError, env, pipeline } from '../../js/src/index.js';
 
 // ?threads=N runs the page (and the wax worker, which adopts env) on N threads.
 const threads = new URLSearchParams(location.search).get('threads');
@@ -101,5 +101,33 @@ export async function sample(name, prompt, options) {
   }
 }
 
-window.oracle = { checkFixture, loadError, sample, crossOriginIsolated: globalThis.crossOriginIsolated };
+/**
+ * The oracle BERT fixture in this page's default mode (the model in the wax worker): token
+ * states, pooler, and the sentence embeddings of the reference texts through the pipeline.
+ */
+export async function checkBert() {
+  const folder = new URL('bert_tiny_st/', FIXTURES);
+  const [ids, mask, types, hidden, pooler, normalized] = await Promise.all(['input_ids.npy', 'attention_mask.npy',
+    'token_type_ids.npy', 'last_hidden_state.npy', 'pooler_output.npy', 'embedding_normalized.npy'].map((file) => npy(folder, file)));
+  const texts = (await (await fetch(new URL('reference.json', folder))).json()).texts;
+  const model = await AutoModel.from_pretrained(folder);
+  const extractor = await pipeline('feature-extraction', folder);
+  try {
+    const asTensor = (a) => new Tensor('int64', a.data, a.dims);
+    const out = await model.forward({ input_ids: asTensor(ids), attention_mask: asTensor(mask), token_type_ids: asTensor(types) });
+    const embeddings = await extractor(texts);
+    const rows = texts.length * normalized.dims[1];
+    return {
+      inWorker: model.__remote === true && extractor.__remote === true,
+      last_hidden_state: closeness(out.last_hidden_state, hidden),
+      pooler_output: closeness(out.pooler_output, pooler),
+      embeddings: closeness(embeddings, { dims: [texts.length, normalized.dims[1]], data: normalized.data.subarray(0, rows) }),
+    };
+  } finally {
+    await model.dispose();
+    await extractor.dispose();
+  }
+}
+
+window.oracle = { checkFixture, checkBert, loadError, sample, crossOriginIsolated: globalThis.crossOriginIsolated };
 window.oracleReady = true;
