@@ -57,3 +57,4 @@ console.log(row('prefill (forward)', 'prefill_tokens_per_s'));
 console.log(row('decode (KV cache)', 'decode_tokens_per_s'));
 await import('./tokenizer.mjs'); // tokenizer throughput against @huggingface/tokenizers
 await import('./bert.mjs'); // embeddings against onnxruntime-web
+await import('./llm.mjs'); // LLM prefill/decode against native llama.cpp
