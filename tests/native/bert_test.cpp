@@ -10,6 +10,7 @@
 #include "models/bert.h"
 #include "ops/pooling.h"
 #include "test_util.h"
+#include "tokenizers/tokenizer.h"
 
 namespace wax {
 namespace {
@@ -71,6 +72,37 @@ TEST_P(bert_fixture, matches_upstream_with_and_without_the_bert_prefix) {
 }
 
 INSTANTIATE_TEST_SUITE_P(oracle, bert_fixture, ::testing::Values(false, true));
+
+// Text in, sentence embeddings out, as sentence-transformers computes them: the fixture's own
+// tokenizer.json, right padding, mean pooling over the mask, L2 normalisation.
+TEST(bert, sentence_embeddings_from_text_match_upstream) {
+  const std::string dir = testing::fixture_path("bert_tiny_st");
+  const tokenizer tok = tokenizer::from_json(testing::read_text(dir + "/tokenizer.json"), testing::read_text(dir + "/tokenizer_config.json"));
+  const json reference = json::parse(testing::read_text(dir + "/reference.json"));
+  std::vector<std::vector<int32_t>> rows;
+  size_t seq = 0;
+  for (const auto& text : reference["texts"]) {
+    rows.push_back(tok.encode(text.get<std::string>()).ids);
+    seq = std::max(seq, rows.back().size());
+  }
+  const int64_t batch = int64_t(rows.size());
+  std::vector<int32_t> ids(static_cast<size_t>(batch) * seq, 0), mask(ids.size(), 0);
+  for (size_t b = 0; b < rows.size(); ++b)
+    for (size_t t = 0; t < rows[b].size(); ++t) {
+      ids[b * seq + t] = rows[b][t];
+      mask[b * seq + t] = 1;
+    }
+  auto model = load_bert(dir);
+  const int64_t hidden = model->hidden_size();
+  encoder_output out = model->forward(ids.data(), nullptr, mask.data(), batch, int64_t(seq));
+  std::vector<float> pooled(static_cast<size_t>(batch * hidden));
+  mean_pool(out.last_hidden_state.data(), mask.data(), batch, int64_t(seq), hidden, pooled.data());
+  l2_normalize(pooled.data(), batch, hidden);
+  testing::npy_array expected = read_npy(dir + "/embedding_normalized.npy");
+  expected.values.resize(pooled.size());  // rows 0..2 are the single texts; row 3 is the pair
+  expected.shape = {batch, hidden};
+  expect_close(pooled, expected);
+}
 
 TEST(bert, refuses_inputs_longer_than_its_positions) {
   auto model = load_bert(testing::fixture_path("bert_tiny_st"));
