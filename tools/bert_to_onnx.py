@@ -3,9 +3,12 @@
 names) to ONNX with Debian's python3-torch, for bench/bert.mjs to time onnxruntime-web on the same
 weights. The module below is written from the BERT paper and transformers' modeling_bert.py
 (post-LN layers, exact-erf GELU, absolute positions); `--check FOLDER` first compares it with the
-oracle references of that folder (last_hidden_state.npy) before anything is trusted.
+oracle references of that folder (last_hidden_state.npy) before anything is trusted, and
+`--check-onnx ORACLE.onnx` also exports the oracle folder itself, so that the exported graph can be
+compared with the same reference in onnxruntime-web (bench/bert.mjs does). Without MODEL_FOLDER
+OUT.onnx only the checks run.
 
-  /usr/bin/python3 tools/bert_to_onnx.py MODEL_FOLDER OUT.onnx [--check tests/fixtures/bert_tiny_st]
+  /usr/bin/python3 tools/bert_to_onnx.py [MODEL_FOLDER OUT.onnx] [--check tests/fixtures/bert_tiny_st [--check-onnx tiny.onnx]]
 """
 import json
 import math
@@ -98,10 +101,22 @@ def export(folder, out):
     print(f"exported {out}")
 
 
+def take_option(args, name):
+    if name not in args:
+        return None
+    i = args.index(name)
+    value = args[i + 1]
+    del args[i:i + 2]
+    return value
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
-    if "--check" in args:
-        i = args.index("--check")
-        check(args[i + 1])
-        del args[i:i + 2]
-    export(args[0], args[1])
+    oracle = take_option(args, "--check")
+    oracle_onnx = take_option(args, "--check-onnx")
+    if oracle:
+        check(oracle)
+        if oracle_onnx:
+            export(oracle, oracle_onnx)
+    if args:
+        export(args[0], args[1])

@@ -1,11 +1,15 @@
 // Writes a BERT checkpoint of a named shape with random weights (config.json + model.safetensors,
-// transformers' BertModel key names), for benchmarks that need real model sizes.
+// F32, transformers' BertModel key names without a `bert.` prefix, pooler included), for
+// benchmarks that need real model sizes but no real weights.
+//   node tools/random-bert.mjs [FOLDER]   (default bench/.cache/minilm-random, the MiniLM shape)
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const BERT_SHAPES = {
   // sentence-transformers/all-MiniLM-L6-v2
-  'minilm-l6': { hidden_size: 384, num_hidden_layers: 6, num_attention_heads: 12, intermediate_size: 1536, vocab_size: 30522 },
+  'minilm-l6': { hidden_size: 384, num_hidden_layers: 6, num_attention_heads: 12, intermediate_size: 1536, vocab_size: 30522,
+    max_position_embeddings: 512, type_vocab_size: 2, layer_norm_eps: 1e-12, hidden_act: 'gelu' },
 };
 
 function tensorList(c) {
@@ -31,7 +35,8 @@ function tensorList(c) {
 /** Writes the checkpoint into `folder` unless it is already there; returns the folder. */
 export async function writeRandomBert(folder, shape, { seed = 1 } = {}) {
   const config = { model_type: 'bert', architectures: ['BertModel'], hidden_act: 'gelu', layer_norm_eps: 1e-12,
-    max_position_embeddings: 512, type_vocab_size: 2, position_embedding_type: 'absolute', ...BERT_SHAPES[shape] };
+    max_position_embeddings: 512, type_vocab_size: 2, position_embedding_type: 'absolute', pad_token_id: 0,
+    torch_dtype: 'float32', ...(typeof shape === 'string' ? BERT_SHAPES[shape] : shape) };
   const tensors = tensorList(config);
   const header = {};
   let offset = 0;
@@ -60,4 +65,9 @@ export async function writeRandomBert(folder, shape, { seed = 1 } = {}) {
   }
   await writeFile(file, out);
   return folder;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const folder = process.argv[2] ?? fileURLToPath(new URL('../bench/.cache/minilm-random', import.meta.url));
+  console.log(await writeRandomBert(folder, 'minilm-l6'));
 }
