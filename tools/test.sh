@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ctest --test-dir build/native --output-on-failure -j"$(nproc)"
+# The SIMD128 kernels themselves against their scalar twins (natively simd.h is GCC vectors).
+node --no-experimental-fetch build/wasm/wax_kernel_tests.js
 node --test tests/node/
 # The oracle and generation checks again on the threaded build.
 WAX_NUM_THREADS=2 node --test tests/node/llama_oracle.test.mjs tests/node/generation.test.mjs tests/node/pipeline.test.mjs

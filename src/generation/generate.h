@@ -13,7 +13,7 @@
 namespace wax {
 
 // Prompt positions per forward pass: bounds the work of one step, so aborts land quickly.
-inline constexpr int64_t prefill_chunk = 32;
+inline constexpr int64_t prefill_chunk = 128;
 
 struct generate_options {
   int64_t max_new_tokens = 20;

@@ -71,7 +71,7 @@ void matrix::multiply(const float* x, int64_t n, float* y) const {
   thread_pool& pool = thread_pool::instance();
   const int64_t grain = std::max<int64_t>(16, (rows_ / (4 * pool.threads()) + 15) / 16 * 16);
   if (quantized_ && n < 4) {  // decode: the integer kernel reads the blocks as they are, x quantized once
-    const quantized_activations xq = quantize_activations(x, n, cols_);
+    const quantized_activations xq = quantize_activations(x, n, cols_, quantized_->type);
     pool.parallel_for(rows_, grain, [&](int64_t first, int64_t end) { gemm_xwt_quantized(xq, *quantized_, y, rows_, first, end); });
     return;
   }

@@ -1,6 +1,7 @@
 #include "ops/kernels/quant.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 
@@ -36,18 +37,38 @@ void quantize_block_q4(const float* x, uint8_t* packed, uint16_t& scale) {
   scale = f32_to_f16(d);
 }
 
-// x (in,) → 8-bit values widened to i16 (blocks · 32, zero-padded) and f32 scales (blocks,).
-void quantize_activation(const float* x, int64_t in, int64_t blocks, std::vector<int16_t>& q, std::vector<float>& scales,
-                         std::vector<float>& padded) {
-  std::fill(padded.begin(), padded.end(), 0.0f);
-  std::copy_n(x, in, padded.begin());
+// Where element j of a 32-block sits in the activations' i16 layout, and which i32 lane of the
+// kernel's dot products sums it. Q8_0 keeps the natural order (parts of 8 consecutive values,
+// lane (j % 8) / 2). Q4_0 weights are unpacked as the four nibbles of each 16-bit word (see
+// load_block), so x is stored in that order: part 0 holds elements 0, 2, …, 14, part 1 16, 18, …,
+// 30, part 2 1, 3, …, 15, part 3 17, 19, …, 31; lane i then sums elements 4i…4i+3 and 16+4i…19+4i.
+int64_t activation_slot(quant_type type, int64_t j) {
+  if (type == quant_type::q8_0) return j;
+  const int64_t half = j / 16, pair = (j % 16) / 2, odd = j % 2;
+  return (2 * odd + half) * 8 + pair;
+}
+int dot_lane(quant_type type, int64_t j) { return int(type == quant_type::q8_0 ? (j % 8) / 2 : (j % 16) / 4); }
+
+// x (in,) → 8-bit values widened to i16 in the layout above (blocks · 32, zero-padded), f32
+// scales (blocks,) and, for Q4_0, 8 × the sum of each dot lane's values (blocks · 4): the kernel
+// multiplies by stored nibbles 0…15 and subtracts this for the nibbles' offset of 8.
+void quantize_activation(const float* x, int64_t in, quant_type type, int64_t blocks, int16_t* q, float* scales,
+                         int32_t* offsets) {
   for (int64_t b = 0; b < blocks; ++b) {
-    const float* block = padded.data() + b * quant_block;
+    float block[quant_block] = {};
+    std::copy_n(x + b * quant_block, std::min(quant_block, in - b * quant_block), block);
     float amax = 0;
-    for (int64_t i = 0; i < quant_block; ++i) amax = std::max(amax, std::abs(block[i]));
+    for (float v : block) amax = std::max(amax, std::abs(v));
     const float d = amax / 127.0f, inverse = d != 0 ? 1.0f / d : 0.0f;
-    for (int64_t i = 0; i < quant_block; ++i) q[size_t(b * quant_block + i)] = int16_t(round_half_away(block[i] * inverse));
-    scales[size_t(b)] = d;
+    int32_t lane_sums[4] = {0, 0, 0, 0};
+    for (int64_t j = 0; j < quant_block; ++j) {
+      const int level = round_half_away(block[j] * inverse);
+      q[b * quant_block + activation_slot(type, j)] = int16_t(level);
+      lane_sums[dot_lane(type, j)] += level;
+    }
+    scales[b] = d;
+    if (type == quant_type::q4_0)
+      for (int lane = 0; lane < 4; ++lane) offsets[b * 4 + lane] = 8 * lane_sums[lane];
   }
 }
 
@@ -60,7 +81,7 @@ inline float finite_f16_to_f32(uint16_t half) {
   return value * 0x1p112f;
 }
 
-// The 32 weights of one block as four i16x8 vectors (elements 0-7, 8-15, 16-23, 24-31).
+// The 32 weights of one block as four i16x8 vectors, in the activations' layout.
 struct block_i16 {
   i16x8 part[4];
 };
@@ -72,30 +93,32 @@ inline block_i16 load_block(const uint8_t* row, int64_t b) {
     const i8x16 low = load_i8(q), high = load_i8(q + 16);
     return {{widen_low(low), widen_high(low), widen_low(high), widen_high(high)}};
   }
-  const i8x16 packed = load_u8(row + b * (quant_block / 2));
-  const i8x16 first = low_nibbles(packed), second = high_nibbles(packed);
-  return {{widen_low(first), widen_high(first), widen_low(second), widen_high(second)}};
+  const i16x8 words = load_i16(reinterpret_cast<const int16_t*>(row + b * (quant_block / 2)));
+  return {{nibble_field(words, 0), nibble_field(words, 4), nibble_field(words, 8), nibble_field(words, 12)}};
 }
 
+// Four output columns a pass: each block's integer dot products, its two scales (four weight rows'
+// f16 scales converted together) and one f32 multiply-add per column.
 template <quant_type type, int C>
-void quantized_tile(const int16_t* xq, const float* xs, const quantized_matrix& w, int64_t first_row, float* y) {
+void quantized_tile(const int16_t* xq, const float* xs, const int32_t* x_offsets, const quantized_matrix& w,
+                    int64_t first_row, float* y) {
   f32x4 acc[C];
   const uint8_t* rows[C];
-  const uint16_t* scales[C];
 #pragma GCC unroll 4
   for (int c = 0; c < C; ++c) {
     acc[c] = zero();
     rows[c] = w.values.data() + (first_row + c) * w.row_bytes();
-    scales[c] = w.scales.data() + (first_row + c) * w.blocks;
   }
+  const uint16_t* scales = w.scales.data() + first_row * w.blocks;
   for (int64_t b = 0; b < w.blocks; ++b) {
     const int16_t* xb = xq + b * quant_block;
     const i16x8 x0 = load_i16(xb), x1 = load_i16(xb + 8), x2 = load_i16(xb + 16), x3 = load_i16(xb + 24);
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) {
       const block_i16 wb = load_block<type>(rows[c], b);
-      const i32x4 s = add_i32(add_i32(dot(x0, wb.part[0]), dot(x1, wb.part[1])), add_i32(dot(x2, wb.part[2]), dot(x3, wb.part[3])));
-      acc[c] = add(acc[c], mul(to_f32(s), splat(xs[b] * finite_f16_to_f32(scales[c][b]))));
+      i32x4 s = add_i32(add_i32(dot(x0, wb.part[0]), dot(x1, wb.part[1])), add_i32(dot(x2, wb.part[2]), dot(x3, wb.part[3])));
+      if constexpr (type == quant_type::q4_0) s = sub_i32(s, load_i32(x_offsets + b * 4));
+      acc[c] = add(acc[c], mul(to_f32(s), splat(xs[b] * finite_f16_to_f32(scales[c * w.blocks + b]))));
     }
   }
 #pragma GCC unroll 4
@@ -103,14 +126,14 @@ void quantized_tile(const int16_t* xq, const float* xs, const quantized_matrix& 
 }
 
 template <quant_type type>
-void quantized_row(const int16_t* xq, const float* xs, const quantized_matrix& w, float* y_row, int64_t first_out,
-                   int64_t end_out) {
+void quantized_row(const int16_t* xq, const float* xs, const int32_t* x_offsets, const quantized_matrix& w, float* y_row,
+                   int64_t first_out, int64_t end_out) {
   int64_t o = first_out;
-  for (; o + 4 <= end_out; o += 4) quantized_tile<type, 4>(xq, xs, w, o, y_row + o);
+  for (; o + 4 <= end_out; o += 4) quantized_tile<type, 4>(xq, xs, x_offsets, w, o, y_row + o);
   switch (end_out - o) {
-    case 3: quantized_tile<type, 3>(xq, xs, w, o, y_row + o); break;
-    case 2: quantized_tile<type, 2>(xq, xs, w, o, y_row + o); break;
-    case 1: quantized_tile<type, 1>(xq, xs, w, o, y_row + o); break;
+    case 3: quantized_tile<type, 3>(xq, xs, x_offsets, w, o, y_row + o); break;
+    case 2: quantized_tile<type, 2>(xq, xs, x_offsets, w, o, y_row + o); break;
+    case 1: quantized_tile<type, 1>(xq, xs, x_offsets, w, o, y_row + o); break;
     default: break;
   }
 }
@@ -147,74 +170,78 @@ quantized_matrix quantize(const tensor_view& w, quant_type type) {
 
 void dequantize_row(const quantized_matrix& w, int64_t row, float* out) {
   const uint8_t* values = w.values.data() + row * w.row_bytes();
+  const int64_t whole_blocks = w.cols / quant_block;
   for (int64_t b = 0; b < w.blocks; ++b) {
     const float scale = f16_to_f32(w.scales[size_t(row * w.blocks + b)]);
-    const int64_t first = b * quant_block, count = std::min(quant_block, w.cols - first);
-    if (w.type == quant_type::q8_0) {
-      const auto* q = reinterpret_cast<const int8_t*>(values) + first;
-      for (int64_t j = 0; j < count; ++j) out[first + j] = float(q[j]) * scale;
-    } else {
-      const uint8_t* packed = values + b * (quant_block / 2);
-      for (int64_t j = 0; j < count; ++j) {
-        const uint8_t byte = packed[j % (quant_block / 2)];
-        out[first + j] = float((j < quant_block / 2 ? byte & 0x0f : byte >> 4) - 8) * scale;
+    const int64_t first = b * quant_block;
+    if (b < whole_blocks) {  // the prompt kernel dequantizes every weight once per pass: vectorized
+      i8x16 low, high;  // elements 0-15 and 16-31
+      if (w.type == quant_type::q8_0) {
+        low = load_i8(reinterpret_cast<const int8_t*>(values) + first);
+        high = load_i8(reinterpret_cast<const int8_t*>(values) + first + 16);
+      } else {
+        const i8x16 packed = load_u8(values + b * (quant_block / 2));
+        low = low_nibbles(packed);
+        high = high_nibbles(packed);
       }
+      const i16x8 parts[4] = {widen_low(low), widen_high(low), widen_low(high), widen_high(high)};
+      const f32x4 s = splat(scale);
+#pragma GCC unroll 4
+      for (int part = 0; part < 4; ++part) {
+        store(out + first + 8 * part, mul(to_f32(widen_low_i16(parts[part])), s));
+        store(out + first + 8 * part + 4, mul(to_f32(widen_high_i16(parts[part])), s));
+      }
+      continue;
     }
+    for (int64_t j = 0; j < w.cols - first; ++j) out[first + j] = float(weight_level(w, values, b, j)) * scale;
   }
 }
 
-quantized_activations quantize_activations(const float* x, int64_t rows, int64_t in) {
+quantized_activations quantize_activations(const float* x, int64_t rows, int64_t in, quant_type layout) {
   quantized_activations a;
+  a.layout = layout;
   a.rows = rows;
   a.blocks = (in + quant_block - 1) / quant_block;
-  const int64_t padded_in = a.blocks * quant_block;
-  a.values.resize(static_cast<size_t>(rows * padded_in));
+  a.values.resize(static_cast<size_t>(rows * a.blocks * quant_block));
   a.scales.resize(static_cast<size_t>(rows * a.blocks));
-  std::vector<int16_t> q(static_cast<size_t>(padded_in));
-  std::vector<float> s(static_cast<size_t>(a.blocks)), padded(static_cast<size_t>(padded_in));
-  for (int64_t r = 0; r < rows; ++r) {
-    quantize_activation(x + r * in, in, a.blocks, q, s, padded);
-    std::copy(q.begin(), q.end(), a.values.begin() + r * padded_in);
-    std::copy(s.begin(), s.end(), a.scales.begin() + r * a.blocks);
-  }
+  if (layout == quant_type::q4_0) a.offsets.resize(static_cast<size_t>(rows * a.blocks * 4));
+  for (int64_t r = 0; r < rows; ++r)
+    quantize_activation(x + r * in, in, layout, a.blocks, a.values.data() + r * a.blocks * quant_block,
+                        a.scales.data() + r * a.blocks, a.offsets.data() + (layout == quant_type::q4_0 ? r * a.blocks * 4 : 0));
   return a;
 }
 
 void gemm_xwt_quantized(const quantized_activations& x, const quantized_matrix& w, float* y, int64_t y_stride,
                         int64_t first_out, int64_t end_out) {
+  assert(x.layout == w.type && x.blocks == w.blocks);
   for (int64_t r = 0; r < x.rows; ++r) {
     const int16_t* xq = x.values.data() + r * x.blocks * quant_block;
     const float* xs = x.scales.data() + r * x.blocks;
-    if (w.type == quant_type::q8_0) quantized_row<quant_type::q8_0>(xq, xs, w, y + r * y_stride, first_out, end_out);
-    else quantized_row<quant_type::q4_0>(xq, xs, w, y + r * y_stride, first_out, end_out);
+    if (w.type == quant_type::q8_0) quantized_row<quant_type::q8_0>(xq, xs, nullptr, w, y + r * y_stride, first_out, end_out);
+    else quantized_row<quant_type::q4_0>(xq, xs, x.offsets.data() + r * x.blocks * 4, w, y + r * y_stride, first_out, end_out);
   }
 }
 
 void gemm_xwt_quantized(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride,
                         int64_t first_out, int64_t end_out) {
-  gemm_xwt_quantized(quantize_activations(x, rows, w.cols), w, y, y_stride, first_out, end_out);
+  gemm_xwt_quantized(quantize_activations(x, rows, w.cols, w.type), w, y, y_stride, first_out, end_out);
 }
 
 void gemm_xwt_quantized_scalar(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride) {
-  const int64_t padded_in = w.blocks * quant_block;
-  std::vector<int16_t> xq(static_cast<size_t>(padded_in));
-  std::vector<float> xs(static_cast<size_t>(w.blocks)), padded(static_cast<size_t>(padded_in));
+  std::vector<int16_t> xq(static_cast<size_t>(w.blocks * quant_block));
+  std::vector<float> xs(static_cast<size_t>(w.blocks));
+  std::vector<int32_t> offsets(static_cast<size_t>(w.blocks * 4));
   for (int64_t r = 0; r < rows; ++r) {
-    quantize_activation(x + r * w.cols, w.cols, w.blocks, xq, xs, padded);
+    quantize_activation(x + r * w.cols, w.cols, w.type, w.blocks, xq.data(), xs.data(), offsets.data());
     for (int64_t o = 0; o < w.rows; ++o) {
       const uint8_t* row = w.values.data() + o * w.row_bytes();
       float lanes[4] = {0, 0, 0, 0};
       for (int64_t b = 0; b < w.blocks; ++b) {
-        const float scale = xs[size_t(b)] * f16_to_f32(w.scales[size_t(o * w.blocks + b)]);
-        for (int lane = 0; lane < 4; ++lane) {
-          int32_t partial = 0;  // lane i of dot_i16x8 over the four 8-element parts: elements 8c + 2i, 8c + 2i + 1
-          for (int part = 0; part < 4; ++part)
-            for (int k = 0; k < 2; ++k) {
-              const int64_t j = part * 8 + 2 * lane + k;
-              partial += int32_t(xq[size_t(b * quant_block + j)]) * weight_level(w, row, b, j);
-            }
-          lanes[lane] += float(partial) * scale;
-        }
+        const float scale = f16_to_f32(w.scales[size_t(o * w.blocks + b)]) * xs[size_t(b)];
+        int32_t partial[4] = {0, 0, 0, 0};  // the kernel's integer dot lanes, offset included
+        for (int64_t j = 0; j < quant_block; ++j)
+          partial[dot_lane(w.type, j)] += int32_t(xq[size_t(b * quant_block + activation_slot(w.type, j))]) * weight_level(w, row, b, j);
+        for (int lane = 0; lane < 4; ++lane) lanes[lane] += float(partial[lane]) * scale;
       }
       y[r * y_stride + o] = lanes[0] + lanes[1] + lanes[2] + lanes[3];
     }

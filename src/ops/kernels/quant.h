@@ -41,13 +41,15 @@ void gemm_xwt_quantized(const float* x, int64_t rows, const quantized_matrix& w,
                         int64_t first_out, int64_t end_out);
 
 // x (rows, in) quantized once for many calls over slices of w's output columns: 8-bit values
-// widened to i16 per 32-block, with f32 scales.
+// widened to i16 per 32-block, in the element order the kernel for `layout` weights reads.
 struct quantized_activations {
+  quant_type layout = quant_type::q8_0;
   int64_t rows = 0, blocks = 0;
-  std::vector<int16_t> values;  // (rows, blocks · 32)
-  std::vector<float> scales;    // (rows, blocks)
+  std::vector<int16_t> values;   // (rows, blocks · 32)
+  std::vector<float> scales;     // (rows, blocks)
+  std::vector<int32_t> offsets;  // q4_0 only: (rows, blocks, 4), 8 × each dot lane's sum of values
 };
-quantized_activations quantize_activations(const float* x, int64_t rows, int64_t in);
+quantized_activations quantize_activations(const float* x, int64_t rows, int64_t in, quant_type layout);
 void gemm_xwt_quantized(const quantized_activations& x, const quantized_matrix& w, float* y, int64_t y_stride,
                         int64_t first_out, int64_t end_out);
 

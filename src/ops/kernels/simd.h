@@ -32,6 +32,8 @@ inline i16x8 load_i16(const int16_t* p) { return wasm_v128_load(p); }
 inline void store_i16(int16_t* p, i16x8 v) { wasm_v128_store(p, v); }
 inline i16x8 widen_low(i8x16 v) { return wasm_i16x8_extend_low_i8x16(v); }
 inline i16x8 widen_high(i8x16 v) { return wasm_i16x8_extend_high_i8x16(v); }
+inline i32x4 widen_low_i16(i16x8 v) { return wasm_i32x4_extend_low_i16x8(v); }
+inline i32x4 widen_high_i16(i16x8 v) { return wasm_i32x4_extend_high_i16x8(v); }
 // lane i: a[2i]·b[2i] + a[2i+1]·b[2i+1]
 inline i32x4 dot(i16x8 a, i16x8 b) { return wasm_i32x4_dot_i16x8(a, b); }
 inline i32x4 add_i32(i32x4 a, i32x4 b) { return wasm_i32x4_add(a, b); }
@@ -39,6 +41,13 @@ inline f32x4 to_f32(i32x4 v) { return wasm_f32x4_convert_i32x4(v); }
 // Two signed nibble vectors (low nibbles, high nibbles), each value minus 8.
 inline i8x16 low_nibbles(i8x16 v) { return wasm_i8x16_sub(wasm_v128_and(v, wasm_i8x16_splat(0x0f)), wasm_i8x16_splat(8)); }
 inline i8x16 high_nibbles(i8x16 v) { return wasm_i8x16_sub(wasm_u8x16_shr(v, 4), wasm_i8x16_splat(8)); }
+// The four nibbles of each 16-bit lane as four vectors of unsigned 16-bit values: bits 0-3,
+// 4-7, 8-11, 12-15 (two shifts and masks cheaper than byte-wise unpacking and widening).
+inline i16x8 nibble_field(i16x8 v, int shift) {
+  return shift == 12 ? wasm_u16x8_shr(v, 12) : wasm_v128_and(shift ? wasm_u16x8_shr(v, shift) : v, wasm_i16x8_splat(0x0f));
+}
+inline i32x4 sub_i32(i32x4 a, i32x4 b) { return wasm_i32x4_sub(a, b); }
+inline i32x4 load_i32(const int32_t* p) { return wasm_v128_load(p); }
 inline float sum(f32x4 v) {
   return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) +
          wasm_f32x4_extract_lane(v, 3);
@@ -81,6 +90,8 @@ inline i16x8 load_i16(const int16_t* p) {
 inline void store_i16(int16_t* p, i16x8 v) { std::memcpy(p, &v, sizeof v); }
 inline i16x8 widen_low(i8x16 v) { return i16x8{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]}; }
 inline i16x8 widen_high(i8x16 v) { return i16x8{v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]}; }
+inline i32x4 widen_low_i16(i16x8 v) { return i32x4{v[0], v[1], v[2], v[3]}; }
+inline i32x4 widen_high_i16(i16x8 v) { return i32x4{v[4], v[5], v[6], v[7]}; }
 inline i32x4 dot(i16x8 a, i16x8 b) {
   i32x4 r;
   for (int i = 0; i < 4; ++i) r[i] = int32_t(a[2 * i]) * b[2 * i] + int32_t(a[2 * i + 1]) * b[2 * i + 1];
@@ -93,6 +104,17 @@ inline i8x16 high_nibbles(i8x16 v) {
   i8x16 r;
   for (int i = 0; i < 16; ++i) r[i] = int8_t((uint8_t(v[i]) >> 4) - 8);
   return r;
+}
+inline i16x8 nibble_field(i16x8 v, int shift) {
+  i16x8 r;
+  for (int i = 0; i < 8; ++i) r[i] = int16_t((uint16_t(v[i]) >> shift) & 0x0f);
+  return r;
+}
+inline i32x4 sub_i32(i32x4 a, i32x4 b) { return a - b; }
+inline i32x4 load_i32(const int32_t* p) {
+  i32x4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
 }
 
 #endif
