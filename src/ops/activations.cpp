@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/thread_pool.h"
+
 namespace wax {
 namespace {
 
@@ -30,12 +32,20 @@ std::optional<activation> activation_from_name(std::string_view hidden_act) {
   return std::nullopt;
 }
 
+// Element-wise work is split across the threads too: for a prompt, a transcendental per value
+// over (tokens × intermediate) values is a serial stretch that would cap the threads' speed-up.
+constexpr int64_t elementwise_grain = 8192;
+
 void activation_apply(activation kind, float* x, int64_t count) {
-  for (int64_t i = 0; i < count; ++i) x[i] = apply_one(kind, x[i]);
+  thread_pool::instance().parallel_for(count, elementwise_grain, [&](int64_t first, int64_t end) {
+    for (int64_t i = first; i < end; ++i) x[i] = apply_one(kind, x[i]);
+  });
 }
 
 void gated_activation(activation kind, float* gate, const float* up, int64_t count) {
-  for (int64_t i = 0; i < count; ++i) gate[i] = apply_one(kind, gate[i]) * up[i];
+  thread_pool::instance().parallel_for(count, elementwise_grain, [&](int64_t first, int64_t end) {
+    for (int64_t i = first; i < end; ++i) gate[i] = apply_one(kind, gate[i]) * up[i];
+  });
 }
 
 }  // namespace wax
