@@ -81,6 +81,31 @@ EMSCRIPTEN_KEEPALIVE int wax_weights_add_file(weights* w, const char* file_name,
   });
 }
 
+// A file streamed in runs of whole tensors (weights::begin_file/add_tensors); JS keeps its buffers.
+// Offsets and sizes are doubles: files pass 4 GiB even where the heap cannot.
+EMSCRIPTEN_KEEPALIVE int wax_weights_begin_file(weights* w, const char* file_name, const std::byte* head, size_t head_size,
+                                                double file_size, const char* options_json, char** error_out) {
+  return guarded(error_out, 0, [&] {
+    w->begin_file(file_name, head, head_size, uint64_t(file_size), load_options_from_json(options_json));
+    return 1;
+  });
+}
+
+EMSCRIPTEN_KEEPALIVE int wax_weights_add_tensors(weights* w, const char* file_name, double data_begin, const std::byte* bytes,
+                                                 size_t size, char** error_out) {
+  return guarded(error_out, 0, [&] {
+    w->add_tensors(file_name, uint64_t(data_begin), bytes, size);
+    return 1;
+  });
+}
+
+EMSCRIPTEN_KEEPALIVE int wax_weights_check_complete(const weights* w, char** error_out) {
+  return guarded(error_out, 0, [&] {
+    w->check_complete();
+    return 1;
+  });
+}
+
 // Consumes `w` (also on failure). options_json: {"dtype": ...} (see load_options_from_json).
 EMSCRIPTEN_KEEPALIVE causal_lm* wax_causal_lm_load_with_options(const char* config_json, weights* w,
                                                                 const char* options_json, char** error_out) {

@@ -7,6 +7,13 @@
 
 namespace wax {
 
+void weights::add_view(const std::string& file_name, const std::string& name, tensor_view view) {
+  if (tensors_.count(name))
+    throw error(error_bad_weights, file_name + ": tensor '" + name + "' is also stored in " + file_of_[name]);
+  file_of_[name] = file_name;
+  tensors_[name] = std::move(view);
+}
+
 void weights::add_file(const std::string& file_name, byte_buffer bytes) {
   auto views = safetensors_parse(bytes.data(), bytes.size(), file_name);
   for (const auto& [name, view] : views) {
@@ -22,10 +29,59 @@ void weights::add_file(const std::string& file_name, byte_buffer bytes) {
       view.data = aligned.data();
       files_.push_back(std::move(aligned));
     }
-    file_of_[name] = file_name;
-    tensors_[name] = std::move(view);
+    add_view(file_name, name, std::move(view));
   }
   files_.push_back(std::move(bytes));
+}
+
+void weights::begin_file(const std::string& file_name, const std::byte* head, size_t head_size, uint64_t file_size,
+                         const load_options& options) {
+  if (arriving_.count(file_name)) throw error(error_bad_weights, file_name + ": the file was already begun");
+  const uint64_t header_length = safetensors_header_length(head, file_size, file_name);
+  if (head_size < 8 + header_length)
+    throw error(error_bad_safetensors, file_name + ": only " + std::to_string(head_size) + " bytes of its " +
+                                           std::to_string(8 + header_length) + "-byte header arrived");
+  const std::string_view header_json(reinterpret_cast<const char*>(head + 8), header_length);
+  arriving_[file_name] = {safetensors_parse_header(header_json, header_length, file_size - 8 - header_length, file_name),
+                          options, 0};
+}
+
+void weights::add_tensors(const std::string& file_name, uint64_t data_begin, const std::byte* bytes, size_t size) {
+  auto found = arriving_.find(file_name);
+  if (found == arriving_.end()) throw error(error_bad_weights, file_name + ": tensors arrived before the file's header");
+  arriving_file& file = found->second;
+  const uint64_t data_end = data_begin + size;
+  for (; file.received < file.header.entries.size(); ++file.received) {
+    const safetensors_entry& entry = file.header.entries[file.received];
+    if (entry.begin < data_begin)
+      throw error(error_bad_weights, file_name + ": the bytes of tensor '" + entry.name + "' were skipped");
+    if (entry.begin >= data_end) break;
+    if (entry.end > data_end)
+      throw error(error_bad_weights, file_name + ": tensor '" + entry.name + "' is cut at the end of a run of tensors");
+    const tensor_view arrived{entry.type, entry.shape, bytes + (entry.begin - data_begin), static_cast<size_t>(entry.end - entry.begin)};
+    const std::string& dtype = file.options.dtype_for(entry.name);
+    const bool is_float = entry.type == dtype::f32 || entry.type == dtype::f16 || entry.type == dtype::bf16;
+    if (entry.shape.size() == 2 && is_float && (dtype == "q8" || dtype == "q4")) {
+      quantized_[entry.name] = std::make_shared<quantized_matrix>(quantize(arrived, dtype == "q8" ? quant_type::q8_0 : quant_type::q4_0));
+      add_view(file_name, entry.name, {entry.type, entry.shape, nullptr, arrived.nbytes});
+      continue;
+    }
+    byte_buffer copy = byte_buffer::allocate(arrived.nbytes);
+    std::copy(arrived.data, arrived.data + arrived.nbytes, copy.data());
+    add_view(file_name, entry.name, {entry.type, entry.shape, copy.data(), arrived.nbytes});
+    files_.push_back(std::move(copy));
+  }
+}
+
+void weights::check_complete() const {
+  for (const auto& [file_name, file] : arriving_)
+    if (file.received < file.header.entries.size())
+      throw error(error_bad_weights, file_name + ": the bytes of tensor '" + file.header.entries[file.received].name + "' never arrived");
+}
+
+std::shared_ptr<const quantized_matrix> weights::quantized(const std::string& name) const {
+  auto found = quantized_.find(name);
+  return found == quantized_.end() ? nullptr : found->second;
 }
 
 const tensor_view* weights::find(const std::string& name) const {
@@ -51,6 +107,8 @@ const std::string& load_options::dtype_for(const std::string& key) const {
 
 void weights::release_files() {
   files_.clear();
+  quantized_.clear();
+  arriving_.clear();
   tensors_.clear();
   file_of_.clear();
 }
@@ -62,13 +120,30 @@ const load_options& weights_prefix::default_options() {
 
 weights_prefix weights_prefix::pp(const std::string& part) const { return weights_prefix(*all_, *options_, full_name(part)); }
 
+namespace {
+
+void check_shape(const std::string& full, const shape_t& expected_shape, const shape_t& shape) {
+  if (shape != expected_shape)
+    throw error(error_bad_weights, "weights: '" + full + "': expected shape " + shape_to_string(expected_shape) +
+                                       ", got " + shape_to_string(shape));
+}
+
+}  // namespace
+
+std::shared_ptr<const quantized_matrix> weights_prefix::quantized(const std::string& name, const shape_t& expected_shape) const {
+  const std::string full = full_name(name);
+  auto matrix = all_->quantized(full);
+  if (matrix) check_shape(full, expected_shape, all_->find(full)->shape);
+  return matrix;
+}
+
 std::optional<tensor_view> weights_prefix::get_optional(const std::string& name, const shape_t& expected_shape) const {
   const std::string full = full_name(name);
   const tensor_view* view = all_->find(full);
   if (!view) return std::nullopt;
-  if (view->shape != expected_shape)
-    throw error(error_bad_weights, "weights: '" + full + "': expected shape " + shape_to_string(expected_shape) +
-                                       ", got " + shape_to_string(view->shape));
+  check_shape(full, expected_shape, view->shape);
+  if (!view->data && view->nbytes)
+    throw error(error_unsupported, "weights: '" + full + "' was quantized as it loaded and cannot be read as a plain tensor");
   if (view->type != dtype::f32 && view->type != dtype::f16 && view->type != dtype::bf16)
     throw error(error_unsupported, "weights: '" + full + "': dtype " + std::string(dtype_name(view->type)) +
                                        " is not supported for weights (expected F32, F16 or BF16)");

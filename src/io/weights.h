@@ -7,11 +7,14 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "core/byte_buffer.h"
 #include "core/tensor.h"
+#include "io/safetensors.h"
+#include "ops/kernels/quant.h"
 
 namespace wax {
 
@@ -30,7 +33,19 @@ class weights {
   // Validates the file and takes ownership of its bytes (on error too).
   void add_file(const std::string& file_name, byte_buffer bytes);
 
-  const tensor_view* find(const std::string& name) const;
+  // A file that arrives in pieces, so that a model quantized on load never holds the whole file:
+  // its head first (the 8-byte length and the JSON header; `file_size` is the whole file's),
+  // then its data section in runs of whole tensors. Matrices that `options` quantizes are
+  // quantized as their run arrives; other tensors are copied out of it; the caller keeps the run.
+  void begin_file(const std::string& file_name, const std::byte* head, size_t head_size, uint64_t file_size,
+                  const load_options& options);
+  // `bytes` hold the data section from offset `data_begin`; every tensor that starts there must end there.
+  void add_tensors(const std::string& file_name, uint64_t data_begin, const std::byte* bytes, size_t size);
+  // Throws naming the first tensor of a begun file whose bytes never came.
+  void check_complete() const;
+
+  const tensor_view* find(const std::string& name) const;  // a quantized tensor's view has no data
+  std::shared_ptr<const quantized_matrix> quantized(const std::string& name) const;
   size_t weight_bytes() const;  // the files' bytes while they are kept
 
   // A model that converted every matrix it read (and copied the rest) no longer needs the
@@ -40,8 +55,17 @@ class weights {
   void release_files();
 
  private:
+  void add_view(const std::string& file_name, const std::string& name, tensor_view view);
+
   mutable bool views_kept_ = false;
   std::deque<byte_buffer> files_;
+  std::map<std::string, std::shared_ptr<const quantized_matrix>> quantized_;
+  struct arriving_file {
+    safetensors_header header;
+    load_options options;
+    size_t received = 0;  // entries (in header order) whose bytes came
+  };
+  std::map<std::string, arriving_file> arriving_;
   std::map<std::string, tensor_view> tensors_;
   std::map<std::string, std::string> file_of_;  // tensor name -> file, for error messages
 };
@@ -58,6 +82,8 @@ class weights_prefix {
   // Throws naming the tensor, the expected and the actual shape. Float tensors only (F32, F16, BF16).
   tensor_view get(const std::string& name, const shape_t& expected_shape) const;
   std::optional<tensor_view> get_optional(const std::string& name, const shape_t& expected_shape) const;
+  // The matrix if it was quantized as it arrived (checked against `expected_shape`), else null.
+  std::shared_ptr<const quantized_matrix> quantized(const std::string& name, const shape_t& expected_shape) const;
   bool contains(const std::string& name) const { return all_->find(full_name(name)) != nullptr; }
   std::string full_name(const std::string& name) const { return prefix_.empty() ? name : prefix_ + "." + name; }
   const load_options& options() const { return *options_; }

@@ -42,6 +42,7 @@ matrix matrix::load(const weights_prefix& w, const std::string& name, int64_t ro
   matrix m;
   m.rows_ = rows;
   m.cols_ = cols;
+  if ((m.quantized_ = w.quantized(name, {rows, cols}))) return m;  // quantized as it streamed in
   m.view_ = w.get(name, {rows, cols});
   const std::string& dtype = w.options().dtype_for(w.full_name(name));
   check_dtype_name(dtype);

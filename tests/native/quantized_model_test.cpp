@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "core/error.h"
 #include "io/config.h"
@@ -112,6 +113,77 @@ TEST(quantized_model, per_module_dtypes_and_bad_names) {
   } catch (const error& e) {
     EXPECT_NE(std::string(e.what()).find("dtype 'q5' is not supported"), std::string::npos) << e.what();
   }
+}
+
+// The file in runs of a few tensors, as the JS loader streams it: each matrix is quantized as its
+// run arrives, so the logits are the very ones of the whole-file load.
+std::unique_ptr<causal_lm> load_streamed(const std::string& dir, const std::string& options_json, size_t tensors_per_run) {
+  const byte_buffer file = testing::read_file(dir + "/model.safetensors");
+  const uint64_t header_length = safetensors_header_length(file.data(), file.size(), "model.safetensors");
+  const safetensors_header header = safetensors_parse_header(
+      std::string_view(reinterpret_cast<const char*>(file.data() + 8), header_length), header_length,
+      file.size() - 8 - header_length, "model.safetensors");
+  weights w;
+  const load_options options = load_options_from_json(options_json);
+  w.begin_file("model.safetensors", file.data(), 8 + header_length, file.size(), options);
+  for (size_t first = 0; first < header.entries.size(); first += tensors_per_run) {
+    const size_t last = std::min(first + tensors_per_run, header.entries.size()) - 1;
+    const uint64_t begin = header.entries[first].begin, end = header.entries[last].end;
+    w.add_tensors("model.safetensors", begin, file.data() + header.data_offset + begin, size_t(end - begin));
+  }
+  w.check_complete();
+  return causal_lm_load(testing::read_text(dir + "/config.json"), std::move(w), options);
+}
+
+TEST(quantized_model, streamed_in_runs_of_tensors_equals_the_whole_file_load) {
+  const std::string dir = testing::fixture_path(fixture);
+  const auto ids_npy = testing::read_npy(dir + "/input_ids.npy");
+  const std::vector<int32_t> ids(ids_npy.values.begin(), ids_npy.values.end());
+  for (const std::string options : {R"({"dtype": "q4"})", R"({"dtype": {"embed_tokens": "fp32", "default": "q8"}})"}) {
+    SCOPED_TRACE(options);
+    auto whole = load(dir, testing::read_file(dir + "/model.safetensors"), options);
+    for (size_t per_run : {size_t(1), size_t(3)}) {
+      auto streamed = load_streamed(dir, options, per_run);
+      EXPECT_EQ(prompt_logits(*streamed, ids), prompt_logits(*whole, ids));
+      // The whole-file load keeps the file while any view into it lives (the fp32 embed_tokens);
+      // the streamed one keeps copies of just the unconverted tensors.
+      EXPECT_LE(streamed->weight_bytes(), whole->weight_bytes());
+    }
+  }
+}
+
+TEST(quantized_model, a_streamed_file_refuses_cut_skipped_or_missing_tensors) {
+  const std::string dir = testing::fixture_path(fixture);
+  const byte_buffer file = testing::read_file(dir + "/model.safetensors");
+  const uint64_t header_length = safetensors_header_length(file.data(), file.size(), "m");
+  const safetensors_header header = safetensors_parse_header(
+      std::string_view(reinterpret_cast<const char*>(file.data() + 8), header_length), header_length,
+      file.size() - 8 - header_length, "m");
+  const std::byte* data = file.data() + header.data_offset;
+  const auto& first = header.entries[0];
+  const auto expect_error = [](const std::function<void()>& body, const std::string& words) {
+    try {
+      body();
+      FAIL() << "expected an error with: " << words;
+    } catch (const error& e) {
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  const load_options q8 = load_options_from_json(R"({"dtype": "q8"})");
+  weights cut;
+  cut.begin_file("m", file.data(), 8 + header_length, file.size(), q8);
+  expect_error([&] { cut.add_tensors("m", first.begin, data + first.begin, size_t(first.end - first.begin - 1)); }, "is cut");
+  weights skipped;
+  skipped.begin_file("m", file.data(), 8 + header_length, file.size(), q8);
+  const auto& second = header.entries[1];
+  expect_error([&] { skipped.add_tensors("m", second.begin, data + second.begin, size_t(second.end - second.begin)); }, "were skipped");
+  weights missing;
+  missing.begin_file("m", file.data(), 8 + header_length, file.size(), q8);
+  missing.add_tensors("m", first.begin, data + first.begin, size_t(first.end - first.begin));
+  expect_error([&] { missing.check_complete(); }, "never arrived");
+  weights headless;
+  expect_error([&] { headless.add_tensors("m", 0, data, 4); }, "before the file's header");
+  expect_error([&] { headless.begin_file("m", file.data(), 8, file.size(), q8); }, "header arrived");
 }
 
 }  // namespace
