@@ -44,7 +44,7 @@ export const env = {
   /** Node: keep downloads as files under `cacheDir`. */
   useFSCache: isNodeEnv,
   cacheDir: defaultCacheDir(),
-  /** Use `customCache` ({ match(key), put(key, response), delete?(key) }, as the Cache API) instead of the above. */
+  /** When true, `customCache` ({ match(key), put(key, response), delete?(key) }, as the Cache API) is used instead of the above. */
   useCustomCache: false,
   customCache: null,
   /** How many files download at once (shards of one model). */

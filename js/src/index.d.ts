@@ -1,4 +1,5 @@
 // Types for every public export of wax (js/src/index.js), written by hand to match its behaviour.
+/// <reference lib="esnext.disposable" />
 
 export type TensorType = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8' | 'bool';
 type TensorData = {
@@ -19,11 +20,12 @@ export class Tensor<T extends TensorType = TensorType> {
 export type WaxErrorCode =
   | 'WAX_BAD_SAFETENSORS' | 'WAX_BAD_CONFIG' | 'WAX_BAD_WEIGHTS' | 'WAX_BAD_INPUT' | 'WAX_BAD_TOKENIZER' | 'WAX_BAD_CACHE'
   | 'WAX_UNSUPPORTED' | 'WAX_OUT_OF_MEMORY' | 'WAX_TOO_LARGE' | 'WAX_FETCH_FAILED' | 'WAX_NOT_FOUND'
-  | 'WAX_WASM_LOAD_FAILED' | 'WAX_DISPOSED' | 'WAX_MISSING_DEPENDENCY' | 'WAX_INTERNAL';
+  | 'WAX_WASM_LOAD_FAILED' | 'WAX_DISPOSED' | 'WAX_MISSING_DEPENDENCY' | 'WAX_INTERNAL' | 'WAX_ERROR';
 
 /** Every failure of a wax call; an aborted call rejects with the signal's reason instead. */
 export class WaxError extends Error {
-  constructor(message: string, options?: { code: WaxErrorCode | string; cause?: unknown });
+  /** `code` defaults to 'WAX_ERROR'. */
+  constructor(message: string, options?: { code?: WaxErrorCode | string; cause?: unknown });
   readonly name: 'WaxError' | string;
   readonly code: WaxErrorCode | string;
 }
@@ -53,9 +55,11 @@ export interface PretrainedOptions {
   worker?: boolean;
 }
 
-export interface Disposable {
+/** In-process objects and worker proxies alike: `dispose()`, or `await using` (Symbol.asyncDispose). */
+export interface Disposable extends AsyncDisposable {
   /** Frees the wasm memory (and ends the worker of a worker-hosted object). */
   dispose(): void | Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 type Ids = Tensor | ArrayLike<number | bigint> | ArrayLike<ArrayLike<number | bigint>>;
@@ -64,6 +68,13 @@ export interface Streamer {
   put(value: bigint[][]): void;
   end(): void;
 }
+
+/**
+ * transformers.js's stopping criterion, asked after every token with each row's ids so far (the
+ * prompt included): a boolean per row, true when that row is done (a single boolean: every row).
+ * A StoppingCriteriaList is one too. Across the wax worker it is called here, its answer awaited.
+ */
+export type StoppingCriterion = (input_ids: bigint[][], scores?: unknown) => boolean[] | boolean | Promise<boolean[] | boolean>;
 
 export interface GenerationOptions {
   max_new_tokens?: number;
@@ -79,15 +90,21 @@ export interface GenerationOptions {
   pad_token_id?: number;
   streamer?: Streamer;
   signal?: AbortSignal;
+  /** Generation ends once every row is done, by a criterion or its eos. */
+  stopping_criteria?: StoppingCriterion | StoppingCriterion[] | null;
+  /** A row is done once its new text contains one; model.generate needs `tokenizer` with it. */
+  stop_strings?: string | string[] | null;
 }
 
 export class CausalLM implements Disposable {
   readonly config: Record<string, any>;
   readonly generation_config: Record<string, any>;
   forward(inputs: { input_ids: Ids; attention_mask?: Ids }): Promise<{ logits: Tensor<'float32'> }>;
-  generate(inputs: { input_ids: Ids; attention_mask?: Ids; stopping_criteria?: (newTokens: number[][]) => boolean } & GenerationOptions): Promise<Tensor<'int64'>>;
+  /** `tokenizer` reads the new text for `stop_strings`, as transformers' generate(stop_strings, tokenizer). */
+  generate(inputs: { input_ids: Ids; attention_mask?: Ids; tokenizer?: PreTrainedTokenizer } & GenerationOptions): Promise<Tensor<'int64'>>;
   memory(): { weights_bytes: number; kv_cache_bytes: number; scratch_bytes: number; heap_bytes: number };
   dispose(): void;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export class AutoModelForCausalLM {
@@ -103,6 +120,7 @@ export class EncoderModel implements Disposable {
   forward(inputs: { input_ids: Ids; attention_mask?: Ids; token_type_ids?: Ids }): Promise<{ last_hidden_state: Tensor<'float32'>; pooler_output?: Tensor<'float32'> }>;
   embed(inputs: { input_ids: Ids; attention_mask?: Ids; token_type_ids?: Ids }, options?: { pooling?: Pooling; normalize?: boolean }): Promise<Tensor<'float32'>>;
   dispose(): void;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export class AutoModel {
@@ -168,7 +186,7 @@ export class PreTrainedTokenizer {
 }
 
 export class AutoTokenizer {
-  static from_pretrained(source: ModelSource, options?: { signal?: AbortSignal; revision?: string; worker?: boolean }): Promise<PreTrainedTokenizer>;
+  static from_pretrained(source: ModelSource, options?: Pick<PretrainedOptions, 'signal' | 'progress_callback' | 'revision' | 'worker'>): Promise<PreTrainedTokenizer>;
 }
 
 export class TextStreamer implements Streamer {
@@ -178,10 +196,11 @@ export class TextStreamer implements Streamer {
   });
   put(value: bigint[][]): void;
   end(): void;
+  /** Receives each piece of text (calls `callback_function`); override it in a subclass as in transformers.js. */
+  on_finalized_text(text: string, stream_end?: boolean): void;
 }
 
 export interface TextGenerationCallOptions extends GenerationOptions {
-  stop_strings?: string | string[] | null;
   return_full_text?: boolean;
   add_special_tokens?: boolean;
 }
@@ -249,6 +268,7 @@ export interface Env {
   useBrowserCache: boolean;
   useFSCache: boolean;
   cacheDir: string | null;
+  /** customCache is used only while this is true (as transformers.js); not with the wax worker: use { worker: false }. */
   useCustomCache: boolean;
   customCache: { match(key: string): Promise<Response | undefined>; put(key: string, response: Response): Promise<void>; delete?(key: string): Promise<boolean> } | null;
   maxParallelDownloads: number;

@@ -1,6 +1,7 @@
 // Tokenizers from tokenizer.json, run by the C++ implementation in the wasm module, with
 // transformers.js's calling conventions; chat templates rendered by @huggingface/jinja.
 import { Callable } from './callable.js';
+import { makeAsyncDisposable } from './disposable.js';
 import { WaxError, throwIfAborted } from './errors.js';
 import { openSource } from './loader/source.js';
 import { getRuntime } from './runtime.js';
@@ -225,6 +226,7 @@ export class PreTrainedTokenizer extends Callable {
     this.handle = 0;
   }
 }
+makeAsyncDisposable(PreTrainedTokenizer.prototype);
 
 /**
  * Loads the tokenizer of a model folder (tokenizer.json, and tokenizer_config.json when present).
@@ -235,14 +237,18 @@ export class PreTrainedTokenizer extends Callable {
  */
 export class AutoTokenizer {
   /**
-   * @param {string | URL} source a local folder (Node) or a folder URL
-   * @param {{ signal?: AbortSignal }} [options]
+   * @param {string | URL | object} source a Hub repo id, a folder URL, a local folder (Node) or picked files,
+   *   as for the models
+   * @param {{ signal?: AbortSignal, revision?: string, progress_callback?: (event: object) => void, worker?: boolean }} [options]
+   *   read through the models' loader: the same cache, `revision` (default 'main') and progress events
    */
-  static async from_pretrained(source, { signal, worker = false } = {}) {
+  static async from_pretrained(source, { signal, revision, progress_callback, worker = false } = {}) {
     // Tokenizers are light and their methods synchronous: in-process unless asked otherwise.
-    if (worker) return createRemote('AutoTokenizer', [source instanceof URL ? source.href : source, { signal }]);
+    if (worker) {
+      return createRemote('AutoTokenizer', [source instanceof URL ? source.href : source, { signal, revision, progress_callback }]);
+    }
     const runtime = await getRuntime();
-    const folder = openSource(source);
+    const folder = openSource(source, { revision, progress_callback });
     const jsonText = await folder.readText('tokenizer.json', { signal, optional: true });
     if (jsonText === null) {
       throw new WaxError(`${folder.label}: no tokenizer.json (wax reads the fast-tokenizer file that transformers saves)`, { code: 'WAX_NOT_FOUND' });

@@ -1,7 +1,8 @@
 // The worker-first API in Chromium: while a long generation and a 1000-sentence embedding batch
 // run through pipeline() (which puts the model in a wax-made module Worker), the page's main
-// thread never runs a task over 50 ms; errors and aborts cross as the right Errors; dispose()
-// ends the worker.
+// thread never runs a task over 50 ms; errors and aborts cross as the right Errors; a streamer,
+// stopping criteria and a tokenizer of the page work with a worker model; dispose() (and
+// `await using`) ends the worker.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
@@ -123,5 +124,39 @@ describe('errors, aborts and dispose across the worker', () => {
     await page.evaluate(() => window.__generator.dispose());
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(page.workers().length, workersBefore, 'dispose() ended the worker');
+  });
+});
+
+describe('objects of the page with a model in the wax worker', () => {
+  it('a TextStreamer over a page tokenizer, stopping_criteria and stop_strings work; `await using` ends the worker', async () => {
+    const workersBefore = page.workers().length;
+    // A string: Node 20 cannot parse `await using`, Chromium can.
+    const result = await page.evaluate(`(async () => {
+      const { AutoModelForCausalLM, AutoTokenizer, TextStreamer } = await import('/js/src/index.js');
+      await using tokenizer = await AutoTokenizer.from_pretrained('/models/kjv-llama-5m/'); // tokenizers stay in the page
+      const input_ids = [tokenizer.encode('In the beginning')];
+      const newText = (out) => tokenizer.decode(out.tolist()[0].slice(input_ids[0].length), { skip_special_tokens: true });
+      let model, inScope;
+      {
+        await using scoped = await AutoModelForCausalLM.from_pretrained('/models/kjv-llama-5m/');
+        model = scoped;
+        let streamed = '';
+        const streamer = new TextStreamer(tokenizer, { skip_prompt: true, callback_function: (text) => { streamed += text; } });
+        const whole = newText(await model.generate({ input_ids, max_new_tokens: 12, do_sample: false, eos_token_id: [], streamer }));
+        const criterion = (ids) => ids.map((row) => row.length >= input_ids[0].length + 2);
+        const stopped = await model.generate({ input_ids, max_new_tokens: 12, eos_token_id: [], stopping_criteria: [criterion] });
+        const byString = newText(await model.generate({ input_ids, max_new_tokens: 30, do_sample: false, eos_token_id: [], stop_strings: ',', tokenizer }));
+        inScope = { streamed, whole, newTokens: stopped.dims[1] - input_ids[0].length, byString };
+      }
+      const afterScope = await model.forward({ input_ids }).then(() => null, (e) => e.code);
+      return { ...inScope, afterScope };
+    })()`);
+    assert.ok(result.whole.length > 0);
+    assert.equal(result.streamed, result.whole);
+    assert.equal(result.newTokens, 2);
+    assert.ok(result.byString.endsWith(','), result.byString);
+    assert.equal(result.afterScope, 'WAX_DISPOSED');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(page.workers().length, workersBefore, '`await using` ended the worker');
   });
 });

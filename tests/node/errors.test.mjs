@@ -171,4 +171,13 @@ describe('limits and missing files', () => {
   });
 });
 
+it('a WaxError made without a code has the code WAX_ERROR; given codes are kept', () => {
+  assert.equal(new WaxError('plain').code, 'WAX_ERROR');
+  assert.equal(new WaxError('plain', {}).code, 'WAX_ERROR');
+  const cause = new Error('under');
+  const error = new WaxError('bad', { code: 'WAX_BAD_INPUT', cause });
+  assert.equal(error.code, 'WAX_BAD_INPUT');
+  assert.equal(error.cause, cause);
+});
+
 it('the same instance loads and runs a good model after every error above', assertGoodModelRuns);

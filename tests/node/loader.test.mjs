@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
-import { AutoModelForCausalLM, WaxError, clearCache, env, isCached, preflight } from '../../js/src/index.js';
+import { AutoModelForCausalLM, AutoTokenizer, WaxError, clearCache, env, isCached, preflight } from '../../js/src/index.js';
 import { estimateMemory } from '../../js/src/loader/preflight.js';
 import { getRuntime } from '../../js/src/runtime.js';
 import { withinTolerance } from '../helpers/compare.mjs';
@@ -156,8 +156,30 @@ describe('progress events', () => {
     assert.ok(events.filter((e) => e.file === 'model.safetensors' && e.status === 'progress').length > 5);
     const totals = events.filter((e) => e.status === 'progress_total');
     assert.equal(totals.at(-1).progress, 100);
-    assert.equal(totals.at(-1).total, files['model.safetensors'].length + files['config.json'].length + files['generation_config.json'].length);
+    const allBytes = files['model.safetensors'].length + files['config.json'].length + files['generation_config.json'].length;
+    assert.ok(totals.every((e) => e.total === allBytes), `a running total over every file from the first event: ${totals.map((e) => e.total)}`);
+    const progress = totals.map((e) => e.progress);
+    assert.deepEqual(progress, [...progress].sort((a, b) => a - b), 'progress_total never falls back');
     assert.deepEqual(events.at(-1), { status: 'ready', task: 'text-generation', model: TINY });
+  });
+
+  it('AutoTokenizer.from_pretrained reads through the same loader: revision, progress events, cache', async () => {
+    const tokenizerFiles = { 'tokenizer.json': await readFile(join(fixtureDir(FIXTURE), 'tokenizer.json')).then((b) => new Uint8Array(b)) };
+    await hub.addRepo(TINY, { ...files, ...tokenizerFiles }, { revision: 'v2' });
+    const events = [];
+    const tokenizer = await AutoTokenizer.from_pretrained(TINY, { revision: 'v2', progress_callback: (e) => events.push(e) });
+    try {
+      assert.deepEqual(tokenizer.encode('Hello'), (await AutoTokenizer.from_pretrained(fixtureDir(FIXTURE))).encode('Hello'));
+    } finally {
+      tokenizer.dispose();
+    }
+    assert.ok(hub.requests.some((r) => r.path === `/${TINY}/resolve/v2/tokenizer.json`), hub.requests.map((r) => r.path).join('\n'));
+    const mine = events.filter((e) => e.file === 'tokenizer.json').map((e) => e.status);
+    assert.deepEqual(mine, ['initiate', 'download', 'progress', 'done']);
+    assert.equal(events.filter((e) => e.status === 'progress_total').at(-1).progress, 100);
+    hub.reset();
+    (await AutoTokenizer.from_pretrained(TINY, { revision: 'v2' })).dispose();
+    assert.deepEqual(hub.requests, [], 'cached');
   });
 });
 
@@ -214,23 +236,32 @@ describe('cache', () => {
 
   it('a customCache whose writes fail for quota: the load succeeds with a warning', async (t) => {
     const quota = () => Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+    env.useCustomCache = true;
     env.customCache = { match: async () => undefined, put: quota, delete: async () => false };
     const warn = t.mock.method(console, 'warn', () => {});
     await loadAndCheck(TINY);
     assert.match(warn.mock.calls.map((c) => c.arguments[0]).join('\n'), /QuotaExceededError/);
   });
 
-  it('a customCache that works serves the second load', async () => {
+  it('a customCache that works serves the second load, only while env.useCustomCache is true (as transformers.js)', async () => {
     const store = new Map();
     env.customCache = {
       match: async (key) => store.get(key)?.clone(),
       put: async (key, response) => { store.set(key, new Response(await response.arrayBuffer(), { headers: response.headers })); },
       delete: async (key) => store.delete(key),
     };
+    env.useFSCache = false;
     await loadAndCheck(TINY);
+    assert.equal(store.size, 0, 'customCache is ignored while useCustomCache is false');
+    env.useCustomCache = true;
+    await loadAndCheck(TINY);
+    assert.ok(store.size >= 3);
     hub.reset();
     await loadAndCheck(TINY);
     assert.deepEqual(hub.requests, []);
+    env.customCache = null;
+    await assert.rejects(AutoModelForCausalLM.from_pretrained(TINY), { code: 'WAX_BAD_INPUT', message: /useCustomCache/ });
+    await assert.rejects(AutoModelForCausalLM.from_pretrained(TINY, { worker: true }), { code: 'WAX_UNSUPPORTED', message: /worker: false/ });
   });
 });
 

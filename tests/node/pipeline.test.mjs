@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { AutoModelForCausalLM, AutoTokenizer, TextStreamer, pipeline } from '../../js/src/index.js';
+import { AutoModel, AutoModelForCausalLM, AutoTokenizer, TextStreamer, pipeline } from '../../js/src/index.js';
 import { LLAMA_FIXTURES, fixtureDir } from './fixtures.mjs';
 
 for (const fixture of LLAMA_FIXTURES) {
@@ -88,6 +88,23 @@ describe("pipeline('text-generation')", () => {
     assert.ok(free.startsWith(stopped), `${JSON.stringify(stopped)} is a prefix of ${JSON.stringify(free)}`);
   });
 
+  it('model.generate honours stop_strings given with the tokenizer, and transformers.js stopping_criteria', async () => {
+    const { model, tokenizer } = generator;
+    const input_ids = [tokenizer.encode('Once upon a time')];
+    const options = { input_ids, max_new_tokens: 30, do_sample: false, eos_token_id: [] };
+    const newText = (out) => tokenizer.decode(out.tolist()[0].slice(input_ids[0].length), { skip_special_tokens: true });
+    const free = newText(await model.generate(options));
+    const stop = free.trim().slice(3, 5);
+    const stopped = newText(await model.generate({ ...options, stop_strings: [stop], tokenizer }));
+    assert.ok(stopped.includes(stop) && stopped.length < free.length, `${JSON.stringify(stopped)} stops at ${JSON.stringify(stop)}`);
+    assert.ok(free.startsWith(stopped));
+    await assert.rejects(model.generate({ ...options, stop_strings: stop }), { code: 'WAX_BAD_INPUT', message: /tokenizer/ });
+    // A StoppingCriteriaList is itself a criterion: one callable answering a boolean per row.
+    const list = Object.assign((ids, scores) => ids.map((row) => row.length >= input_ids[0].length + 2), { criteria: [] });
+    assert.deepEqual((await model.generate({ ...options, stopping_criteria: list })).dims, [1, input_ids[0].length + 2]);
+    await assert.rejects(model.generate({ ...options, stopping_criteria: [{}] }), { code: 'WAX_BAD_INPUT' });
+  });
+
   it('rejects with AbortError and stays usable', async () => {
     await assert.rejects(generator('Once', { max_new_tokens: 5, signal: AbortSignal.abort() }), { name: 'AbortError' });
     const [{ generated_text }] = await generator('Once', { max_new_tokens: 2, do_sample: false });
@@ -97,4 +114,36 @@ describe("pipeline('text-generation')", () => {
   it('refuses an unknown task', async () => {
     await assert.rejects(pipeline('text-to-dance', fixtureDir('llama_gqa_tied')), /unsupported task 'text-to-dance'/);
   });
+});
+
+it('a pipeline reports its tokenizer files too, in one progress_total that never falls back', async () => {
+  const events = [];
+  const generator = await pipeline('text-generation', fixtureDir('llama_gqa_tied'), { progress_callback: (e) => events.push(e) });
+  await generator.dispose();
+  for (const file of ['tokenizer.json', 'tokenizer_config.json', 'config.json', 'model.safetensors']) {
+    assert.ok(events.some((e) => e.status === 'done' && e.file === file), file);
+  }
+  const totals = events.filter((e) => e.status === 'progress_total');
+  assert.ok(totals.length > 0);
+  for (const key of ['loaded', 'total', 'progress']) {
+    const values = totals.map((e) => e[key]);
+    assert.deepEqual(values, [...values].sort((a, b) => a - b), `${key} never decreases: ${values}`);
+  }
+  assert.ok('tokenizer.json' in totals[0].files && 'model.safetensors' in totals[0].files, Object.keys(totals[0].files).join());
+  assert.equal(totals.at(-1).progress, 100);
+  assert.equal(events.at(-1).status, 'ready');
+});
+
+it('models, tokenizers and pipelines in-process answer Symbol.asyncDispose (await using) as the worker proxies do', async () => {
+  const model = await AutoModelForCausalLM.from_pretrained(fixtureDir('llama_gqa_tied'));
+  const tokenizer = await AutoTokenizer.from_pretrained(fixtureDir('llama_gqa_tied'));
+  const encoder = await AutoModel.from_pretrained(fixtureDir('bert_tiny_st'));
+  const generator = await pipeline('text-generation', fixtureDir('llama_gqa_tied'));
+  const extractor = await pipeline('feature-extraction', fixtureDir('bert_tiny_st'));
+  for (const object of [model, tokenizer, encoder, generator, extractor]) await object[Symbol.asyncDispose]();
+  await assert.rejects(model.forward({ input_ids: [[1]] }), { code: 'WAX_DISPOSED' });
+  await assert.rejects(encoder.forward({ input_ids: [[101]] }), { code: 'WAX_DISPOSED' });
+  assert.throws(() => tokenizer.encode('x'), { code: 'WAX_DISPOSED' });
+  await assert.rejects(generator('x'), { code: 'WAX_DISPOSED' });
+  await assert.rejects(extractor('x'), { code: 'WAX_DISPOSED' });
 });

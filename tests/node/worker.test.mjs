@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
-import { AutoModel, WaxError, pipeline } from '../../js/src/index.js';
+import { AutoModel, AutoModelForCausalLM, AutoTokenizer, TextStreamer, WaxError, pipeline } from '../../js/src/index.js';
 import { fixtureDir } from './fixtures.mjs';
 
 const KJV = fileURLToPath(new URL('../../models/kjv-llama-5m', import.meta.url));
@@ -44,6 +44,49 @@ describe("pipeline('text-generation', …, { worker: true })", () => {
   });
 });
 
+describe('a worker model with objects of this side', () => {
+  let model, tokenizer, input_ids;
+  before(async () => {
+    model = await AutoModelForCausalLM.from_pretrained(KJV, { worker: true });
+    tokenizer = await AutoTokenizer.from_pretrained(KJV); // in-process, as on a page by default
+    input_ids = [tokenizer.encode('In the beginning')];
+  });
+  after(() => {
+    tokenizer?.dispose();
+    return model?.dispose();
+  });
+  const newText = (out) => tokenizer.decode(out.tolist()[0].slice(input_ids[0].length), { skip_special_tokens: true });
+
+  it('a TextStreamer over a tokenizer of this side streams what generate() returns', async () => {
+    let streamed = '';
+    const tokens = [];
+    const streamer = new TextStreamer(tokenizer, { skip_prompt: true, callback_function: (text) => { streamed += text; },
+      token_callback_function: (ids) => tokens.push(...ids) });
+    const out = await model.generate({ input_ids, max_new_tokens: 12, do_sample: false, eos_token_id: [], streamer });
+    assert.equal(streamed, newText(out));
+    assert.deepEqual(tokens, out.tolist()[0].slice(input_ids[0].length));
+  });
+
+  it('stopping_criteria of this side (a list of (input_ids, scores) => boolean[]) are asked after every token', async () => {
+    const seen = [];
+    const criterion = (ids, scores) => {
+      seen.push(ids[0].length);
+      return ids.map((row) => row.length >= input_ids[0].length + 3);
+    };
+    const out = await model.generate({ input_ids, max_new_tokens: 12, do_sample: false, eos_token_id: [], stopping_criteria: [criterion] });
+    assert.deepEqual(out.dims, [1, input_ids[0].length + 3]);
+    assert.deepEqual(seen, [1, 2, 3].map((n) => input_ids[0].length + n));
+    const failing = () => { throw new RangeError('criterion failed'); };
+    await assert.rejects(model.generate({ input_ids, max_new_tokens: 3, stopping_criteria: failing }), { message: 'criterion failed' });
+  });
+
+  it('stop_strings with a tokenizer of this side', async () => {
+    const out = await model.generate({ input_ids, max_new_tokens: 30, do_sample: false, eos_token_id: [], stop_strings: ',', tokenizer });
+    assert.ok(newText(out).endsWith(','), newText(out));
+    await assert.rejects(model.generate({ input_ids, stop_strings: ',' }), { code: 'WAX_BAD_INPUT', message: /tokenizer/ });
+  });
+});
+
 it('errors from the worker keep their name, message and code', async () => {
   const error = await pipeline('text-generation', '/no/such/model', { worker: true }).then(() => null, (e) => e);
   assert.ok(error instanceof WaxError);
@@ -55,7 +98,6 @@ it('a remote encoder returns Tensors, and dispose() ends its worker', async () =
   const model = await AutoModel.from_pretrained(fixtureDir('bert_tiny_st'), { worker: true });
   const { last_hidden_state } = await model.forward({ input_ids: [[101, 759, 102]] });
   assert.deepEqual(last_hidden_state.dims, [1, 3, 64]);
-  assert.equal(typeof model[Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose')], 'function');
-  await model.dispose();
+  await model[Symbol.asyncDispose]();
   await assert.rejects(model.forward({ input_ids: [[101, 102]] }), { code: 'WAX_DISPOSED' });
 });

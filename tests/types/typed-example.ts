@@ -2,7 +2,7 @@
 // --noEmit), never run. `wax` resolves to this package through its "exports".
 import {
   AutoModel, AutoModelForCausalLM, AutoTokenizer, Tensor, TextStreamer, WaxError, clearCache, cos_sim, env, isCached,
-  pipeline, preflight, runtimeInfo, type Message, type ProgressInfo,
+  pipeline, preflight, runtimeInfo, type Message, type ProgressInfo, type StoppingCriterion,
 } from 'wax';
 
 async function main(): Promise<void> {
@@ -32,8 +32,13 @@ async function main(): Promise<void> {
   const memory = model.memory();
   console.log(text, last?.content, vocab, first, memory.weights_bytes);
   model.dispose();
+  {
+    await using scoped = await AutoModelForCausalLM.from_pretrained('org/name');
+    const stops: StoppingCriterion = (input_ids) => input_ids.map((row) => row.length > 8);
+    await scoped.generate({ input_ids: [[1, 2]], stopping_criteria: [stops], stop_strings: ['.'], tokenizer: generator.tokenizer });
+  }
 
-  const tokenizer = await AutoTokenizer.from_pretrained('models/kjv-llama-5m');
+  const tokenizer = await AutoTokenizer.from_pretrained('models/kjv-llama-5m', { revision: 'main', progress_callback: onProgress });
   const encoded: number[] = tokenizer.encode('hello');
   const batch = tokenizer(['a', 'bb'], { padding: true, truncation: true, max_length: 16 });
   const mask: Tensor<'int64'> = batch.attention_mask;

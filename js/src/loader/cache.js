@@ -1,10 +1,12 @@
 // Where downloads are kept between loads. One interface over three stores:
 //   browsers: the Cache API (cache 'wax-models'), on by default (env.useBrowserCache);
 //   Node:     files under env.cacheDir (env.useFSCache), written to a temporary name and renamed;
-//   custom:   env.customCache, any object with the Cache API's { match(key), put(key, response), delete?(key) }.
+//   custom:   env.customCache when env.useCustomCache is true (as transformers.js), any object with
+//             the Cache API's { match(key), put(key, response), delete?(key) }.
 // Every entry records its size (and the sha256 the server's LFS metadata gave): an entry whose
 // bytes do not match is never served as complete.
 import { env } from '../env.js';
+import { WaxError } from '../errors.js';
 import { isNode } from '../runtime.js';
 import { ChunkReader } from './fetch-to-heap.js';
 
@@ -31,7 +33,14 @@ export const MISSING = Symbol('missing');
 
 /** @returns {Promise<ModelCache | null>} the cache env selects, or null when caching is off. */
 export async function openCache() {
-  if (env.customCache) return responseCache(env.customCache);
+  if (env.useCustomCache) {
+    const custom = env.customCache;
+    if (typeof custom?.match !== 'function' || typeof custom?.put !== 'function') {
+      throw new WaxError('env.useCustomCache is true, but env.customCache is not an object with match(key) and put(key, response) ' +
+        '(the Cache API\'s shape)', { code: 'WAX_BAD_INPUT' });
+    }
+    return responseCache(custom);
+  }
   if (!isNode && env.useBrowserCache && globalThis.caches) {
     try {
       return responseCache(await globalThis.caches.open(BROWSER_CACHE_NAME));

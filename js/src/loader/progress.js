@@ -5,13 +5,33 @@
 //   { status: 'done', name, file }
 //   { status: 'progress_total', name, progress, loaded, total, files: { [file]: { loaded, total } } }
 //   { status: 'ready', task, model }              (sent by the model class once built)
-// For each file they come in that order, `loaded` never decreases, and progress_total ends at 100.
+// For each file they come in that order and `loaded` never decreases. progress_total is one
+// running total over every file of a load (a pipeline's tokenizer files included), first sent once
+// the weights' sizes are known: its `loaded` and `total` never decrease, and it ends at 100.
+
+const TALLY = Symbol('wax progress tally');
+
+/** Per-file bytes behind progress_total; `waitingForWeights` holds it back until their sizes count. */
+const newTally = (waitingForWeights) => ({ files: {}, waitingForWeights });
+
+/**
+ * The progress_callback for the several loads of one pipeline (tokenizer, then model): they add
+ * up to one progress_total, which waits for the model's weight sizes, so that the tokenizer's
+ * and config's few bytes never show as 100 % before the weights start.
+ */
+export function pipelineProgress(callback) {
+  if (!callback || callback[TALLY]) return callback;
+  const shared = (event) => callback(event);
+  shared[TALLY] = newTally(true);
+  return shared;
+}
 
 export class Progress {
   #callback;
-  #files = {};
+  #tally;
   constructor(callback, name) {
     this.#callback = callback ?? null;
+    this.#tally = callback?.[TALLY] ?? newTally(false);
     this.name = name;
   }
 
@@ -19,9 +39,19 @@ export class Progress {
     this.#callback?.(event);
   }
 
-  /** Makes a file's size part of progress_total before its bytes arrive (so the total only grows). */
-  expect(file, total) {
-    this.#files[file] ??= { loaded: 0, total };
+  /**
+   * A model load: its weights' sizes are known only once their headers are read, after
+   * config.json; until `expectWeights` counts them, progress_total would reach 100 % too early.
+   */
+  awaitWeights() {
+    this.#tally.waitingForWeights = true;
+  }
+
+  /** Counts the weight files' sizes before their bytes arrive, so that the total is final from here on. */
+  expectWeights(sizes) {
+    for (const [file, total] of Object.entries(sizes)) this.#tally.files[file] ??= { loaded: 0, total };
+    this.#tally.waitingForWeights = false;
+    this.#emitTotal();
   }
 
   initiate(file) {
@@ -33,18 +63,22 @@ export class Progress {
   }
 
   progress(file, loaded, total) {
-    const entry = (this.#files[file] ??= { loaded: 0, total });
+    const entry = (this.#tally.files[file] ??= { loaded: 0, total });
     entry.loaded = Math.max(entry.loaded, loaded);
     entry.total = Math.max(total, entry.loaded);
     this.#emit({ status: 'progress', name: this.name, file, progress: entry.total ? (100 * entry.loaded) / entry.total : 100, loaded: entry.loaded, total: entry.total });
-    if (!this.#callback) return;
-    let sumLoaded = 0, sumTotal = 0;
-    for (const { loaded: l, total: t } of Object.values(this.#files)) {
-      sumLoaded += l;
-      sumTotal += t;
+    this.#emitTotal();
+  }
+
+  #emitTotal() {
+    if (!this.#callback || this.#tally.waitingForWeights) return;
+    let loaded = 0, total = 0;
+    for (const file of Object.values(this.#tally.files)) {
+      loaded += file.loaded;
+      total += file.total;
     }
-    const files = Object.fromEntries(Object.entries(this.#files).map(([name, f]) => [name, { ...f }]));
-    this.#emit({ status: 'progress_total', name: this.name, progress: sumTotal ? (100 * sumLoaded) / sumTotal : 100, loaded: sumLoaded, total: sumTotal, files });
+    const files = Object.fromEntries(Object.entries(this.#tally.files).map(([name, f]) => [name, { ...f }]));
+    this.#emit({ status: 'progress_total', name: this.name, progress: total ? (100 * loaded) / total : 100, loaded, total, files });
   }
 
   done(file) {

@@ -144,7 +144,7 @@ export async function openWeightFiles(session, { signal } = {}) {
 export async function downloadWeightFiles(session, runtime, plan, { signal } = {}) {
   const { source, cache } = await session.context(signal);
   const { progress } = session;
-  for (const entry of plan.files) progress.expect(entry.file, entry.opened.size);
+  progress.expectWeights(Object.fromEntries(plan.files.map((entry) => [entry.file, entry.opened.size])));
 
   const load = async (entry, shared) => {
     const { file, key } = entry;

@@ -1,4 +1,5 @@
 // Decoder-only language models (Llama, Qwen2, Mistral): load, forward, greedy generate, dispose.
+import { makeAsyncDisposable } from '../disposable.js';
 import { WaxError, throwIfAborted } from '../errors.js';
 import { Tensor, toIdMatrix } from '../tensor.js';
 import { createRemote, wantsWorker } from '../worker/remote.js';
@@ -29,6 +30,42 @@ function idsToHeap(runtime, input_ids, attention_mask) {
     throw error;
   }
   return { idsPtr, maskPtr, batch: ids.dims[0], seq: ids.dims[1], ids: ids.data };
+}
+
+/**
+ * The criteria generate asks after every token, as transformers.js: `stopping_criteria` is one
+ * criterion (called with (input_ids, scores), answering a boolean per row), a list of them, or a
+ * StoppingCriteriaList (itself such a criterion); `stop_strings`, as transformers' generate,
+ * needs the `tokenizer` to read each row's new text. Answers may be promises: a criterion or a
+ * tokenizer on the other side of the wax worker answers through a message.
+ */
+function stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, promptLength) {
+  const criteria = stopping_criteria === undefined || stopping_criteria === null ? [] : [stopping_criteria].flat();
+  if (!criteria.every((criterion) => typeof criterion === 'function')) {
+    throw new WaxError('stopping_criteria: expected a function (input_ids, scores) => boolean[], a list of them or a StoppingCriteriaList',
+      { code: 'WAX_BAD_INPUT' });
+  }
+  const stops = stop_strings === undefined || stop_strings === null ? [] : [stop_strings].flat();
+  if (stops.length) {
+    if (typeof tokenizer?.decode !== 'function') {
+      throw new WaxError('stop_strings: pass the tokenizer too, generate({ stop_strings, tokenizer }), to read the generated text',
+        { code: 'WAX_BAD_INPUT' });
+    }
+    criteria.push((input_ids) => Promise.all(input_ids.map(async (ids) => {
+      const text = await tokenizer.decode(ids.slice(promptLength), { skip_special_tokens: true });
+      return stops.some((stop) => text.includes(stop));
+    })));
+  }
+  return criteria;
+}
+
+/** Marks the rows that `criteria` call done (a single boolean speaks for every row); true when all are. */
+async function allRowsDone(criteria, sequences, done) {
+  for (const criterion of criteria) {
+    const answer = await criterion(sequences, undefined);
+    done.forEach((rowDone, row) => { done[row] = rowDone || !!(Array.isArray(answer) ? answer[row] : answer); });
+  }
+  return done.every(Boolean);
 }
 
 /** A causal language model living in the wasm heap. Create it with `AutoModelForCausalLM.from_pretrained`. */
@@ -103,15 +140,18 @@ export class CausalLM {
    * list; default from generation_config.json; `[]` never stops early), `pad_token_id`; defaults
    * come from generation_config.json. `streamer` receives `put(ids)` with the prompt, then each
    * new token as `[[id], …]`, then `end()`. `signal` aborts between layers, rejecting with its
-   * reason. `stopping_criteria(newTokens: number[][])` is asked after every token and ends
-   * generation when it returns true. Resolves to an int64 Tensor [batch, seq + new tokens]; rows that stopped early are
-   * padded with `pad_token_id`.
+   * reason. `stopping_criteria` (a function `(input_ids: bigint[][], scores) => boolean[]` given
+   * every row's ids so far, a list of them, or a StoppingCriteriaList, as in transformers.js) is
+   * asked after every token; `stop_strings` (a string or a list) with `tokenizer` stops a row once
+   * its new text contains one, as transformers' generate. Generation ends when every row is done
+   * (by a criterion or its eos). Resolves to an int64 Tensor [batch, seq + new tokens]; rows that
+   * stopped early are padded with `pad_token_id`.
    *
    * @example
    * const out = await model.generate({ input_ids: [[1, 404, 442]], max_new_tokens: 4, do_sample: false });
    * out.dims; // [1, 7]
    */
-  async generate({ input_ids, attention_mask, streamer, signal, stopping_criteria, ...options } = {}) {
+  async generate({ input_ids, attention_mask, streamer, signal, stopping_criteria, stop_strings, tokenizer, ...options } = {}) {
     const handle = this.#live();
     const { runtime } = this;
     const settings = { top_k: 50, ...this.generation_config, ...options };
@@ -130,16 +170,20 @@ export class CausalLM {
     };
     throwIfAborted(signal);
     const { idsPtr, maskPtr, batch, seq, ids: promptIds } = idsToHeap(runtime, input_ids, attention_mask);
+    const promptRows = () => Array.from({ length: batch }, (_, b) => Array.from(promptIds.subarray(b * seq, (b + 1) * seq), BigInt));
     let optionsPtr = 0, generator = 0;
     try {
+      const criteria = stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, seq);
       optionsPtr = runtime.copyString(JSON.stringify(generatorOptions), 'generation options');
       generator = runtime.call('wax_generator_new', handle, idsPtr, maskPtr, batch, seq, optionsPtr) >>> 0;
       this.#generators.add(generator);
       runtime.free(idsPtr);
       runtime.free(maskPtr);
-      streamer?.put(Array.from({ length: batch }, (_, b) => Array.from(promptIds.subarray(b * seq, (b + 1) * seq), BigInt)));
+      streamer?.put(promptRows());
       const pause = sliceTimer();
-      const newTokens = Array.from({ length: batch }, () => []);
+      const sequences = promptRows();
+      const eosIds = new Set([eos].flat().map(Number));
+      const done = new Array(batch).fill(false);
       for (let state = 0; state !== 2;) {
         await pause();
         throwIfAborted(signal);
@@ -148,8 +192,12 @@ export class CausalLM {
         if (state !== 1) continue;
         const tokens = new Int32Array(runtime.heapU8.buffer, runtime.plain('wax_generator_last_tokens', generator) >>> 0, batch).slice();
         streamer?.put(Array.from(tokens, (id) => [BigInt(id)]));
-        tokens.forEach((id, b) => newTokens[b].push(id));
-        if (stopping_criteria?.(newTokens)) break;
+        if (!criteria.length) continue;
+        tokens.forEach((id, b) => {
+          sequences[b].push(BigInt(id));
+          done[b] ||= eosIds.has(id);
+        });
+        if (await allRowsDone(criteria, sequences, done)) break;
       }
       streamer?.end();
       const length = seq + runtime.plain('wax_generator_new_tokens', generator);
@@ -173,6 +221,7 @@ export class CausalLM {
     this.handle = 0;
   }
 }
+makeAsyncDisposable(CausalLM.prototype);
 
 /**
  * Loads decoder-only language models, as transformers.js's class of the same name.

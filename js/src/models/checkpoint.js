@@ -24,6 +24,7 @@ export async function loadCheckpoint(source, { signal, progress_callback, revisi
   extraJson = []) {
   const name = typeof source === 'string' ? source : String(source?.href ?? 'model');
   const files = openSource(source, { revision, progress_callback, name });
+  files.progress.awaitWeights();
   const [runtime, configText] = await Promise.all([getRuntime(), files.readText('config.json', { signal })]);
   const config = parseJson(configText, 'config.json', files.label);
   const extra = {};

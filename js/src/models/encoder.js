@@ -1,4 +1,5 @@
 // Encoder models (BERT): load, forward to token states, pooled sentence embeddings, dispose.
+import { makeAsyncDisposable } from '../disposable.js';
 import { WaxError } from '../errors.js';
 import { Tensor, toIdMatrix } from '../tensor.js';
 import { createRemote, wantsWorker } from '../worker/remote.js';
@@ -84,6 +85,7 @@ export class EncoderModel {
     this.handle = 0;
   }
 }
+makeAsyncDisposable(EncoderModel.prototype);
 
 /**
  * Loads encoder models (model_type bert), as transformers.js's AutoModel does.

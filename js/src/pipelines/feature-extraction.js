@@ -1,7 +1,9 @@
 // pipeline('feature-extraction'): sentences in, embeddings out, pooled and normalised as the
 // model's sentence-transformers files say.
 import { Callable } from '../callable.js';
+import { makeAsyncDisposable } from '../disposable.js';
 import { WaxError, throwIfAborted } from '../errors.js';
+import { pipelineProgress } from '../loader/progress.js';
 import { openSource } from '../loader/source.js';
 import { AutoModel } from '../models/encoder.js';
 import { parseJson } from '../models/checkpoint.js';
@@ -16,8 +18,8 @@ const BATCH = 32;
  * The sentence-transformers defaults a folder declares: modules.json lists a Pooling module
  * (its config.json names the mode) and maybe a Normalize module.
  */
-async function sentenceTransformersDefaults(source, signal) {
-  const files = openSource(source, {});
+async function sentenceTransformersDefaults(source, { signal, revision }) {
+  const files = openSource(source, { revision });
   const modulesText = await files.readText('modules.json', { signal, optional: true }).catch(() => null);
   if (!modulesText) return { pooling: 'none', normalize: false };
   const modules = parseJson(modulesText, 'modules.json', files.label);
@@ -95,12 +97,15 @@ export class FeatureExtractionPipeline extends Callable {
     this.tokenizer.dispose();
   }
 }
+makeAsyncDisposable(FeatureExtractionPipeline.prototype);
 
-export async function loadFeatureExtraction(task, source, { signal, progress_callback, ...rest } = {}) {
+export async function loadFeatureExtraction(task, source, { signal, revision, progress_callback, ...rest } = {}) {
+  const progress = pipelineProgress(progress_callback);
   const [tokenizer, defaults] = await Promise.all([
-    AutoTokenizer.from_pretrained(source, { signal }), sentenceTransformersDefaults(source, signal)]);
+    AutoTokenizer.from_pretrained(source, { signal, revision, progress_callback: progress }),
+    sentenceTransformersDefaults(source, { signal, revision })]);
   try {
-    const model = await AutoModel.from_pretrained(source, { signal, progress_callback, ...rest });
+    const model = await AutoModel.from_pretrained(source, { signal, revision, progress_callback: progress, ...rest });
     return new FeatureExtractionPipeline({ task, model, tokenizer, defaults });
   } catch (error) {
     tokenizer.dispose();

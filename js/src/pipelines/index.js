@@ -23,7 +23,8 @@ const TASKS = {
  *
  * @param {'text-generation' | 'feature-extraction'} task
  * @param {string | URL} source
- * @param {{ signal?: AbortSignal, progress_callback?: (event: object) => void, dtype?: string, worker?: boolean }} [options]
+ * @param {{ signal?: AbortSignal, progress_callback?: (event: object) => void, revision?: string, dtype?: string, worker?: boolean }} [options]
+ *   the tokenizer and the model load at `revision`, their files adding up to one progress_total
  */
 export function pipeline(task, source, options = {}) {
   const load = TASKS[task];

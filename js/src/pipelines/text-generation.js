@@ -1,6 +1,8 @@
 // pipeline('text-generation'): text or chat messages in, text or chat messages out, streamed.
 import { Callable } from '../callable.js';
+import { makeAsyncDisposable } from '../disposable.js';
 import { WaxError } from '../errors.js';
+import { pipelineProgress } from '../loader/progress.js';
 import { AutoModelForCausalLM } from '../models/causal-lm.js';
 import { TextStreamer } from '../streamers.js';
 import { AutoTokenizer } from '../tokenizer.js';
@@ -30,9 +32,9 @@ export class TextGenerationPipeline extends Callable {
   /**
    * @param {string | string[] | {role: string, content: string}[] | {role: string, content: string}[][]} texts
    * @param {object} [options] generate's options (max_new_tokens, do_sample, temperature, top_k, top_p, min_p,
-   *   repetition_penalty, seed, eos_token_id), plus `streamer`, `signal`, `stop_strings` (string or list: stop once
-   *   every row has produced one; the text ends with it), `return_full_text` (default true for text, ignored for chat)
-   *   and `add_special_tokens`.
+   *   repetition_penalty, seed, eos_token_id, stopping_criteria), plus `streamer`, `signal`, `stop_strings` (string
+   *   or list: stop once every row has produced one; the text ends with it), `return_full_text` (default true for
+   *   text, ignored for chat) and `add_special_tokens`.
    */
   async _call(texts, { stop_strings = null, return_full_text = true, add_special_tokens, ...generateOptions } = {}) {
     const chatInput = isChat(texts) || (Array.isArray(texts) && texts.length > 0 && texts.every(isChat));
@@ -54,14 +56,15 @@ export class TextGenerationPipeline extends Callable {
       tokenizer.padding_side = side;
     }
 
-    const stops = stop_strings === null ? [] : [stop_strings].flat();
     const promptLength = encoded.input_ids.dims[1];
     const output = await this.model.generate({
       ...generateOptions,
       input_ids: encoded.input_ids,
       attention_mask: encoded.attention_mask,
-      ...(stops.length ? { stopping_criteria: (newTokens) => newTokens.every((ids) => stops.some((s) => tokenizer.decode(ids).includes(s))) } : {}),
+      stop_strings,
+      tokenizer,
     });
+    const stops = stop_strings === null ? [] : [stop_strings].flat();
 
     const rows = output.tolist();
     const results = rows.map((row, i) => {
@@ -114,11 +117,13 @@ export class TextGenerationPipeline extends Callable {
     this.tokenizer.dispose();
   }
 }
+makeAsyncDisposable(TextGenerationPipeline.prototype);
 
-export async function loadTextGeneration(task, source, { signal, progress_callback, ...rest } = {}) {
-  const tokenizer = await AutoTokenizer.from_pretrained(source, { signal });
+export async function loadTextGeneration(task, source, { signal, revision, progress_callback, ...rest } = {}) {
+  const progress = pipelineProgress(progress_callback);
+  const tokenizer = await AutoTokenizer.from_pretrained(source, { signal, revision, progress_callback: progress });
   try {
-    const model = await AutoModelForCausalLM.from_pretrained(source, { signal, progress_callback, ...rest });
+    const model = await AutoModelForCausalLM.from_pretrained(source, { signal, revision, progress_callback: progress, ...rest });
     return new TextGenerationPipeline({ task, model, tokenizer });
   } catch (error) {
     tokenizer.dispose();

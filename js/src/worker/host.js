@@ -6,7 +6,7 @@ import { pipeline } from '../pipelines/index.js';
 import { runtimeInfo } from '../runtime.js';
 import { TextStreamer } from '../streamers.js';
 import { AutoTokenizer } from '../tokenizer.js';
-import { decode, encode, encodeError, portOf } from './protocol.js';
+import { decode, decodeError, encode, encodeError, portOf } from './protocol.js';
 
 const FACTORIES = {
   pipeline: (task, source, options) => pipeline(task, source, { ...options, worker: false }),
@@ -20,7 +20,9 @@ const parent = typeof self === 'object' && typeof self.postMessage === 'function
 const port = portOf(parent);
 const objects = new Map();
 const signals = new Map();
+const replies = new Map();
 let nextObject = 1;
+let nextReply = 1;
 
 function register(object) {
   const id = nextObject++;
@@ -39,15 +41,29 @@ function describe(object) {
   return info;
 }
 
+/** Calls a function of the page; resolves to what it returned, for the callers that need it. */
+function callPage(id, args) {
+  const reply = nextReply++;
+  const answer = new Promise((resolve, reject) => replies.set(reply, { resolve, reject }));
+  answer.catch(() => {}); // progress callbacks and streamers never look at the answer
+  port.post({ op: 'callback', id, reply, args: encode(args, noHandles) });
+  return answer;
+}
+
 const resolve = {
-  callback: (id) => (...args) => port.post({ op: 'callback', id, args: encode(args, noHandles) }),
+  callback: (id) => (...args) => callPage(id, args),
   signal: (id) => {
     const controller = new AbortController();
     signals.set(id, controller);
     return controller.signal;
   },
-  streamer: ({ tokenizer, skip_prompt, decode_kwargs, callback }) =>
-    new TextStreamer(objects.get(tokenizer), { skip_prompt, decode_kwargs, callback_function: resolve.callback(callback) }),
+  streamer: ({ put, end, tokenizer, skip_prompt, decode_kwargs, text, tokens }) => {
+    if (put !== undefined) return { put: resolve.callback(put), end: resolve.callback(end) };
+    const streamer = new TextStreamer(objects.get(tokenizer), {
+      skip_prompt, decode_kwargs, token_callback_function: tokens === null ? null : resolve.callback(tokens) });
+    streamer.on_finalized_text = resolve.callback(text);
+    return streamer;
+  },
   object: (id) => objects.get(id),
 };
 const noHandles = {
@@ -59,6 +75,13 @@ port.listen(async (message) => {
   const { op, id } = message;
   if (op === 'abort') {
     signals.get(message.signal)?.abort(new DOMException('The operation was aborted.', 'AbortError'));
+    return;
+  }
+  if (op === 'reply') {
+    const { resolve: settle, reject } = replies.get(message.reply) ?? {};
+    replies.delete(message.reply);
+    if (message.error) reject?.(decodeError(message.error));
+    else settle?.(message.value);
     return;
   }
   try {

@@ -1,19 +1,38 @@
 // What crosses between the page and the wax worker: Tensors as their parts, functions and
-// AbortSignals as handles the other side calls back through, errors with name, message and code.
+// AbortSignals as handles the other side calls back through (a call answers with the function's
+// result, so stopping criteria work across), errors with name, message and code.
 import { WaxError } from '../errors.js';
 import { TextStreamer } from '../streamers.js';
 import { Tensor } from '../tensor.js';
 
+const isRemote = (value) => value?.objectId !== undefined && !!value?.__remote;
+
+/**
+ * A streamer crosses as handles to its own put() and end(), which the worker calls with each
+ * step's ids. A TextStreamer over a tokenizer of the worker decodes there instead, as that
+ * tokenizer's decode is a message away from here.
+ */
+function encodeStreamer(streamer, handles) {
+  if (streamer instanceof TextStreamer && isRemote(streamer.tokenizer)) {
+    const { tokenizer, skip_prompt, decode_kwargs, token_callback_function } = streamer;
+    return { __streamer: { tokenizer: tokenizer.objectId, skip_prompt, decode_kwargs,
+      text: handles.callback((text, streamEnd) => streamer.on_finalized_text(text, streamEnd)),
+      tokens: token_callback_function ? handles.callback(token_callback_function) : null } };
+  }
+  return { __streamer: { put: handles.callback((ids) => streamer.put(ids)), end: handles.callback(() => streamer.end()) } };
+}
+
 /** Encodes `value` for postMessage; functions and signals become handles registered in `handles`. */
 export function encode(value, handles, depth = 0) {
   if (value instanceof Tensor) return { __tensor: { type: value.type, dims: value.dims, data: value.data } };
+  if (isRemote(value)) return { __object: value.objectId };
+  // A tokenizer of this side (stop_strings' tokenizer) lends the worker its decode().
+  if (typeof value?.decode === 'function' && typeof value.encode === 'function') {
+    return { __decoder: handles.callback((ids, options) => value.decode(ids, options)) };
+  }
+  if (typeof value?.put === 'function' && typeof value.end === 'function') return encodeStreamer(value, handles);
   if (typeof value === 'function') return { __callback: handles.callback(value) };
   if (typeof AbortSignal === 'function' && value instanceof AbortSignal) return { __signal: handles.signal(value) };
-  if (value instanceof TextStreamer || value?.__remoteStreamer) {
-    return { __streamer: { tokenizer: value.tokenizer?.objectId ?? null, skip_prompt: value.skip_prompt,
-      decode_kwargs: value.decode_kwargs, callback: handles.callback((text) => value.callback_function(text)) } };
-  }
-  if (value?.objectId !== undefined && value?.__remote) return { __object: value.objectId };
   if (depth > 4 || value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
   if (Array.isArray(value)) return value.map((v) => encode(v, handles, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encode(v, handles, depth + 1)]));
@@ -26,6 +45,7 @@ export function decode(value, resolve, depth = 0) {
   if (value.__callback !== undefined) return resolve.callback(value.__callback);
   if (value.__signal !== undefined) return resolve.signal(value.__signal);
   if (value.__streamer) return resolve.streamer(value.__streamer);
+  if (value.__decoder !== undefined) return { decode: resolve.callback(value.__decoder) };
   if (value.__object !== undefined) return resolve.object(value.__object);
   if (Array.isArray(value)) return value.map((v) => decode(v, resolve, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decode(v, resolve, depth + 1)]));

@@ -1,10 +1,11 @@
 // The page's side of the wax worker: objects created in a module Worker (browsers) or a
 // worker_threads Worker (Node, on request), reached through proxies with the same methods.
 import { Callable } from '../callable.js';
+import { makeAsyncDisposable } from '../disposable.js';
 import { env } from '../env.js';
 import { WaxError } from '../errors.js';
 import { TextGenerationPipeline } from '../pipelines/text-generation.js';
-import { decode, decodeError, encode, portOf } from './protocol.js';
+import { decode, decodeError, encode, encodeError, portOf } from './protocol.js';
 
 const isNode = typeof process === 'object' && !!process.versions?.node;
 const onPageMainThread = typeof window === 'object' && typeof document === 'object';
@@ -39,7 +40,7 @@ class Connection {
     });
     this.port.listen((message) => {
       if (message.op === 'ready') ready();
-      else if (message.op === 'callback') this.callbacks.get(message.id)?.(...decode(message.args, {}));
+      else if (message.op === 'callback') this.answer(message);
       else if (message.op === 'result') {
         const { resolve, reject } = this.pending.get(message.id) ?? {};
         this.pending.delete(message.id);
@@ -47,6 +48,19 @@ class Connection {
         else resolve?.(message.value);
       }
     });
+  }
+
+  /**
+   * Runs a callback the worker called and sends back its result (awaited), which the worker
+   * awaits where it matters (stopping criteria, a tokenizer's decode) and otherwise drops.
+   */
+  async answer({ id, reply, args }) {
+    try {
+      const value = await this.callbacks.get(id)?.(...decode(args, {}));
+      this.port.post({ op: 'reply', reply, value });
+    } catch (error) {
+      this.port.post({ op: 'reply', reply, error: encodeError(error) });
+    }
   }
 
   /** Sends a request with its arguments encoded; handles live until the answer comes. */
@@ -91,8 +105,6 @@ class Connection {
   }
 }
 
-const asyncDispose = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose');
-
 /** Methods that forward to the remote object; `owner` proxies also end the worker on dispose. */
 function remoteMethods(connection, objectId, owner) {
   return {
@@ -115,8 +127,7 @@ function remoteObject(connection, { objectId, info }, owner, methods) {
   const object = Object.assign(Object.create(null), info, base);
   for (const method of methods) object[method] = (...args) => base.call(method, ...args);
   object.dispose = () => base.dispose.call(object);
-  object[asyncDispose] = () => object.dispose();
-  return object;
+  return makeAsyncDisposable(object);
 }
 
 const METHODS = {
@@ -144,11 +155,8 @@ class RemotePipeline extends Callable {
   dispose() {
     return this.base.dispose();
   }
-
-  [asyncDispose]() {
-    return this.dispose();
-  }
 }
+makeAsyncDisposable(RemotePipeline.prototype);
 // stream() needs only _call and a tokenizer: the proxy's are remote, the loop is the same.
 RemotePipeline.prototype.stream = TextGenerationPipeline.prototype.stream;
 
@@ -168,6 +176,10 @@ function envSnapshot() {
 
 /** Creates `kind` ('pipeline', 'AutoModelForCausalLM', 'AutoModel', 'AutoTokenizer') in a new worker. */
 export async function createRemote(kind, args) {
+  if (env.useCustomCache) {
+    throw new WaxError('env.customCache is an object of this side that the wax worker cannot use: load with { worker: false }',
+      { code: 'WAX_UNSUPPORTED' });
+  }
   const connection = await Connection.open();
   try {
     const created = await connection.request({ op: 'create', kind, env: envSnapshot() }, args);
