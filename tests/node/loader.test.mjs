@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
 import { AutoModelForCausalLM, AutoTokenizer, WaxError, clearCache, env, isCached, preflight } from '../../js/src/index.js';
+import { ChunkReader, headerLength, parseHeader, streamIntoHeap, tensorRunSink } from '../../js/src/loader/fetch-to-heap.js';
 import { estimateMemory } from '../../js/src/loader/preflight.js';
 import { getRuntime } from '../../js/src/runtime.js';
 import { withinTolerance } from '../helpers/compare.mjs';
@@ -281,9 +282,9 @@ describe('preflight', () => {
     const report = await preflight(HUGE, { max_length: 1024 });
     assert.equal(report.fits, false);
     assert.ok(report.weight_bytes > 5e9, String(report.weight_bytes));
-    assert.match(report.advice, /checkpoint files alone do not fit: try a quantized/);
+    assert.match(report.advice, /checkpoint files alone do not fit: try dtype: 'q8' \(quantized as the files stream in/);
     const q4 = await preflight(HUGE, { max_length: 1024, dtype: 'q4' });
-    assert.equal(q4.fits, false, 'converting on load needs the f32 files in memory first');
+    assert.equal(q4.fits, true, 'q4 quantizes each run of tensors as it arrives: the f32 files never sit whole in the heap');
     assert.ok(q4.weight_bytes < 0.2 * report.weight_bytes);
     hub.reset();
     await assert.rejects(AutoModelForCausalLM.from_pretrained(HUGE), (e) =>
@@ -388,5 +389,100 @@ describe('errors name the URL and the file', () => {
     env.remoteHost = 'http://127.0.0.1:9/';
     await assert.rejects(AutoModelForCausalLM.from_pretrained(TINY), (e) =>
       e.code === 'WAX_FETCH_FAILED' && e.message.includes('http://127.0.0.1:9/wax-test/tiny/resolve/main/config.json'));
+  });
+});
+
+describe('q8/q4 loads quantize each run of tensors as it streams in', () => {
+  const logitsOf = async (model) => (await model.forward({ input_ids: input })).logits.data;
+
+  it('runs are contiguous, hold whole tensors and carry the file\'s bytes; the cache still gets the whole file', async () => {
+    const runtime = await getRuntime();
+    const file = files['model.safetensors'];
+    const prefixLength = 8 + headerLength(file.subarray(0, 8), 'test');
+    const header = parseHeader(file.subarray(8, prefixLength), 'test');
+    let offset = 0;
+    const opened = {
+      label: 'test', prefix: file.slice(0, prefixLength), header, size: file.length, declaredSize: file.length, sha256: null,
+      fromCache: false, close() {},
+      openBody: async () => new ChunkReader(async () => {
+        if (offset >= file.length) return null;
+        const chunk = file.subarray(Math.max(offset, prefixLength), offset + 777); // odd chunks, across run ends
+        offset = Math.max(offset, prefixLength) + chunk.length;
+        return chunk;
+      }),
+    };
+    offset = prefixLength;
+    const runs = [], cached = [];
+    let head = null;
+    const heapBefore = runtime.heapUsed();
+    const sink = tensorRunSink(runtime, opened, {
+      begin: (prefix) => { head = prefix; },
+      addRun: (ptr, dataBegin, size) => runs.push({ dataBegin, bytes: runtime.heapU8.slice(ptr, ptr + size) }),
+      runBytes: 1000,
+    });
+    const cacheWriter = { write: async (chunk) => { cached.push(chunk.slice()); }, close: async () => {}, abort() {} };
+    await streamIntoHeap(runtime, opened, { sink, cacheWriter });
+    assert.equal(runtime.heapUsed(), heapBefore, 'the run buffer is freed');
+    assert.deepEqual(head, opened.prefix);
+    assert.ok(runs.length > 3, `${runs.length} runs`);
+    let expected = 0;
+    for (const run of runs) {
+      assert.equal(run.dataBegin, expected, 'contiguous');
+      assert.deepEqual(run.bytes, file.subarray(prefixLength + run.dataBegin, prefixLength + run.dataBegin + run.bytes.length));
+      expected += run.bytes.length;
+      for (const spec of Object.values(header.tensors)) {
+        const [begin, end] = spec.data_offsets;
+        if (begin >= run.dataBegin && begin < expected) assert.ok(end <= expected, 'a tensor is never cut');
+      }
+    }
+    assert.equal(prefixLength + expected, file.length);
+    assert.deepEqual(Buffer.concat(cached), Buffer.from(file));
+  });
+
+  for (const dtype of ['q8', 'q4']) {
+    it(`${dtype}: the heap never holds the file; the second load comes from the cache with the same logits`, async () => {
+      const runtime = await getRuntime();
+      const first = await AutoModelForCausalLM.from_pretrained(TINY, { dtype });
+      const expected = await logitsOf(first);
+      first.dispose();
+      assert.equal(await isCached(TINY), true);
+      hub.reset();
+      const second = await AutoModelForCausalLM.from_pretrained(TINY, { dtype });
+      assert.deepEqual(hub.requests, [], 'served by the cache');
+      assert.deepEqual(await logitsOf(second), expected);
+      second.dispose();
+      assert.ok(runtime.heapUsed() < files['model.safetensors'].length, 'nothing of the file is left behind');
+    });
+  }
+
+  it('a damaged cache entry is deleted and the streamed load starts again from the network', async (t) => {
+    const model = await AutoModelForCausalLM.from_pretrained(TINY, { dtype: 'q8' });
+    const expected = await logitsOf(model);
+    model.dispose();
+    const cached = join(env.cacheDir, new URL(hub.url).host.replace(':', '%3a'), ...TINY.split('/'), 'resolve', 'main', 'model.safetensors');
+    const bytes = await readFile(cached);
+    bytes[bytes.length - 5] ^= 0xff; // found by the sha256 at the end, after every run was handed over
+    await writeFile(cached, bytes);
+    const warn = t.mock.method(console, 'warn', () => {});
+    hub.reset();
+    const again = await AutoModelForCausalLM.from_pretrained(TINY, { dtype: 'q8' });
+    assert.deepEqual(await logitsOf(again), expected);
+    again.dispose();
+    assert.ok(bodyRequests('model.safetensors').length > 0, 'downloaded again');
+    assert.match(warn.mock.calls.map((c) => c.arguments[0]).join('\n'), /sha256.*downloading it again/);
+  });
+
+  it('an abort half-way: AbortError, the heap back where it was, nothing cached', async () => {
+    const runtime = await getRuntime();
+    (await AutoModelForCausalLM.from_pretrained(TINY, { dtype: 'q4' })).dispose(); // the high-water mark
+    await clearCache(TINY);
+    const heapBefore = runtime.heapUsed();
+    hub.reset();
+    hub.options.stallAt = 0.5;
+    const controller = new AbortController();
+    const progress_callback = (e) => { if (e.status === 'progress' && e.file === 'model.safetensors' && e.loaded >= files['model.safetensors'].length / 2) controller.abort(); };
+    await assert.rejects(AutoModelForCausalLM.from_pretrained(TINY, { dtype: 'q4', signal: controller.signal, progress_callback }), (e) => e.name === 'AbortError');
+    assert.ok(Math.abs(runtime.heapUsed() - heapBefore) <= 64 * 1024, `heap in use ${heapBefore} → ${runtime.heapUsed()}`);
+    assert.equal(await isCached(TINY), false);
   });
 });

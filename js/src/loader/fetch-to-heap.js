@@ -206,31 +206,45 @@ async function readHeaderFirst(access, label, signal) {
 }
 
 /**
- * Copies a cache writer's data out of the heap block as it fills, CACHE_CHUNK_BYTES at a time,
- * so a slow cache never makes the loader hold more than one chunk. `state` is { ptr, loaded, done }.
- * Failures (quota) end caching with one warning, never the load.
+ * Copies a cache writer's data out of the heap as it fills, CACHE_CHUNK_BYTES at a time, so a
+ * slow cache never makes the loader hold more than one chunk. `state` is { loaded, done };
+ * `sink.read(from, to)` copies what the sink still holds of [from, to). `reached(offset)`
+ * resolves once the cache has everything before `offset` (or caching stopped): a sink that
+ * reuses its buffer waits for it. Failures (quota) end caching with one warning, never the load.
  */
-function startCachePump(runtime, state, writer, label) {
+function startCachePump(state, sink, writer, label) {
   let wake = null;
   let stopped = false;
+  let written = 0;
+  let waiters = [];
+  const settleWaiters = () => {
+    waiters = waiters.filter(({ offset, resolve }) => (stopped || written >= offset ? (resolve(), false) : true));
+  };
   const waitForData = () => new Promise((resolve) => { wake = resolve; });
   const run = (async () => {
-    let written = 0;
     try {
       for (;;) {
         while (!stopped && written >= state.loaded && !state.done) await waitForData();
         if (stopped) return;
         if (written >= state.loaded && state.done) break;
-        const end = Math.min(state.loaded, written + CACHE_CHUNK_BYTES);
-        const chunk = runtime.heapU8.slice(state.ptr + written, state.ptr + end); // read synchronously after the stop check
+        const chunk = sink.read(written, Math.min(state.loaded, written + CACHE_CHUNK_BYTES)); // synchronously after the stop check
+        if (chunk.length === 0) { // a run sink between runs: the next one is not filled yet
+          if (state.done) break; // or bytes past the file's announced end, which it drops
+          await waitForData();
+          continue;
+        }
         await writer.write(chunk);
-        written = end;
+        written += chunk.length;
+        settleWaiters();
       }
       await writer.close();
     } catch (error) {
       stopped = true;
       writer.abort(error);
       console.warn(`wax: could not cache ${label} (${error?.name ?? 'Error'}: ${error?.message ?? error}); loading without the cache`);
+    } finally {
+      stopped = true;
+      settleWaiters();
     }
   })();
   return {
@@ -238,25 +252,121 @@ function startCachePump(runtime, state, writer, label) {
       wake?.();
       wake = null;
     },
+    reached(offset) {
+      return new Promise((resolve) => {
+        waiters.push({ offset, resolve });
+        settleWaiters();
+      });
+    },
     stop() {
       if (!stopped) writer.abort(new Error('load failed'));
       stopped = true;
       wake?.();
+      settleWaiters();
     },
     finished: run,
   };
 }
 
 /**
- * Streams an opened safetensors file into one heap block of its exact size.
+ * The default sink: the whole file in one heap block of its exact size, handed to C++ after.
+ * Returns { ptr, size }; the caller owns ptr (free it, or hand it to wax_weights_add_file).
+ */
+export function wholeFileSink(runtime, opened) {
+  let capacity = opened.size;
+  let ptr = runtime.malloc(capacity, opened.label);
+  return {
+    async write(chunk, offset) {
+      if (offset + chunk.length > capacity) {
+        // More bytes than the header and the server announced: keep them (the C++ parser decides).
+        capacity = Math.max(capacity * 1.25, offset + chunk.length);
+        ptr = runtime.realloc(ptr, capacity, opened.label);
+      }
+      runtime.heapU8.set(chunk, ptr + offset);
+    },
+    read: (from, to) => runtime.heapU8.slice(ptr + from, ptr + to),
+    async finish(size) {
+      return { ptr, size };
+    },
+    free: () => runtime.free(ptr),
+  };
+}
+
+/** Tensors are handed to C++ in runs of about this many bytes (a larger tensor is a run of its own). */
+export const RUN_BYTES = 16 * 1024 ** 2;
+
+/**
+ * A sink for loads that convert weights (dtype q8/q4): the data section goes through one reused
+ * heap buffer in runs of whole tensors, each handed to `addRun(ptr, dataBegin, size)` (C++
+ * quantizes or copies it) before the next overwrites it, so the heap never holds the file.
+ * `begin(prefix)` gets the 8-byte length and the header first. Returns nothing to own.
+ * `runBytes`: the tests make runs small.
+ */
+export function tensorRunSink(runtime, opened, { begin, addRun, runBytes = RUN_BYTES }) {
+  const headBytes = opened.prefix.length;
+  const starts = Object.values(opened.header.tensors).map((spec) => spec.data_offsets[0]).sort((a, b) => a - b);
+  const runs = []; // file offsets [start, end): contiguous, padding included, the last to the file's end
+  for (const start of starts) {
+    if (runs.length === 0 || headBytes + start - runs.at(-1).start >= runBytes) runs.push({ start: headBytes + start });
+  }
+  if (runs.length === 0) runs.push({ start: headBytes });
+  runs[0].start = headBytes;
+  runs.forEach((run, i) => { run.end = i + 1 < runs.length ? runs[i + 1].start : opened.size; });
+  let ptr = runtime.malloc(Math.max(...runs.map((run) => run.end - run.start)), `${opened.label} (a run of tensors)`);
+  let current = 0, began = false;
+  let filledTo = headBytes; // the file offset up to which the current run's buffer holds bytes
+  const free = () => {
+    runtime.free(ptr);
+    ptr = 0;
+  };
+  const handOver = async (pump) => {
+    const run = runs[current];
+    await pump?.reached(run.end);
+    addRun(ptr, run.start - headBytes, run.end - run.start);
+    current++;
+    filledTo = runs[current]?.start ?? run.end;
+  };
+  return {
+    async write(chunk, offset, pump) {
+      if (!began) {
+        begin(opened.prefix);
+        began = true;
+      }
+      let from = Math.max(offset, headBytes);
+      while (from < offset + chunk.length && current < runs.length) {
+        const run = runs[current];
+        const to = Math.min(offset + chunk.length, run.end);
+        runtime.heapU8.set(chunk.subarray(from - offset, to - offset), ptr + from - run.start);
+        from = filledTo = to;
+        pump?.notify();
+        if (to === run.end) await handOver(pump);
+      }
+    },
+    read(from, to) {
+      if (from < headBytes) return opened.prefix.slice(from, Math.min(to, headBytes));
+      const run = runs[current] ?? runs.at(-1);
+      return runtime.heapU8.slice(ptr + from - run.start, ptr + Math.max(from, Math.min(to, filledTo)) - run.start);
+    },
+    async finish(size, pump) {
+      while (current < runs.length) await handOver(pump); // a run that ends where the file does
+      free();
+      return { size };
+    },
+    free,
+  };
+}
+
+/**
+ * Streams an opened safetensors file into `sink` (by default one heap block of its exact size).
  *
  * @param {object} runtime the WaxRuntime (malloc, heapU8)
  * @param {Awaited<ReturnType<typeof openSafetensors>>} opened
  * @param {{ signal?: AbortSignal, onProgress?: (loaded: number, total: number) => void,
- *   cacheWriter?: { write(chunk: Uint8Array): Promise<void>, close(): Promise<void>, abort(reason?): void } | null }} [options]
- * @returns {Promise<{ ptr: number, size: number }>} the caller owns ptr (free it, or hand it to wax_weights_add_file)
+ *   cacheWriter?: { write(chunk: Uint8Array): Promise<void>, close(): Promise<void>, abort(reason?): void } | null,
+ *   sink?: ReturnType<typeof wholeFileSink> }} [options]
+ * @returns {Promise<object>} what the sink's finish() returns: { ptr, size } for the default sink
  */
-export async function streamIntoHeap(runtime, opened, { signal, onProgress, cacheWriter = null } = {}) {
+export async function streamIntoHeap(runtime, opened, { signal, onProgress, cacheWriter = null, sink = null } = {}) {
   const { label, prefix } = opened;
   throwIfAborted(signal);
   if (opened.declaredSize !== null && opened.declaredSize < opened.size) {
@@ -267,13 +377,13 @@ export async function streamIntoHeap(runtime, opened, { signal, onProgress, cach
     if (opened.fromCache) error.code = 'WAX_BAD_CACHE';
     throw error;
   }
-  const state = { ptr: runtime.malloc(opened.size, label), loaded: 0, done: false };
-  let capacity = opened.size;
-  const pump = cacheWriter ? startCachePump(runtime, state, cacheWriter, label) : null;
+  sink ??= wholeFileSink(runtime, opened);
+  const state = { loaded: 0, done: false };
+  const pump = cacheWriter ? startCachePump(state, sink, cacheWriter, label) : null;
   const hash = opened.sha256 ? await createSha256() : null;
   let body = null;
   try {
-    runtime.heapU8.set(prefix, state.ptr);
+    await sink.write(prefix, 0, pump);
     hash?.update(prefix);
     state.loaded = prefix.length;
     onProgress?.(state.loaded, opened.size);
@@ -282,15 +392,11 @@ export async function streamIntoHeap(runtime, opened, { signal, onProgress, cach
       throwIfAborted(signal);
       const chunk = await body.next();
       if (chunk === null) break;
-      if (state.loaded + chunk.length > capacity) {
-        // More bytes than the header and the server announced: keep them (the C++ parser decides).
-        capacity = Math.max(capacity * 1.25, state.loaded + chunk.length);
-        state.ptr = runtime.realloc(state.ptr, capacity, label);
-      }
-      runtime.heapU8.set(chunk, state.ptr + state.loaded);
       hash?.update(chunk);
+      const offset = state.loaded;
       state.loaded += chunk.length;
       pump?.notify();
+      await sink.write(chunk, offset, pump);
       onProgress?.(state.loaded, Math.max(opened.size, state.loaded));
     }
     throwIfAborted(signal);
@@ -307,13 +413,14 @@ export async function streamIntoHeap(runtime, opened, { signal, onProgress, cach
     }
     state.done = true;
     pump?.notify();
+    const result = await sink.finish(state.loaded, pump);
     await pump?.finished;
-    return { ptr: state.ptr, size: state.loaded };
+    return result;
   } catch (error) {
     pump?.stop();
     (body ?? opened).cancel?.(error);
     opened.close();
-    runtime.free(state.ptr);
+    sink.free();
     if (signal?.aborted) throw signal.reason;
     if (error instanceof WaxError) throw error;
     throw new WaxError(`${label}: the ${opened.fromCache ? 'cache read' : 'download'} broke off after ${state.loaded} of ${opened.size} bytes ` +

@@ -2,6 +2,7 @@
 // weight bytes), against wasm32's 4 GiB address space and, where the platform says,
 // navigator.deviceMemory, performance.memory and (Node) the machine's memory.
 import { WaxError } from '../errors.js';
+import { RUN_BYTES } from './fetch-to-heap.js';
 import { formatBytes, isNode, WASM32_LIMIT_BYTES } from '../runtime.js';
 import { openSource } from './source.js';
 import { openWeightFiles } from './shards.js';
@@ -46,11 +47,14 @@ export function estimateMemory({ config, headers, dtype, max_length, limits, inU
   // fp32 (the default) keeps the checkpoint's tensors as they are; other dtypes convert the float
   // matrices on load, and the checkpoint's bytes are released once all are converted.
   const converting = target !== undefined && target !== 'fp32';
-  let fileBytes = 0, convertedBytes = 0;
+  // q8/q4 quantize each run of tensors as it streams in (fetch-to-heap.js tensorRunSink).
+  const streams = target === 'q8' || target === 'q4';
+  let fileBytes = 0, convertedBytes = 0, largestTensor = 0;
   for (const { size, header } of headers) {
     fileBytes += size;
     for (const spec of Object.values(header.tensors)) {
       const stored = spec.data_offsets[1] - spec.data_offsets[0];
+      largestTensor = Math.max(largestTensor, stored);
       const numel = (spec.shape ?? []).reduce((a, b) => a * b, 1);
       const matrix = FLOAT_DTYPES.has(spec.dtype) && (spec.shape?.length ?? 0) >= 2;
       convertedBytes += converting && matrix ? Math.ceil(numel * DTYPE_BYTES[target]) : stored;
@@ -68,8 +72,9 @@ export function estimateMemory({ config, headers, dtype, max_length, limits, inU
   // A forward over L tokens holds (L, ·) f32 activations, one head's (L, L) scores and (L, vocab) logits.
   const workingFor = (length) => 4 * (length * (3 * hidden + heads * headDim + 2 * kvHeads * headDim + 2 * inter + vocab) + length * length);
   const fixed = FIXED_OVERHEAD_BYTES + inUseBytes;
-  // Loading holds every checkpoint file in the heap, plus the converted copies while converting.
-  const loadPeak = fixed + fileBytes + (converting ? convertedBytes : 0);
+  // Loading holds every checkpoint file in the heap, plus the converted copies while converting;
+  // a streamed load holds the converted weights and one run (up to RUN_BYTES plus a tensor).
+  const loadPeak = fixed + (streams ? convertedBytes + RUN_BYTES + largestTensor : fileBytes + (converting ? convertedBytes : 0));
   const peakFor = (length) => Math.max(loadPeak, fixed + weightBytes + kvPerToken * length + workingFor(length));
   const limit = Math.min(...limits.map((l) => l.bytes));
   const limiting = limits.find((l) => l.bytes === limit);
@@ -84,9 +89,11 @@ export function estimateMemory({ config, headers, dtype, max_length, limits, inU
     const parts = [`needs about ${formatBytes(peak)} (weights ${formatBytes(weightBytes)}${converting ? ` as ${target}, converted from` : ' in'} ` +
       `the ${formatBytes(fileBytes)} checkpoint (${names}), KV cache ${formatBytes(kvPerToken * maxLength)} for max_length ${maxLength}, ` +
       `working memory ${formatBytes(workingFor(maxLength) + fixed)}), more than ${formatBytes(limit)} (${limiting.name})`];
-    if (fixed + fileBytes > limit) {
-      parts.push('the checkpoint files alone do not fit: try a quantized (or fp16) checkpoint of this model, whose files are smaller, ' +
-        'or a smaller model (a dtype option converts on load, after the files are in memory)');
+    if (!streams && fixed + fileBytes > limit) {
+      const streamingFit = ['q8', 'q4'].find((name) => estimateMemory({ config, headers, dtype: name, max_length: maxLength, limits, inUseBytes }).fits);
+      parts.push('the checkpoint files alone do not fit' + (streamingFit
+        ? `: try dtype: '${streamingFit}' (quantized as the files stream in, which never sit whole in memory)`
+        : ': try a smaller model, or a quantized checkpoint of this one'));
     } else {
       let longest = 0;
       for (let step = 2 ** 20; step >= 1; step = Math.floor(step / 2)) {

@@ -138,10 +138,13 @@ export async function openWeightFiles(session, { signal } = {}) {
 /**
  * Streams every opened weight file into its own heap block, a few at once; files that came
  * from the network are written to the cache as they arrive (from the heap, chunk by chunk).
- * A cached file that turns out damaged (size, sha256) is deleted and downloaded again.
+ * A cached file that turns out damaged (size, sha256) is deleted and downloaded again; with
+ * `sinkFor(opened)` (streams that hand tensors to C++ as they come) it is deleted and the error
+ * thrown, since part of it is already handed over: the caller starts again.
  * @returns {Promise<Array<{ file: string, label: string, ptr: number, size: number }>>} the caller owns the blocks
+ *   (with `sinkFor`: what its sinks' finish() returned)
  */
-export async function downloadWeightFiles(session, runtime, plan, { signal } = {}) {
+export async function downloadWeightFiles(session, runtime, plan, { signal, sinkFor = null } = {}) {
   const { source, cache } = await session.context(signal);
   const { progress } = session;
   progress.expectWeights(Object.fromEntries(plan.files.map((entry) => [entry.file, entry.opened.size])));
@@ -159,11 +162,12 @@ export async function downloadWeightFiles(session, runtime, plan, { signal } = {
     }
     let block;
     try {
-      block = await streamIntoHeap(runtime, entry.opened, { signal: shared, onProgress, cacheWriter: writer });
+      block = await streamIntoHeap(runtime, entry.opened, { signal: shared, onProgress, cacheWriter: writer, sink: sinkFor?.(entry.opened) });
     } catch (error) {
       if (!entry.fromCache || error.code !== 'WAX_BAD_CACHE' || shared.aborted) throw error;
       console.warn(`wax: ${error.message}; downloading it again`);
       await cache.delete(key).catch(() => {});
+      if (sinkFor) throw error;
       const fresh = await openWeightFile(source, null, file, { signal: shared });
       progress.download(file);
       writer = await cache.writer(key, { size: fresh.opened.size, sha256: fresh.opened.sha256 }).catch(() => null);

@@ -2,6 +2,7 @@
 // cannot fit before its weights download), the weights streamed into the heap, handed to C++.
 import { WaxError, throwIfAborted } from '../errors.js';
 import { assertFits } from '../loader/preflight.js';
+import { tensorRunSink } from '../loader/fetch-to-heap.js';
 import { downloadWeightFiles, openWeightFiles } from '../loader/shards.js';
 import { openSource } from '../loader/source.js';
 import { getRuntime } from '../runtime.js';
@@ -33,27 +34,16 @@ export async function loadCheckpoint(source, { signal, progress_callback, revisi
     extra[file] = text ? parseJson(text, file, files.label) : {};
   }
 
-  const plan = await openWeightFiles(files, { signal });
-  await assertFits({ label: files.label, config, plan, dtype, max_length, inUseBytes: runtime.heapUsed() });
-  const blocks = await downloadWeightFiles(files, runtime, plan, { signal });
-
-  const weights = runtime.plain('wax_weights_new');
-  let handed = 0, configPtr = 0, optionsPtr = 0;
+  const optionsJson = JSON.stringify({ dtype: dtype ?? 'fp32' });
+  const weights = convertsWhileStreaming(dtype)
+    ? await streamConvertedWeights(files, runtime, config, { signal, dtype, max_length, optionsJson })
+    : await downloadWholeFiles(files, runtime, config, { signal, dtype, max_length });
+  let configPtr = 0, optionsPtr = 0;
   try {
-    for (const { ptr, size, label } of blocks) {
-      const fileName = runtime.copyString(label, 'a file name');
-      handed++; // wax_weights_add_file owns ptr from here on, also when it fails
-      try {
-        runtime.call('wax_weights_add_file', weights, fileName, ptr, size);
-      } finally {
-        runtime.free(fileName);
-      }
-    }
     throwIfAborted(signal);
     configPtr = runtime.copyString(configText, 'config.json');
-    optionsPtr = runtime.copyString(JSON.stringify({ dtype: dtype ?? 'fp32' }), 'load options');
+    optionsPtr = runtime.copyString(optionsJson, 'load options');
   } catch (error) {
-    blocks.slice(handed).forEach((block) => runtime.free(block.ptr));
     runtime.plain('wax_weights_free', weights);
     runtime.free(configPtr);
     throw error;
@@ -65,5 +55,85 @@ export async function loadCheckpoint(source, { signal, progress_callback, revisi
   } finally {
     runtime.free(configPtr);
     runtime.free(optionsPtr);
+  }
+}
+
+/** q8/q4 anywhere in `dtype` (a string, or a per-module map): weights are converted as they stream in. */
+function convertsWhileStreaming(dtype) {
+  const names = typeof dtype === 'string' ? [dtype] : Object.values(dtype ?? {});
+  return names.some((name) => name === 'q8' || name === 'q4');
+}
+
+async function openAndCheckFit(files, runtime, config, { signal, dtype, max_length }) {
+  const plan = await openWeightFiles(files, { signal });
+  try {
+    await assertFits({ label: files.label, config, plan, dtype, max_length, inUseBytes: runtime.heapUsed() });
+  } catch (error) {
+    plan.close();
+    throw error;
+  }
+  return plan;
+}
+
+/** Every file into a heap block of its own, then handed to C++ (which keeps views into them). */
+async function downloadWholeFiles(files, runtime, config, options) {
+  const plan = await openAndCheckFit(files, runtime, config, options);
+  const blocks = await downloadWeightFiles(files, runtime, plan, { signal: options.signal });
+  const weights = runtime.plain('wax_weights_new');
+  let handed = 0;
+  try {
+    for (const { ptr, size, label } of blocks) {
+      const fileName = runtime.copyString(label, 'a file name');
+      handed++; // wax_weights_add_file owns ptr from here on, also when it fails
+      try {
+        runtime.call('wax_weights_add_file', weights, fileName, ptr, size);
+      } finally {
+        runtime.free(fileName);
+      }
+    }
+  } catch (error) {
+    blocks.slice(handed).forEach((block) => runtime.free(block.ptr));
+    runtime.plain('wax_weights_free', weights);
+    throw error;
+  }
+  return weights;
+}
+
+/**
+ * Each file's tensors handed to C++ in runs as they arrive, quantized there (tensorRunSink): the
+ * heap holds the converted weights and one run, never a whole checkpoint. A damaged cache entry
+ * is deleted by the download and the whole stream starts again, once, from the network.
+ */
+async function streamConvertedWeights(files, runtime, config, options, retried = false) {
+  const plan = await openAndCheckFit(files, runtime, config, options);
+  const weights = runtime.plain('wax_weights_new');
+  const names = [];
+  const sinkFor = (opened) => {
+    const fileName = runtime.copyString(opened.label, 'a file name');
+    names.push(fileName);
+    return tensorRunSink(runtime, opened, {
+      begin(prefix) {
+        const head = runtime.copyIn(prefix, `${opened.label} header`);
+        const optionsPtr = runtime.copyString(options.optionsJson, 'load options');
+        try {
+          runtime.call('wax_weights_begin_file', weights, fileName, head, prefix.length, opened.size, optionsPtr);
+        } finally {
+          runtime.free(head);
+          runtime.free(optionsPtr);
+        }
+      },
+      addRun: (ptr, dataBegin, size) => runtime.call('wax_weights_add_tensors', weights, fileName, dataBegin, ptr, size),
+    });
+  };
+  try {
+    await downloadWeightFiles(files, runtime, plan, { signal: options.signal, sinkFor });
+    runtime.call('wax_weights_check_complete', weights);
+    return weights;
+  } catch (error) {
+    runtime.plain('wax_weights_free', weights);
+    if (error?.code !== 'WAX_BAD_CACHE' || retried || options.signal?.aborted) throw error;
+    return streamConvertedWeights(files, runtime, config, options, true);
+  } finally {
+    names.forEach((name) => runtime.free(name));
   }
 }
