@@ -93,13 +93,13 @@ TEST(kernels, quantization_error_is_within_half_a_step_or_one_where_q4_saturates
   for (quant_type type : {quant_type::q8_0, quant_type::q4_0}) {
     const quantized_matrix q = quantize(f32_view(w, rows, cols), type);
     EXPECT_EQ(q.blocks, 4);
-    const double bytes_per_weight = double(q.bytes()) / double(rows * q.blocks * quant_block);
-    EXPECT_NEAR(bytes_per_weight, type == quant_type::q8_0 ? 1.0625 : 0.5625, 1e-9);
+    // values, then f16 scales for rows rounded up to a group of four
+    EXPECT_EQ(q.bytes(), size_t(rows * q.blocks * (type == quant_type::q8_0 ? 32 : 16) + 8 * q.blocks * 2));
     std::vector<float> row(static_cast<size_t>(cols));
     for (int64_t r = 0; r < rows; ++r) {
       dequantize_row(q, r, row.data());
       for (int64_t i = 0; i < cols; ++i) {
-        const float step = f16_to_f32(q.scales[size_t(r * q.blocks + i / quant_block)]);
+        const float step = f16_to_f32(q.scale_bits(r, i / quant_block));
         // plus the f16 rounding of the scale (2^-11 relative), times the largest level
         const float levels = type == quant_type::q8_0 ? 127.0f : 8.0f;
         const float bound = std::abs(step) * ((type == quant_type::q8_0 ? 0.5f : 1.0f) + levels / 2048.0f) + 1e-6f;

@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "ops/kernels/simd.h"
 #include "ops/matmul.h"
@@ -72,15 +73,6 @@ void quantize_activation(const float* x, int64_t in, quant_type type, int64_t bl
   }
 }
 
-// f16 → f32 without branches for finite values (scales are never inf or NaN): the f16 bits
-// placed in an f32's exponent and mantissa, rescaled by 2^112, which also handles subnormals.
-inline float finite_f16_to_f32(uint16_t half) {
-  const uint32_t bits = (uint32_t(half & 0x8000) << 16) | (uint32_t(half & 0x7fff) << 13);
-  float value;
-  std::memcpy(&value, &bits, sizeof value);
-  return value * 0x1p112f;
-}
-
 // The 32 weights of one block as four i16x8 vectors, in the activations' layout.
 struct block_i16 {
   i16x8 part[4];
@@ -109,17 +101,22 @@ void quantized_tile(const int16_t* xq, const float* xs, const int32_t* x_offsets
     acc[c] = zero();
     rows[c] = w.values.data() + (first_row + c) * w.row_bytes();
   }
-  const uint16_t* scales = w.scales.data() + first_row * w.blocks;
+  const uint16_t* scale_group = w.scales.data() + (first_row / 4) * w.blocks * 4;
   for (int64_t b = 0; b < w.blocks; ++b) {
     const int16_t* xb = xq + b * quant_block;
     const i16x8 x0 = load_i16(xb), x1 = load_i16(xb + 8), x2 = load_i16(xb + 16), x3 = load_i16(xb + 24);
-#pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) {
+    const f32x4 block_scales = mul(load_f16x4(scale_group + b * 4), splat(xs[b]));
+    const auto column = [&](auto c_constant) {
+      constexpr int c = decltype(c_constant)::value;
       const block_i16 wb = load_block<type>(rows[c], b);
       i32x4 s = add_i32(add_i32(dot(x0, wb.part[0]), dot(x1, wb.part[1])), add_i32(dot(x2, wb.part[2]), dot(x3, wb.part[3])));
       if constexpr (type == quant_type::q4_0) s = sub_i32(s, load_i32(x_offsets + b * 4));
-      acc[c] = add(acc[c], mul(to_f32(s), splat(xs[b] * finite_f16_to_f32(scales[c * w.blocks + b]))));
-    }
+      acc[c] = add(acc[c], mul(to_f32(s), lane_splat<c>(block_scales)));
+    };
+    column(std::integral_constant<int, 0>{});
+    if constexpr (C > 1) column(std::integral_constant<int, 1>{});
+    if constexpr (C > 2) column(std::integral_constant<int, 2>{});
+    if constexpr (C > 3) column(std::integral_constant<int, 3>{});
   }
 #pragma GCC unroll 4
   for (int c = 0; c < C; ++c) y[c] = sum(acc[c]);
@@ -153,14 +150,14 @@ quantized_matrix quantize(const tensor_view& w, quant_type type) {
   q.rows = w.shape[0];
   q.cols = w.shape[1];
   q.blocks = (q.cols + quant_block - 1) / quant_block;
-  q.scales.resize(static_cast<size_t>(q.rows * q.blocks));
+  q.scales.resize(static_cast<size_t>((q.rows + 3) / 4 * 4 * q.blocks));
   q.values.resize(static_cast<size_t>(q.rows * q.row_bytes()));
   std::vector<float> row(static_cast<size_t>(q.blocks * quant_block), 0.0f);  // zero-padded to whole blocks
   for (int64_t r = 0; r < q.rows; ++r) {
     tensor_to_f32(w, r * q.cols, q.cols, row.data());
     uint8_t* out = q.values.data() + r * q.row_bytes();
     for (int64_t b = 0; b < q.blocks; ++b) {
-      uint16_t& scale = q.scales[size_t(r * q.blocks + b)];
+      uint16_t& scale = q.scale_bits(r, b);
       if (type == quant_type::q8_0) quantize_block_q8(row.data() + b * quant_block, reinterpret_cast<int8_t*>(out) + b * quant_block, scale);
       else quantize_block_q4(row.data() + b * quant_block, out + b * (quant_block / 2), scale);
     }
@@ -172,7 +169,7 @@ void dequantize_row(const quantized_matrix& w, int64_t row, float* out) {
   const uint8_t* values = w.values.data() + row * w.row_bytes();
   const int64_t whole_blocks = w.cols / quant_block;
   for (int64_t b = 0; b < w.blocks; ++b) {
-    const float scale = f16_to_f32(w.scales[size_t(row * w.blocks + b)]);
+    const float scale = f16_to_f32(w.scale_bits(row, b));
     const int64_t first = b * quant_block;
     if (b < whole_blocks) {  // the prompt kernel dequantizes every weight once per pass: vectorized
       i8x16 low, high;  // elements 0-15 and 16-31
@@ -213,7 +210,7 @@ quantized_activations quantize_activations(const float* x, int64_t rows, int64_t
 
 void gemm_xwt_quantized(const quantized_activations& x, const quantized_matrix& w, float* y, int64_t y_stride,
                         int64_t first_out, int64_t end_out) {
-  assert(x.layout == w.type && x.blocks == w.blocks);
+  assert(x.layout == w.type && x.blocks == w.blocks && first_out % 4 == 0);
   for (int64_t r = 0; r < x.rows; ++r) {
     const int16_t* xq = x.values.data() + r * x.blocks * quant_block;
     const float* xs = x.scales.data() + r * x.blocks;
@@ -237,7 +234,7 @@ void gemm_xwt_quantized_scalar(const float* x, int64_t rows, const quantized_mat
       const uint8_t* row = w.values.data() + o * w.row_bytes();
       float lanes[4] = {0, 0, 0, 0};
       for (int64_t b = 0; b < w.blocks; ++b) {
-        const float scale = f16_to_f32(w.scales[size_t(o * w.blocks + b)]) * xs[size_t(b)];
+        const float scale = f16_to_f32(w.scale_bits(o, b)) * xs[size_t(b)];
         int32_t partial[4] = {0, 0, 0, 0};  // the kernel's integer dot lanes, offset included
         for (int64_t j = 0; j < quant_block; ++j)
           partial[dot_lane(w.type, j)] += int32_t(xq[size_t(b * quant_block + activation_slot(w.type, j))]) * weight_level(w, row, b, j);

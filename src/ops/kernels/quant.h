@@ -22,10 +22,14 @@ enum class quant_type { q8_0, q4_0 };
 struct quantized_matrix {
   quant_type type = quant_type::q8_0;
   int64_t rows = 0, cols = 0, blocks = 0;  // blocks per row: cols / 32, rounded up (zero-padded)
-  std::vector<uint16_t> scales;             // (rows, blocks) f16
+  // f16, grouped by four rows: (rows / 4 rounded up, blocks, 4), so the kernel converts the four
+  // scales of a tile's block with one load; a last partial group is zero-padded.
+  std::vector<uint16_t> scales;
   std::vector<uint8_t> values;              // (rows, blocks · 32) int8 for q8_0, (rows, blocks · 16) nibbles for q4_0
 
   int64_t row_bytes() const { return blocks * (type == quant_type::q8_0 ? quant_block : quant_block / 2); }
+  uint16_t& scale_bits(int64_t row, int64_t b) { return scales[size_t(((row / 4) * blocks + b) * 4 + row % 4)]; }
+  uint16_t scale_bits(int64_t row, int64_t b) const { return scales[size_t(((row / 4) * blocks + b) * 4 + row % 4)]; }
   size_t bytes() const { return scales.size() * sizeof(uint16_t) + values.size(); }
 };
 
@@ -36,7 +40,8 @@ quantized_matrix quantize(const tensor_view& w, quant_type type);
 void dequantize_row(const quantized_matrix& w, int64_t row, float* out);
 
 // y (rows, out) = x (rows, in) · wᵀ, w quantized (out, in); y rows are y_stride floats apart.
-// Only the output columns [first_out, end_out) are computed (threads split the rest).
+// Only the output columns [first_out, end_out) are computed (threads split the rest); first_out
+// is a multiple of 4 (a scale group).
 void gemm_xwt_quantized(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride,
                         int64_t first_out, int64_t end_out);
 

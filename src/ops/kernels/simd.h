@@ -48,6 +48,16 @@ inline i16x8 nibble_field(i16x8 v, int shift) {
 }
 inline i32x4 sub_i32(i32x4 a, i32x4 b) { return wasm_i32x4_sub(a, b); }
 inline i32x4 load_i32(const int32_t* p) { return wasm_v128_load(p); }
+template <int lane>
+inline f32x4 lane_splat(f32x4 v) { return wasm_i32x4_shuffle(v, v, lane, lane, lane, lane); }
+// Four consecutive f16 values as f32 lanes, for finite values only: the f16 bits placed in an
+// f32's exponent and mantissa and rescaled by 2^112 (which also handles subnormals).
+inline f32x4 load_f16x4(const uint16_t* p) {
+  const v128_t bits = wasm_u32x4_extend_low_u16x8(wasm_v128_load64_zero(p));
+  const v128_t f32_bits = wasm_v128_or(wasm_i32x4_shl(wasm_v128_and(bits, wasm_i32x4_splat(0x8000)), 16),
+                                       wasm_i32x4_shl(wasm_v128_and(bits, wasm_i32x4_splat(0x7fff)), 13));
+  return wasm_f32x4_mul(f32_bits, wasm_f32x4_splat(0x1p112f));
+}
 inline float sum(f32x4 v) {
   return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) +
          wasm_f32x4_extract_lane(v, 3);
@@ -111,6 +121,18 @@ inline i16x8 nibble_field(i16x8 v, int shift) {
   return r;
 }
 inline i32x4 sub_i32(i32x4 a, i32x4 b) { return a - b; }
+template <int lane>
+inline f32x4 lane_splat(f32x4 v) { return splat(v[lane]); }
+inline f32x4 load_f16x4(const uint16_t* p) {
+  f32x4 r;
+  for (int i = 0; i < 4; ++i) {
+    const uint32_t bits = (uint32_t(p[i] & 0x8000) << 16) | (uint32_t(p[i] & 0x7fff) << 13);
+    float value;
+    std::memcpy(&value, &bits, sizeof value);
+    r[i] = value * 0x1p112f;
+  }
+  return r;
+}
 inline i32x4 load_i32(const int32_t* p) {
   i32x4 v;
   std::memcpy(&v, p, sizeof v);
