@@ -10,6 +10,6 @@ const { logits } = await model.forward({ input_ids });
 console.log(`logits ${JSON.stringify(logits.dims)}`);
 const output = await model.generate({ input_ids, max_new_tokens: 12, do_sample: false });
 console.log(tokenizer.decode(output.tolist()[0], { skip_special_tokens: true }));
-console.log(model.memory());
+console.log(await model.memory());
 model.dispose();
 tokenizer.dispose();

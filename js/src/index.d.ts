@@ -96,13 +96,20 @@ export interface GenerationOptions {
   stop_strings?: string | string[] | null;
 }
 
+export interface MemoryReport { weights_bytes: number; kv_cache_bytes: number; scratch_bytes: number; heap_bytes: number }
+
 export class CausalLM implements Disposable {
   readonly config: Record<string, any>;
   readonly generation_config: Record<string, any>;
   forward(inputs: { input_ids: Ids; attention_mask?: Ids }): Promise<{ logits: Tensor<'float32'> }>;
   /** `tokenizer` reads the new text for `stop_strings`, as transformers' generate(stop_strings, tokenizer). */
   generate(inputs: { input_ids: Ids; attention_mask?: Ids; tokenizer?: PreTrainedTokenizer } & GenerationOptions): Promise<Tensor<'int64'>>;
-  memory(): { weights_bytes: number; kv_cache_bytes: number; scratch_bytes: number; heap_bytes: number };
+  /**
+   * Bytes held: weights, the KV caches of generations in flight, scratch buffers, the whole wasm
+   * heap. A model in the wax worker (a page's main thread) answers with a Promise of the same
+   * object: `await model.memory()` works for both.
+   */
+  memory(): MemoryReport | Promise<MemoryReport>;
   dispose(): void;
   [Symbol.asyncDispose](): Promise<void>;
 }

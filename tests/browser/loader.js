@@ -78,5 +78,23 @@ async function clear(source, remoteHost) {
   return clearCache(source);
 }
 
-window.loader = { load, truncateCached, preflight: runPreflight, isCached: cached, clearCache: clear, crossOriginIsolated: globalThis.crossOriginIsolated };
+/**
+ * A q8/q4 load of `url` in the wax worker (the default on a page), streamed run by run into the
+ * quantizer: the greedy continuation of `prompt` ids and the model's memory report.
+ */
+async function generateQuantized(url, dtype, prompt, max_new_tokens) {
+  try {
+    const model = await AutoModelForCausalLM.from_pretrained(url, { dtype });
+    try {
+      const output = await model.generate({ input_ids: [prompt], max_new_tokens, do_sample: false });
+      return { ids: Array.from(output.tolist?.()[0] ?? output[0], Number), memory: await model.memory() };
+    } finally {
+      await model.dispose();
+    }
+  } catch (error) {
+    return { error: describeError(error) };
+  }
+}
+
+window.loader = { load, truncateCached, generateQuantized, preflight: runPreflight, isCached: cached, clearCache: clear, crossOriginIsolated: globalThis.crossOriginIsolated };
 window.loaderReady = true;

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 import { splitSafetensors, startHubServer, hugeHeaderOnly } from '../helpers/hub-server.mjs';
 import { openBrowser } from './browser.mjs';
@@ -111,4 +112,23 @@ describe('loading from the stand-in Hub in Chromium', () => {
     assert.ok(result.error.message.includes(`${hub.url}nobody/nothing/resolve/main/config.json`), result.error.message);
     assert.match(result.error.message, /RepoNotFound/);
   });
+});
+
+describe('q8/q4 in Chromium, streamed run by run into the quantizer in the wax worker', () => {
+  for (const dtype of ['q8', 'q4']) {
+    it(`${dtype}: the bundled model's greedy continuation is Node's, its weights ${dtype === 'q8' ? '1.06' : '0.56'} bytes a parameter`, async () => {
+      const { AutoModelForCausalLM } = await import('../../js/src/index.js');
+      const folder = new URL('../../models/kjv-llama-5m/', import.meta.url);
+      const prompt = [1, 400, 401, 402, 403, 404, 405, 406];
+      const inNode = await AutoModelForCausalLM.from_pretrained(fileURLToPath(folder), { dtype });
+      const expected = (await inNode.generate({ input_ids: [prompt], max_new_tokens: 12, do_sample: false })).tolist()[0].map(Number);
+      inNode.dispose();
+      const result = await call('generateQuantized', browser.url('/models/kjv-llama-5m/'), dtype, prompt, 12);
+      assert.ok(!result.error, JSON.stringify(result.error));
+      assert.deepEqual(result.ids, expected);
+      const perParameter = result.memory.weights_bytes / 5401856;
+      assert.ok(Math.abs(perParameter - (dtype === 'q8' ? 1.0625 : 0.5625)) < 0.01, String(perParameter));
+      assert.deepEqual(page.errors, []);
+    });
+  }
 });

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const vocab: number = logits.dims[2];
   const ids: Tensor<'int64'> = await model.generate({ input_ids: [[1, 2]], max_new_tokens: 5, temperature: 0.7, top_p: 0.9 });
   const first: bigint = ids.data[0];
-  const memory = model.memory();
+  const memory = await model.memory();
   console.log(text, last?.content, vocab, first, memory.weights_bytes);
   model.dispose();
   {

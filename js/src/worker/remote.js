@@ -131,7 +131,7 @@ function remoteObject(connection, { objectId, info }, owner, methods) {
 }
 
 const METHODS = {
-  AutoModelForCausalLM: ['forward', 'generate'],
+  AutoModelForCausalLM: ['forward', 'generate', 'memory'],
   AutoModel: ['forward', 'embed'],
   AutoTokenizer: ['encode', '_call', 'decode', 'batch_decode', 'apply_chat_template'],
 };
@@ -144,7 +144,7 @@ class RemotePipeline extends Callable {
     this.objectId = base.objectId;
     this.__remote = true;
     this.base = base;
-    if (created.info.model) this.model = remoteObject(connection, created.info.model, false, ['forward', 'generate', 'embed']);
+    if (created.info.model) this.model = remoteObject(connection, created.info.model, false, ['forward', 'generate', 'embed', 'memory']);
     if (created.info.tokenizer) this.tokenizer = remoteObject(connection, created.info.tokenizer, false, METHODS.AutoTokenizer);
   }
 
