@@ -1,8 +1,8 @@
-// Language-model speed on the SmolLM2-135M shape (random weights): wax in Node against native
-// llama.cpp (node-llama-cpp, CPU build) on the GGUF of the same weights and type, prompt
-// processing (128 tokens) and decode (64 tokens), 1 and 2 threads, F32/Q8_0/Q4_0, medians of 5,
+// Language-model speed on named shapes (random weights; bench/llm-shapes.mjs): wax in Node against
+// native llama.cpp (node-llama-cpp, CPU build) on the GGUF of the same weights and type, prompt
+// processing (128 tokens) and decode (64 tokens), 1 and 2 threads, medians (bench/llm-timing.mjs),
 // each engine, type and thread count in its own process, all in one run.
-//   node bench/llm.mjs [--runs 5]
+//   node bench/llm.mjs [--shapes 135m,1b] [--runs N]    (default runs: 5 for 135m, 1 for 1b)
 // node-llama-cpp is installed into bench/.peers/llama on first use (never a dependency of wax).
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,35 +11,21 @@ import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 
-import { writeRandomLlama } from '../tools/random-llama.mjs';
-import { toGguf } from '../tools/to-gguf.mjs';
+import { checkpointFolder, ggufFile, selectShapes } from './llm-shapes.mjs';
+import { DECODE_TOKENS, PROMPT_TOKENS, medianSpeeds, promptIds, waxOnce } from './llm-timing.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const peers = `${root}bench/.peers/llama`;
-const PROMPT = 128, DECODE = 64;
-const TYPES = [['fp32', 'F32'], ['q8', 'Q8_0'], ['q4', 'Q4_0']];
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const promptIds = (vocab) => Array.from({ length: PROMPT }, (_, i) => 300 + ((i * 7919) % (vocab - 300)));
 
 async function waxRun(folder, dtype, threads, runs) {
   const { AutoModelForCausalLM, env } = await import('../js/src/index.js');
   env.wasm.numThreads = threads;
   const model = await AutoModelForCausalLM.from_pretrained(folder, { dtype });
   const ids = promptIds(model.config.vocab_size);
-  const prefill = [], decode = [];
-  for (let r = 0; r <= runs; r++) { // the first run warms up
-    let start = performance.now();
-    await model.generate({ input_ids: [ids], max_new_tokens: 1, eos_token_id: [] });
-    const prompt = performance.now() - start;
-    start = performance.now();
-    await model.generate({ input_ids: [ids], max_new_tokens: DECODE + 1, eos_token_id: [] });
-    if (r === 0) continue;
-    prefill.push(PROMPT / (prompt / 1000));
-    decode.push(DECODE / ((performance.now() - start - prompt) / 1000));
-  }
+  const speeds = await medianSpeeds(runs, () => waxOnce(model, ids));
   const peak = process.resourceUsage().maxRSS * 1024;
   model.dispose();
-  return { prefill: median(prefill), decode: median(decode), peak };
+  return { ...speeds, peak };
 }
 
 async function llamaRun(gguf, threads, runs, vocab) {
@@ -47,58 +33,59 @@ async function llamaRun(gguf, threads, runs, vocab) {
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' });
   const model = await llama.loadModel({ modelPath: gguf });
   const ids = promptIds(vocab);
-  const prefill = [], decode = [];
-  for (let r = 0; r <= runs; r++) {
+  const speeds = await medianSpeeds(runs, async () => {
     const context = await model.createContext({ contextSize: 512, threads, batchSize: 512 });
     const sequence = context.getSequence();
     let start = performance.now();
     await sequence.evaluateWithoutGeneratingNewTokens(ids);
-    const prompt = performance.now() - start;
+    const promptMs = performance.now() - start;
     start = performance.now();
     let made = 0;
     for await (const token of sequence.evaluate([ids.at(-1)], { temperature: 0 })) { // eslint-disable-line no-unused-vars
-      if (++made >= DECODE) break;
+      if (++made >= DECODE_TOKENS) break;
     }
-    const elapsed = performance.now() - start;
+    const decodeMs = performance.now() - start;
     await context.dispose();
-    if (r === 0) continue;
-    prefill.push(PROMPT / (prompt / 1000));
-    decode.push(DECODE / (elapsed / 1000));
-  }
+    return { promptMs, decodeMs };
+  });
   const peak = process.resourceUsage().maxRSS * 1024;
   await model.dispose();
   await llama.dispose();
-  return { prefill: median(prefill), decode: median(decode), peak };
+  return { ...speeds, peak };
 }
 
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '5' }, child: { type: 'string' } }, strict: false });
+const { values: args } = parseArgs({ options: {
+  runs: { type: 'string' }, shapes: { type: 'string', default: '135m,1b' }, child: { type: 'string' },
+}, strict: false });
 if (args.child) {
   const [engine, file, type, threads, vocab] = args.child.split(',');
   const result = engine === 'wax' ? await waxRun(file, type, Number(threads), Number(args.runs))
     : await llamaRun(file, Number(threads), Number(args.runs), Number(vocab));
   console.log(JSON.stringify(result));
 } else {
+  const shapes = selectShapes(args.shapes, args.runs);
   if (!existsSync(`${peers}/node_modules/node-llama-cpp`)) {
     console.log('installing node-llama-cpp@3.22.1 into bench/.peers/llama (prebuilt CPU binaries) …');
     execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', peers, 'node-llama-cpp@3.22.1'], { stdio: 'inherit' });
   }
-  const folder = await writeRandomLlama(`${root}bench/.cache/smollm2-135m-f32`, 'smollm2-135m');
-  const vocab = 49152;
-  console.log(`\nLLM, SmolLM2-135M shape, random weights, ${PROMPT}-token prompt, ${DECODE} decoded tokens, medians of ${args.runs}; load ${loadavg()[0].toFixed(2)}`);
-  console.log('wax: Node, .wasm; llama.cpp: native (node-llama-cpp), GGUF of the same weights converted by tools/to-gguf.mjs');
-  console.log('type   threads   prefill tok/s: wax  llama.cpp  ratio    decode tok/s: wax  llama.cpp  ratio    peak MB: wax  llama.cpp');
-  for (const [dtype, ggufType] of TYPES) {
-    const gguf = `${root}bench/.cache/smollm2-135m-${ggufType}.gguf`;
-    if (!existsSync(gguf)) await toGguf(folder, gguf, ggufType);
-    for (const threads of [1, 2]) {
-      const run = async (engine, file) => JSON.parse((await promisify(execFile)(process.execPath,
-        [fileURLToPath(import.meta.url), '--runs', args.runs, '--child', `${engine},${file},${dtype},${threads},${vocab}`], { maxBuffer: 1 << 20 })).stdout);
-      const ours = await run('wax', folder);
-      const theirs = await run('llama', gguf);
-      const mb = (bytes) => (bytes / 2 ** 20).toFixed(0);
-      console.log(`${dtype.padEnd(6)} ${String(threads).padStart(7)}   ${ours.prefill.toFixed(1).padStart(17)} ${theirs.prefill.toFixed(1).padStart(10)} ${(ours.prefill / theirs.prefill).toFixed(2).padStart(6)}` +
-        `   ${ours.decode.toFixed(1).padStart(17)} ${theirs.decode.toFixed(1).padStart(10)} ${(ours.decode / theirs.decode).toFixed(2).padStart(6)}` +
-        `   ${mb(ours.peak).padStart(12)} ${mb(theirs.peak).padStart(10)}`);
+  for (const shape of shapes) {
+    const folder = await checkpointFolder(shape);
+    console.log(`\nLLM, ${shape.label} shape, random ${shape.checkpointDtype} weights, ${PROMPT_TOKENS}-token prompt, ${DECODE_TOKENS} decoded tokens, ` +
+      `${shape.runsLabel}; load ${loadavg()[0].toFixed(2)}`);
+    console.log('wax: Node, .wasm; llama.cpp: native (node-llama-cpp), GGUF of the same weights converted by tools/to-gguf.mjs');
+    console.log('type   threads   prefill tok/s: wax  llama.cpp  ratio    decode tok/s: wax  llama.cpp  ratio    peak MB: wax  llama.cpp');
+    for (const dtype of shape.dtypes) {
+      const gguf = await ggufFile(shape, dtype);
+      for (const threads of [1, 2]) {
+        const run = async (engine, file) => JSON.parse((await promisify(execFile)(process.execPath,
+          [fileURLToPath(import.meta.url), '--runs', String(shape.runs), '--child', `${engine},${file},${dtype},${threads},${shape.vocab}`], { maxBuffer: 1 << 20 })).stdout);
+        const ours = await run('wax', folder);
+        const theirs = await run('llama', gguf);
+        const mb = (bytes) => (bytes / 2 ** 20).toFixed(0);
+        console.log(`${dtype.padEnd(6)} ${String(threads).padStart(7)}   ${ours.prefill.toFixed(1).padStart(17)} ${theirs.prefill.toFixed(1).padStart(10)} ${(ours.prefill / theirs.prefill).toFixed(2).padStart(6)}` +
+          `   ${ours.decode.toFixed(1).padStart(17)} ${theirs.decode.toFixed(1).padStart(10)} ${(ours.decode / theirs.decode).toFixed(2).padStart(6)}` +
+          `   ${mb(ours.peak).padStart(12)} ${mb(theirs.peak).padStart(10)}`);
+      }
     }
   }
 }

@@ -31,27 +31,13 @@ async function nodeRun(method) {
   return JSON.parse(stdout.trim().split('\n').at(-1));
 }
 
-/** The renderer's peak RSS (VmHWM) through CDP's process list. */
-async function rendererPeak(browser) {
-  const session = await browser.context.browser()?.newBrowserCDPSession?.() ?? null;
-  if (!session) return null;
-  const { processInfo } = await session.send('SystemInfo.getProcessInfo');
-  let peak = 0;
-  for (const { type, id } of processInfo) {
-    if (type !== 'renderer') continue;
-    const status = await readFile(`/proc/${id}/status`, 'utf8').catch(() => '');
-    peak = Math.max(peak, Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024);
-  }
-  return peak;
-}
-
 async function browserRun(method) {
   const browser = await openBrowser();
   try {
     const page = await browser.newPage();
     await page.goto(browser.url('/tests/browser/loader.html'));
     await page.waitForFunction(() => window.loaderReady === true, null, { timeout: 15_000 });
-    const base = await rendererPeak(browser);
+    const base = await browser.rendererPeakBytes();
     const ms = await page.evaluate(async ([kind, hubUrl, repo]) => {
       const { AutoModelForCausalLM, env } = await import('/js/src/index.js');
       const { getRuntime } = await import('/js/src/runtime.js');
@@ -69,7 +55,7 @@ async function browserRun(method) {
       model.dispose();
       return elapsed;
     }, [method, hub.url, REPO]);
-    return { ms, peak_rss: await rendererPeak(browser), base_rss: base };
+    return { ms, peak_rss: await browser.rendererPeakBytes(), base_rss: base };
   } finally {
     await browser.close();
   }

@@ -1,6 +1,7 @@
 // Forward-pass speed of a SmolLM2-135M-shaped random Llama: native build against the .wasm in
 // Node, measured in one run (these machines are shared and noisy: compare the ratio, not times).
-//   npm run bench   [-- --runs 5 --prompt 128 --decode 64]
+//   node bench/run.mjs [--runs 5 --prompt 128 --decode 64] [--shapes 135m,1b --wllama 2.4.0]
+// (--runs, --shapes and --wllama reach the scripts imported at the end, which read them themselves)
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
@@ -10,6 +11,7 @@ import { writeRandomLlama } from '../tools/random-llama.mjs';
 
 const { values: args } = parseArgs({ options: {
   runs: { type: 'string', default: '5' }, prompt: { type: 'string', default: '128' }, decode: { type: 'string', default: '64' },
+  shapes: { type: 'string' }, wllama: { type: 'string' },
 } });
 const runs = Number(args.runs), promptTokens = Number(args.prompt), decodeTokens = Number(args.decode);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -58,3 +60,4 @@ console.log(row('decode (KV cache)', 'decode_tokens_per_s'));
 await import('./tokenizer.mjs'); // tokenizer throughput against @huggingface/tokenizers
 await import('./bert.mjs'); // embeddings against onnxruntime-web
 await import('./llm.mjs'); // LLM prefill/decode against native llama.cpp
+await import('./browser-llm.mjs'); // the same in Chromium against wllama

@@ -1,6 +1,6 @@
 // Shared set-up for the browser tests: the repo's static server (tools/serve.mjs) in-process on a
 // free port, and Debian's headless Chromium driven by playwright-core (never a downloaded browser).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -43,6 +43,19 @@ export async function openBrowser({ isolation = true } = {}) {
         if (message.type() === 'error') page.errors.push(`console: ${message.text()}`);
       });
       return page;
+    },
+    /** The highest peak RSS (VmHWM of /proc/<pid>/status) among the renderer processes, in bytes: the memory a page and its workers took. */
+    async rendererPeakBytes() {
+      const session = await context.browser().newBrowserCDPSession();
+      const { processInfo } = await session.send('SystemInfo.getProcessInfo');
+      await session.detach();
+      let peak = 0;
+      for (const { type, id } of processInfo) {
+        if (type !== 'renderer') continue;
+        const status = await readFile(`/proc/${id}/status`, 'utf8').catch(() => '');
+        peak = Math.max(peak, Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024);
+      }
+      return peak;
     },
     async close() {
       await context.close().catch(() => {});
