@@ -34,15 +34,16 @@ export async function loadCheckpoint(source, { signal, progress_callback, revisi
     extra[file] = text ? parseJson(text, file, files.label) : {};
   }
 
-  const optionsJson = JSON.stringify({ dtype: dtype ?? 'fp32' });
-  const weights = convertsWhileStreaming(dtype)
-    ? await streamConvertedWeights(files, runtime, config, { signal, dtype, max_length, optionsJson })
-    : await downloadWholeFiles(files, runtime, config, { signal, dtype, max_length });
+  const options = { signal, dtype, max_length, optionsJson: JSON.stringify({ dtype: dtype ?? 'fp32' }) };
+  const plan = await openAndCheckFit(files, runtime, config, options);
+  const weights = convertsWhileStreaming(dtype) || plan.files.some((entry) => entry.opened.size > WHOLE_FILE_LIMIT_BYTES)
+    ? await streamTensorRuns(files, runtime, config, options, plan)
+    : await downloadWholeFiles(files, runtime, plan, signal);
   let configPtr = 0, optionsPtr = 0;
   try {
     throwIfAborted(signal);
     configPtr = runtime.copyString(configText, 'config.json');
-    optionsPtr = runtime.copyString(optionsJson, 'load options');
+    optionsPtr = runtime.copyString(options.optionsJson, 'load options');
   } catch (error) {
     runtime.plain('wax_weights_free', weights);
     runtime.free(configPtr);
@@ -57,6 +58,12 @@ export async function loadCheckpoint(source, { signal, progress_callback, revisi
     runtime.free(optionsPtr);
   }
 }
+
+/**
+ * Files above this go to C++ in runs of tensors whatever the dtype: Emscripten 3.1.6's sbrk takes
+ * a signed 32-bit increment, so one malloc past 2 GiB fails (a 2.47 GB Llama-3.2-1B file).
+ */
+const WHOLE_FILE_LIMIT_BYTES = 1024 ** 3;
 
 /** q8/q4 anywhere in `dtype` (a string, or a per-module map): weights are converted as they stream in. */
 function convertsWhileStreaming(dtype) {
@@ -76,9 +83,8 @@ async function openAndCheckFit(files, runtime, config, { signal, dtype, max_leng
 }
 
 /** Every file into a heap block of its own, then handed to C++ (which keeps views into them). */
-async function downloadWholeFiles(files, runtime, config, options) {
-  const plan = await openAndCheckFit(files, runtime, config, options);
-  const blocks = await downloadWeightFiles(files, runtime, plan, { signal: options.signal });
+async function downloadWholeFiles(files, runtime, plan, signal) {
+  const blocks = await downloadWeightFiles(files, runtime, plan, { signal });
   const weights = runtime.plain('wax_weights_new');
   let handed = 0;
   try {
@@ -100,12 +106,11 @@ async function downloadWholeFiles(files, runtime, config, options) {
 }
 
 /**
- * Each file's tensors handed to C++ in runs as they arrive, quantized there (tensorRunSink): the
- * heap holds the converted weights and one run, never a whole checkpoint. A damaged cache entry
- * is deleted by the download and the whole stream starts again, once, from the network.
+ * Each file's tensors handed to C++ in runs as they arrive (tensorRunSink), quantized there or
+ * copied into a block each: the heap holds the kept weights and one run, never a whole file. A
+ * damaged cache entry is deleted by the download and the stream starts again, once, from the network.
  */
-async function streamConvertedWeights(files, runtime, config, options, retried = false) {
-  const plan = await openAndCheckFit(files, runtime, config, options);
+async function streamTensorRuns(files, runtime, config, options, plan, retried = false) {
   const weights = runtime.plain('wax_weights_new');
   const names = [];
   const sinkFor = (opened) => {
@@ -132,7 +137,7 @@ async function streamConvertedWeights(files, runtime, config, options, retried =
   } catch (error) {
     runtime.plain('wax_weights_free', weights);
     if (error?.code !== 'WAX_BAD_CACHE' || retried || options.signal?.aborted) throw error;
-    return streamConvertedWeights(files, runtime, config, options, true);
+    return streamTensorRuns(files, runtime, config, options, await openAndCheckFit(files, runtime, config, options), true);
   } finally {
     names.forEach((name) => runtime.free(name));
   }
