@@ -35,8 +35,8 @@ class weights {
 
   // A file that arrives in pieces, so that a model quantized on load never holds the whole file:
   // its head first (the 8-byte length and the JSON header; `file_size` is the whole file's),
-  // then its data section in runs of whole tensors. Matrices that `options` quantizes are
-  // quantized as their run arrives; other tensors are copied out of it; the caller keeps the run.
+  // then its data section in runs of whole tensors. Matrices that `options` quantizes or halves
+  // are converted as their run arrives; other tensors are copied out of it; the caller keeps the run.
   void begin_file(const std::string& file_name, const std::byte* head, size_t head_size, uint64_t file_size,
                   const load_options& options);
   // `bytes` hold the data section from offset `data_begin`; every tensor that starts there must end there.

@@ -47,8 +47,8 @@ export function estimateMemory({ config, headers, dtype, max_length, limits, inU
   // fp32 (the default) keeps the checkpoint's tensors as they are; other dtypes convert the float
   // matrices on load, and the checkpoint's bytes are released once all are converted.
   const converting = target !== undefined && target !== 'fp32';
-  // q8/q4 quantize each run of tensors as it streams in (fetch-to-heap.js tensorRunSink).
-  const streams = target === 'q8' || target === 'q4';
+  // q8/q4/fp16 convert each run of tensors as it streams in (fetch-to-heap.js tensorRunSink).
+  const streams = target === 'q8' || target === 'q4' || target === 'fp16';
   let fileBytes = 0, convertedBytes = 0, largestTensor = 0;
   for (const { size, header } of headers) {
     fileBytes += size;

@@ -65,10 +65,10 @@ export async function loadCheckpoint(source, { signal, progress_callback, revisi
  */
 const WHOLE_FILE_LIMIT_BYTES = 1024 ** 3;
 
-/** q8/q4 anywhere in `dtype` (a string, or a per-module map): weights are converted as they stream in. */
+/** q8/q4/fp16 anywhere in `dtype` (a string, or a per-module map): weights are converted as they stream in. */
 function convertsWhileStreaming(dtype) {
   const names = typeof dtype === 'string' ? [dtype] : Object.values(dtype ?? {});
-  return names.some((name) => name === 'q8' || name === 'q4');
+  return names.some((name) => name === 'q8' || name === 'q4' || name === 'fp16');
 }
 
 async function openAndCheckFit(files, runtime, config, { signal, dtype, max_length }) {
