@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "core/dtype.h"
 #include "core/error.h"
 #include "io/safetensors.h"
 #include "ops/matmul.h"
@@ -70,13 +69,7 @@ void weights::add_tensors(const std::string& file_name, uint64_t data_begin, con
     }
     if (entry.shape.size() == 2 && is_float && dtype == "fp16" && entry.type != dtype::f16) {
       byte_buffer halves = byte_buffer::allocate(arrived.nbytes / dtype_size(entry.type) * 2);
-      auto* out = reinterpret_cast<uint16_t*>(halves.data());
-      float chunk[4096];
-      for (int64_t first = 0; first < arrived.numel(); first += 4096) {
-        const int64_t count = std::min<int64_t>(4096, arrived.numel() - first);
-        tensor_to_f32(arrived, first, count, chunk);
-        for (int64_t i = 0; i < count; ++i) out[first + i] = f32_to_f16(chunk[i]);
-      }
+      tensor_to_f16(arrived, reinterpret_cast<uint16_t*>(halves.data()));
       add_view(file_name, entry.name, {dtype::f16, entry.shape, halves.data(), halves.size()});
       files_.push_back(std::move(halves));
       continue;

@@ -51,11 +51,7 @@ matrix matrix::load(const weights_prefix& w, const std::string& name, int64_t ro
     m.view_ = {};
   } else if (dtype == "fp16" && m.view_.type != dtype::f16) {
     auto halves = std::make_shared<std::vector<uint16_t>>(static_cast<size_t>(rows * cols));
-    std::vector<float> row(static_cast<size_t>(cols));
-    for (int64_t r = 0; r < rows; ++r) {
-      tensor_to_f32(m.view_, r * cols, cols, row.data());
-      for (int64_t c = 0; c < cols; ++c) (*halves)[size_t(r * cols + c)] = f32_to_f16(row[size_t(c)]);
-    }
+    tensor_to_f16(m.view_, halves->data());
     m.view_ = {dtype::f16, {rows, cols}, reinterpret_cast<const std::byte*>(halves->data()), halves->size() * 2};
     m.converted_ = std::move(halves);
   } else {

@@ -35,6 +35,15 @@ void tensor_to_f32(const tensor_view& t, int64_t first, int64_t count, float* ou
   }
 }
 
+void tensor_to_f16(const tensor_view& t, uint16_t* out) {
+  float chunk[4096];
+  for (int64_t first = 0; first < t.numel(); first += 4096) {
+    const int64_t count = std::min<int64_t>(4096, t.numel() - first);
+    tensor_to_f32(t, first, count, chunk);
+    for (int64_t i = 0; i < count; ++i) out[first + i] = f32_to_f16(chunk[i]);
+  }
+}
+
 tensor_view slice_rows(const tensor_view& w, int64_t first, int64_t count) {
   const size_t row_bytes = size_t(w.shape[1]) * dtype_size(w.type);
   return {w.type, {count, w.shape[1]}, w.data + size_t(first) * row_bytes, size_t(count) * row_bytes};

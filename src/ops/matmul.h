@@ -21,4 +21,7 @@ void matmul_xwt_reference(const float* x, int64_t rows, int64_t in, const tensor
 // Widens `count` elements of an F32/F16/BF16 tensor, starting at element `first`, to f32.
 void tensor_to_f32(const tensor_view& t, int64_t first, int64_t count, float* out);
 
+// Every element of an F32/F16/BF16 tensor as f16 bits (t.numel() values), through f32.
+void tensor_to_f16(const tensor_view& t, uint16_t* out);
+
 }  // namespace wax
