@@ -44,11 +44,16 @@ async function sha256OfFile(entry) {
  */
 export async function startHubServer({ host = '127.0.0.1' } = {}) {
   const repos = new Map(); // 'org/name' → Map(revision → Map(file → { bytes | path, size, sha256, lfs }))
-  const state = { options: { ...DEFAULT_OPTIONS }, requests: [], bodies: 0, maxConcurrentBodies: 0, sockets: new Set() };
+  // busySockets: those with a response in flight. reset() cuts only these (bodies left stalled by
+  // an abort test); cutting idle keep-alive sockets too races the client's reuse of them.
+  const state = { options: { ...DEFAULT_OPTIONS }, requests: [], bodies: 0, maxConcurrentBodies: 0, sockets: new Set(), busySockets: new Set() };
 
   const server = createServer(async (request, response) => {
     const record = { method: request.method, path: decodeURIComponent(new URL(request.url, 'http://x').pathname), range: request.headers.range ?? null, status: 0 };
     state.requests.push(record);
+    const { socket } = request;
+    state.busySockets.add(socket);
+    response.on('close', () => state.busySockets.delete(socket));
     const cors = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': EXPOSED, 'Cross-Origin-Resource-Policy': 'cross-origin' };
     const send = (status, headers, body = '') => {
       record.status = status;
@@ -176,7 +181,7 @@ export async function startHubServer({ host = '127.0.0.1' } = {}) {
       state.options = { ...DEFAULT_OPTIONS };
       state.requests = [];
       state.maxConcurrentBodies = 0;
-      for (const socket of state.sockets) socket.destroy();
+      for (const socket of state.busySockets) socket.destroy();
     },
     close() {
       for (const socket of state.sockets) socket.destroy();
