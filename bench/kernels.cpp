@@ -38,10 +38,12 @@ const shape shapes[] = {
 
 using matrix_rm = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-double median_seconds(const std::function<void()>& body, int runs) {
+// `untimed` runs before each timed run (the decode lines evict the caches with it).
+double median_seconds(const std::function<void()>& body, int runs, const std::function<void()>& untimed = [] {}) {
   std::vector<double> times;
   body();  // warm up
   for (int i = 0; i < runs; ++i) {
+    untimed();
     auto start = std::chrono::steady_clock::now();
     body();
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -55,7 +57,7 @@ double median_seconds(const std::function<void()>& body, int runs) {
 int main() {
   std::mt19937 generator(1);
   std::uniform_real_distribution<float> uniform(-1, 1);
-  std::printf("%-40s %10s %10s %10s %8s\n", "f32 y = x·wᵀ (GFLOP/s)", "Eigen", "4x4 dot", "4x8 packed", "best/Eigen");
+  std::printf("%-40s %10s %10s %10s %8s\n", "f32 y = x·wᵀ (GFLOP/s)", "Eigen", "dot", "4x8 packed", "best/Eigen");
   for (const shape& s : shapes) {
     std::vector<float> x(static_cast<size_t>(s.rows * s.in)), w(static_cast<size_t>(s.out * s.in)),
         y(static_cast<size_t>(s.rows * s.out));
@@ -66,15 +68,24 @@ int main() {
     Eigen::Map<const matrix_rm> xm(x.data(), s.rows, s.in), wm(w.data(), s.out, s.in);
     Eigen::Map<matrix_rm> ym(y.data(), s.rows, s.out);
     const double eigen = median_seconds([&] { ym.noalias() = xm * wm.transpose(); }, runs);
-    const double dot = median_seconds([&] { wax::gemm_xwt_f32_4x4(x.data(), s.rows, s.in, w.data(), s.out, y.data(), s.out); }, runs);
+    const double dot = median_seconds([&] { wax::gemm_xwt_f32_dot(x.data(), s.rows, s.in, w.data(), s.out, y.data(), s.out); }, runs);
     const wax::tensor_view view{wax::dtype::f32, {s.out, s.in}, reinterpret_cast<const std::byte*>(w.data()), w.size() * 4};
     const double packed = median_seconds([&] { wax::gemm_xwt_packed_4x8(x.data(), s.rows, s.in, view, y.data(), s.out); }, runs);
     std::printf("%-40s %10.1f %10.1f %10.1f %8.2f\n", s.name, flops / eigen / 1e9, flops / dot / 1e9, flops / packed / 1e9,
                 eigen / std::min(dot, packed));
   }
 
-  // Decode reads every weight once per token: weight bytes per second is what bounds it.
-  std::printf("\n%-40s %10s %10s %10s\n", "one row y = x·wᵀ (GB/s of weights)", "f32 dot", "q8_0", "q4_0");
+  // Decode reads every weight once per token, and a model's weights do not stay in the caches
+  // from one token to the next: weight bytes per second from memory is what bounds it, so each
+  // run starts with the caches flushed by reading 64 MB.
+  std::vector<float> flush(16 * 1024 * 1024);
+  volatile float flush_sum = 0;
+  const auto evict = [&] {
+    float total = 0;
+    for (size_t i = 0; i < flush.size(); i += 16) total += flush[i]++;
+    flush_sum = flush_sum + total;
+  };
+  std::printf("\n%-40s %10s %10s %10s\n", "one row y = x·wᵀ, caches flushed (GB/s of weights)", "f32 dot", "q8_0", "q4_0");
   for (const shape& s : shapes) {
     if (s.rows != 1) continue;
     std::vector<float> x(static_cast<size_t>(s.in)), w(static_cast<size_t>(s.out * s.in)), y(static_cast<size_t>(s.out));
@@ -82,9 +93,9 @@ int main() {
     for (float& v : w) v = uniform(generator);
     const wax::tensor_view view{wax::dtype::f32, {s.out, s.in}, reinterpret_cast<const std::byte*>(w.data()), w.size() * 4};
     const wax::quantized_matrix q8 = wax::quantize(view, wax::quant_type::q8_0), q4 = wax::quantize(view, wax::quant_type::q4_0);
-    const double f32_s = median_seconds([&] { wax::gemm_xwt_f32_4x4(x.data(), 1, s.in, w.data(), s.out, y.data(), s.out); }, 21);
-    const double q8_s = median_seconds([&] { wax::gemm_xwt_quantized(x.data(), 1, q8, y.data(), s.out, 0, s.out); }, 21);
-    const double q4_s = median_seconds([&] { wax::gemm_xwt_quantized(x.data(), 1, q4, y.data(), s.out, 0, s.out); }, 21);
+    const double f32_s = median_seconds([&] { wax::gemm_xwt_f32_dot(x.data(), 1, s.in, w.data(), s.out, y.data(), s.out); }, 21, evict);
+    const double q8_s = median_seconds([&] { wax::gemm_xwt_quantized(x.data(), 1, q8, y.data(), s.out, 0, s.out); }, 21, evict);
+    const double q4_s = median_seconds([&] { wax::gemm_xwt_quantized(x.data(), 1, q4, y.data(), s.out, 0, s.out); }, 21, evict);
     std::printf("%-40s %10.1f %10.1f %10.1f\n", s.name, w.size() * 4 / f32_s / 1e9, q8.bytes() / q8_s / 1e9, q4.bytes() / q4_s / 1e9);
   }
 }

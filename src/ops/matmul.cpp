@@ -56,14 +56,14 @@ void matmul_xwt(const float* x, int64_t rows, int64_t in, const tensor_view& w, 
     return;
   }
   if (w.type == dtype::f32) {
-    gemm_xwt_f32_4x4(x, rows, in, reinterpret_cast<const float*>(w.data), out, y, y_stride);
+    gemm_xwt_f32_dot(x, rows, in, reinterpret_cast<const float*>(w.data), out, y, y_stride);
     return;
   }
   std::vector<float> panel(static_cast<size_t>(std::min(out, half_panel_rows) * in));
   for (int64_t first = 0; first < out; first += half_panel_rows) {
     const int64_t count = std::min(half_panel_rows, out - first);
     tensor_to_f32(w, first * in, count * in, panel.data());
-    gemm_xwt_f32_4x4(x, rows, in, panel.data(), count, y + first, y_stride);
+    gemm_xwt_f32_dot(x, rows, in, panel.data(), count, y + first, y_stride);
   }
 }
 

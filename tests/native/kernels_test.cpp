@@ -32,15 +32,15 @@ const int64_t odd_rows[] = {1, 3, 4, 5, 9};
 const int64_t odd_in[] = {1, 3, 31, 33, 4095};
 const int64_t odd_out[] = {1, 3, 8, 13, 65};
 
-TEST(kernels, gemm_xwt_f32_4x4_equals_its_scalar_twin) {
+TEST(kernels, gemm_xwt_f32_dot_equals_its_scalar_twin) {
   for (int64_t rows : odd_rows)
     for (int64_t in : odd_in)
       for (int64_t out : odd_out) {
         SCOPED_TRACE(testing::Message() << rows << "x" << in << "x" << out);
         const auto x = random_floats(size_t(rows * in), 1), w = random_floats(size_t(out * in), 2);
         std::vector<float> y(size_t(rows * out)), expected(y.size());
-        gemm_xwt_f32_4x4(x.data(), rows, in, w.data(), out, y.data(), out);
-        gemm_xwt_f32_4x4_scalar(x.data(), rows, in, w.data(), out, expected.data(), out);
+        gemm_xwt_f32_dot(x.data(), rows, in, w.data(), out, y.data(), out);
+        gemm_xwt_f32_dot_scalar(x.data(), rows, in, w.data(), out, expected.data(), out);
         expect_relative_close(y, expected);
       }
 }
@@ -93,8 +93,8 @@ TEST(kernels, quantization_error_is_within_half_a_step_or_one_where_q4_saturates
   for (quant_type type : {quant_type::q8_0, quant_type::q4_0}) {
     const quantized_matrix q = quantize(f32_view(w, rows, cols), type);
     EXPECT_EQ(q.blocks, 4);
-    // values, then f16 scales for rows rounded up to a group of four
-    EXPECT_EQ(q.bytes(), size_t(rows * q.blocks * (type == quant_type::q8_0 ? 32 : 16) + 8 * q.blocks * 2));
+    // values and f16 scales, rows rounded up to a group of four
+    EXPECT_EQ(q.bytes(), size_t(8 * q.blocks * ((type == quant_type::q8_0 ? 32 : 16) + 2)));
     std::vector<float> row(static_cast<size_t>(cols));
     for (int64_t r = 0; r < rows; ++r) {
       dequantize_row(q, r, row.data());
@@ -117,7 +117,7 @@ TEST(kernels, quantized_product_approximates_the_float_product) {
   std::vector<float> dequantized(w.size()), y(size_t(rows * out)), expected(y.size());
   for (int64_t o = 0; o < out; ++o) dequantize_row(q, o, dequantized.data() + o * in);
   gemm_xwt_quantized(x.data(), rows, q, y.data(), out, 0, out);
-  gemm_xwt_f32_4x4_scalar(x.data(), rows, in, dequantized.data(), out, expected.data(), out);
+  gemm_xwt_f32_dot_scalar(x.data(), rows, in, dequantized.data(), out, expected.data(), out);
   // The only difference left is the 8-bit activations: about 0.4 % of a dot product's scale.
   float scale = 0;
   for (float v : expected) scale = std::max(scale, std::abs(v));

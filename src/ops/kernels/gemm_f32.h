@@ -4,8 +4,9 @@
 //    k-major (8 consecutive floats per k, widened from F16/BF16 on the way), then a 4 × 8 register
 //    tile takes per k two vector loads of w, four broadcast loads of x and eight multiply-adds,
 //    with no horizontal sums (the BLIS/XNNPACK design).
-//  - "gemv-xwt-f32-4x4-dot-simd128" for one or a few rows (decode): dot products over contiguous
-//    rows of x and w, four by four, no packing; it is bound by reading w.
+//  - "gemv-xwt-f32-dot-simd128" for one or a few rows (decode): dot products over contiguous rows
+//    of x and w, no packing; it is bound by reading w. One row of x takes the weight rows one at a
+//    time (one stream through memory); two or three rows go four by four.
 #pragma once
 
 #include <cstdint>
@@ -23,10 +24,11 @@ void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, int64_t out,
                          const std::function<void(int64_t, float*)>& weight_row, float* y, int64_t y_stride);
 
 // Dot-product GEMM over f32 weights w (out, in).
-void gemm_xwt_f32_4x4(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, float* y, int64_t y_stride);
+void gemm_xwt_f32_dot(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, float* y, int64_t y_stride);
 
-// Scalar twins for the tests: the same sums in the same order as the kernels.
+// Scalar twins for the tests: the same sums in the same order as the kernels (but for the one-row
+// dot kernel, whose eight accumulators sum in another order: equal within float rounding).
 void gemm_xwt_packed_4x8_scalar(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y, int64_t y_stride);
-void gemm_xwt_f32_4x4_scalar(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, float* y, int64_t y_stride);
+void gemm_xwt_f32_dot_scalar(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, float* y, int64_t y_stride);
 
 }  // namespace wax

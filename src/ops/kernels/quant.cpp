@@ -18,15 +18,15 @@ using namespace simd;
 // Rounds half away from zero, as lroundf, without its library call (quantizing is on the load path).
 inline int round_half_away(float v) { return int(v + (v >= 0 ? 0.5f : -0.5f)); }
 
-void quantize_block_q8(const float* x, int8_t* q, uint16_t& scale) {
+uint16_t quantize_block_q8(const float* x, int8_t* q) {
   float amax = 0;
   for (int64_t i = 0; i < quant_block; ++i) amax = std::max(amax, std::abs(x[i]));
   const float d = amax / 127.0f, inverse = d != 0 ? 1.0f / d : 0.0f;
   for (int64_t i = 0; i < quant_block; ++i) q[i] = int8_t(round_half_away(x[i] * inverse));
-  scale = f32_to_f16(d);
+  return f32_to_f16(d);
 }
 
-void quantize_block_q4(const float* x, uint8_t* packed, uint16_t& scale) {
+uint16_t quantize_block_q4(const float* x, uint8_t* packed) {
   float amax = 0, signed_max = 0;
   for (int64_t i = 0; i < quant_block; ++i)
     if (std::abs(x[i]) > amax) {
@@ -36,7 +36,7 @@ void quantize_block_q4(const float* x, uint8_t* packed, uint16_t& scale) {
   const float d = signed_max / -8.0f, inverse = d != 0 ? 1.0f / d : 0.0f;
   auto level = [&](float v) { return uint8_t(std::min(15, int(v * inverse + 8.5f))); };
   for (int64_t j = 0; j < quant_block / 2; ++j) packed[j] = uint8_t(level(x[j]) | (level(x[j + quant_block / 2]) << 4));
-  scale = f32_to_f16(d);
+  return f32_to_f16(d);
 }
 
 // Where element j of a 32-block sits in the activations' i16 layout, and which i32 lane of the
@@ -80,13 +80,13 @@ struct block_i16 {
 };
 
 template <quant_type type>
-inline block_i16 load_block(const uint8_t* row, int64_t b) {
+inline block_i16 load_block(const uint8_t* block) {
   if constexpr (type == quant_type::q8_0) {
-    const auto* q = reinterpret_cast<const int8_t*>(row) + b * quant_block;
+    const auto* q = reinterpret_cast<const int8_t*>(block);
     const i8x16 low = load_i8(q), high = load_i8(q + 16);
     return {{widen_low(low), widen_high(low), widen_low(high), widen_high(high)}};
   }
-  const i16x8 words = load_i16(reinterpret_cast<const int16_t*>(row + b * (quant_block / 2)));
+  const i16x8 words = load_i16(reinterpret_cast<const int16_t*>(block));
   return {{nibble_field(words, 0), nibble_field(words, 4), nibble_field(words, 8), nibble_field(words, 12)}};
 }
 
@@ -96,20 +96,18 @@ template <quant_type type, int C>
 void quantized_tile(const int16_t* xq, const float* xs, const int32_t* x_offsets, const quantized_matrix& w,
                     int64_t first_row, float* y) {
   f32x4 acc[C];
-  const uint8_t* rows[C];
 #pragma GCC unroll 4
-  for (int c = 0; c < C; ++c) {
-    acc[c] = zero();
-    rows[c] = w.values.data() + (first_row + c) * w.row_bytes();
-  }
-  const uint16_t* scale_group = w.scales.data() + (first_row / 4) * w.blocks * 4;
-  for (int64_t b = 0; b < w.blocks; ++b) {
+  for (int c = 0; c < C; ++c) acc[c] = zero();
+  constexpr int64_t block_bytes = type == quant_type::q8_0 ? quant_block : quant_block / 2;
+  constexpr int64_t record_bytes = 4 * sizeof(uint16_t) + 4 * block_bytes;
+  const uint8_t* record = w.record(first_row / 4, 0);
+  for (int64_t b = 0; b < w.blocks; ++b, record += record_bytes) {
     const int16_t* xb = xq + b * quant_block;
     const i16x8 x0 = load_i16(xb), x1 = load_i16(xb + 8), x2 = load_i16(xb + 16), x3 = load_i16(xb + 24);
-    const f32x4 block_scales = mul(load_f16x4(scale_group + b * 4), splat(xs[b]));
+    const f32x4 block_scales = mul(load_f16x4(reinterpret_cast<const uint16_t*>(record)), splat(xs[b]));
     const auto column = [&](auto c_constant) {
       constexpr int c = decltype(c_constant)::value;
-      const block_i16 wb = load_block<type>(rows[c], b);
+      const block_i16 wb = load_block<type>(record + 4 * sizeof(uint16_t) + c * block_bytes);
       i32x4 s = add_i32(add_i32(dot(x0, wb.part[0]), dot(x1, wb.part[1])), add_i32(dot(x2, wb.part[2]), dot(x3, wb.part[3])));
       if constexpr (type == quant_type::q4_0) s = sub_i32(s, load_i32(x_offsets + b * 4));
       acc[c] = add(acc[c], mul(to_f32(s), lane_splat<c>(block_scales)));
@@ -137,9 +135,9 @@ void quantized_row(const int16_t* xq, const float* xs, const int32_t* x_offsets,
 }
 
 // Weight j of a block as an integer, for the scalar twin and dequantization.
-int weight_level(const quantized_matrix& w, const uint8_t* row, int64_t b, int64_t j) {
-  if (w.type == quant_type::q8_0) return reinterpret_cast<const int8_t*>(row)[b * quant_block + j];
-  const uint8_t byte = row[b * (quant_block / 2) + j % (quant_block / 2)];
+int weight_level(const quantized_matrix& w, const uint8_t* block, int64_t j) {
+  if (w.type == quant_type::q8_0) return reinterpret_cast<const int8_t*>(block)[j];
+  const uint8_t byte = block[j % (quant_block / 2)];
   return (j < quant_block / 2 ? byte & 0x0f : byte >> 4) - 8;
 }
 
@@ -151,18 +149,16 @@ quantized_matrix quantize(const tensor_view& w, quant_type type) {
   q.rows = w.shape[0];
   q.cols = w.shape[1];
   q.blocks = (q.cols + quant_block - 1) / quant_block;
-  q.scales.resize(static_cast<size_t>((q.rows + 3) / 4 * 4 * q.blocks));
-  q.values.resize(static_cast<size_t>(q.rows * q.row_bytes()));
+  q.data.resize(static_cast<size_t>((q.rows + 3) / 4 * q.blocks * q.record_bytes()));
   // Loading waits on this (a 1B model is 1.2 G weights): the threads take 64 rows at a time.
   thread_pool::instance().parallel_for(q.rows, 64, [&](int64_t first, int64_t end) {
     std::vector<float> row(static_cast<size_t>(q.blocks * quant_block), 0.0f);  // zero-padded to whole blocks
     for (int64_t r = first; r < end; ++r) {
       tensor_to_f32(w, r * q.cols, q.cols, row.data());
-      uint8_t* out = q.values.data() + r * q.row_bytes();
       for (int64_t b = 0; b < q.blocks; ++b) {
-        uint16_t& scale = q.scale_bits(r, b);
-        if (type == quant_type::q8_0) quantize_block_q8(row.data() + b * quant_block, reinterpret_cast<int8_t*>(out) + b * quant_block, scale);
-        else quantize_block_q4(row.data() + b * quant_block, out + b * (quant_block / 2), scale);
+        const float* values = row.data() + b * quant_block;
+        q.set_scale_bits(r, b, type == quant_type::q8_0 ? quantize_block_q8(values, reinterpret_cast<int8_t*>(q.block(r, b)))
+                                                        : quantize_block_q4(values, q.block(r, b)));
       }
     }
   });
@@ -170,18 +166,18 @@ quantized_matrix quantize(const tensor_view& w, quant_type type) {
 }
 
 void dequantize_row(const quantized_matrix& w, int64_t row, float* out) {
-  const uint8_t* values = w.values.data() + row * w.row_bytes();
   const int64_t whole_blocks = w.cols / quant_block;
   for (int64_t b = 0; b < w.blocks; ++b) {
     const float scale = f16_to_f32(w.scale_bits(row, b));
     const int64_t first = b * quant_block;
+    const uint8_t* block = w.block(row, b);
     if (b < whole_blocks) {  // the prompt kernel dequantizes every weight once per pass: vectorized
       i8x16 low, high;  // elements 0-15 and 16-31
       if (w.type == quant_type::q8_0) {
-        low = load_i8(reinterpret_cast<const int8_t*>(values) + first);
-        high = load_i8(reinterpret_cast<const int8_t*>(values) + first + 16);
+        low = load_i8(reinterpret_cast<const int8_t*>(block));
+        high = load_i8(reinterpret_cast<const int8_t*>(block) + 16);
       } else {
-        const i8x16 packed = load_u8(values + b * (quant_block / 2));
+        const i8x16 packed = load_u8(block);
         low = low_nibbles(packed);
         high = high_nibbles(packed);
       }
@@ -194,7 +190,7 @@ void dequantize_row(const quantized_matrix& w, int64_t row, float* out) {
       }
       continue;
     }
-    for (int64_t j = 0; j < w.cols - first; ++j) out[first + j] = float(weight_level(w, values, b, j)) * scale;
+    for (int64_t j = 0; j < w.cols - first; ++j) out[first + j] = float(weight_level(w, block, j)) * scale;
   }
 }
 
@@ -235,13 +231,12 @@ void gemm_xwt_quantized_scalar(const float* x, int64_t rows, const quantized_mat
   for (int64_t r = 0; r < rows; ++r) {
     quantize_activation(x + r * w.cols, w.cols, w.type, w.blocks, xq.data(), xs.data(), offsets.data());
     for (int64_t o = 0; o < w.rows; ++o) {
-      const uint8_t* row = w.values.data() + o * w.row_bytes();
       float lanes[4] = {0, 0, 0, 0};
       for (int64_t b = 0; b < w.blocks; ++b) {
         const float scale = f16_to_f32(w.scale_bits(o, b)) * xs[size_t(b)];
         int32_t partial[4] = {0, 0, 0, 0};  // the kernel's integer dot lanes, offset included
         for (int64_t j = 0; j < quant_block; ++j)
-          partial[dot_lane(w.type, j)] += int32_t(xq[size_t(b * quant_block + activation_slot(w.type, j))]) * weight_level(w, row, b, j);
+          partial[dot_lane(w.type, j)] += int32_t(xq[size_t(b * quant_block + activation_slot(w.type, j))]) * weight_level(w, w.block(o, b), j);
         for (int lane = 0; lane < 4; ++lane) lanes[lane] += float(partial[lane]) * scale;
       }
       y[r * y_stride + o] = lanes[0] + lanes[1] + lanes[2] + lanes[3];
