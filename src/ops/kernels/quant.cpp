@@ -34,7 +34,8 @@ uint16_t quantize_block_q4(const float* x, uint8_t* packed) {
       signed_max = x[i];
     }
   const float d = signed_max / -8.0f, inverse = d != 0 ? 1.0f / d : 0.0f;
-  auto level = [&](float v) { return uint8_t(std::min(15, int(v * inverse + 8.5f))); };
+  // round(v/d) + 8 in 0…15 (as llama.cpp rounds it), xor 8: round(v/d) in 4-bit two's complement
+  auto level = [&](float v) { return uint8_t(std::min(15, int(v * inverse + 8.5f)) ^ 8); };
   for (int64_t j = 0; j < quant_block / 2; ++j) packed[j] = uint8_t(level(x[j]) | (level(x[j + quant_block / 2]) << 4));
   return f32_to_f16(d);
 }
@@ -51,30 +52,21 @@ int64_t activation_slot(quant_type type, int64_t j) {
 }
 int dot_lane(quant_type type, int64_t j) { return int(type == quant_type::q8_0 ? (j % 8) / 2 : (j % 16) / 4); }
 
-// x (in,) → 8-bit values widened to i16 in the layout above (blocks · 32, zero-padded), f32
-// scales (blocks,) and, for Q4_0, 8 × the sum of each dot lane's values (blocks · 4): the kernel
-// multiplies by stored nibbles 0…15 and subtracts this for the nibbles' offset of 8.
-void quantize_activation(const float* x, int64_t in, quant_type type, int64_t blocks, int16_t* q, float* scales,
-                         int32_t* offsets) {
+// x (in,) → 8-bit values widened to i16 in the layout above (blocks · 32, zero-padded) and f32
+// scales (blocks,).
+void quantize_activation(const float* x, int64_t in, quant_type type, int64_t blocks, int16_t* q, float* scales) {
   for (int64_t b = 0; b < blocks; ++b) {
     float block[quant_block] = {};
     std::copy_n(x + b * quant_block, std::min(quant_block, in - b * quant_block), block);
     float amax = 0;
     for (float v : block) amax = std::max(amax, std::abs(v));
     const float d = amax / 127.0f, inverse = d != 0 ? 1.0f / d : 0.0f;
-    int32_t lane_sums[4] = {0, 0, 0, 0};
-    for (int64_t j = 0; j < quant_block; ++j) {
-      const int level = round_half_away(block[j] * inverse);
-      q[b * quant_block + activation_slot(type, j)] = int16_t(level);
-      lane_sums[dot_lane(type, j)] += level;
-    }
+    for (int64_t j = 0; j < quant_block; ++j) q[b * quant_block + activation_slot(type, j)] = int16_t(round_half_away(block[j] * inverse));
     scales[b] = d;
-    if (type == quant_type::q4_0)
-      for (int lane = 0; lane < 4; ++lane) offsets[b * 4 + lane] = 8 * lane_sums[lane];
   }
 }
 
-// The 32 weights of one block as four i16x8 vectors, in the activations' layout.
+// The 32 weights of one block as four i16x8 vectors, in the activations' layout (Q4_0 levels × 4096).
 struct block_i16 {
   i16x8 part[4];
 };
@@ -87,29 +79,29 @@ inline block_i16 load_block(const uint8_t* block) {
     return {{widen_low(low), widen_high(low), widen_low(high), widen_high(high)}};
   }
   const i16x8 words = load_i16(reinterpret_cast<const int16_t*>(block));
-  return {{nibble_field(words, 0), nibble_field(words, 4), nibble_field(words, 8), nibble_field(words, 12)}};
+  return {{nibble_times_4096(words, 0), nibble_times_4096(words, 4), nibble_times_4096(words, 8), nibble_times_4096(words, 12)}};
 }
 
 // Four output columns a pass: each block's integer dot products, its two scales (four weight rows'
 // f16 scales converted together) and one f32 multiply-add per column.
 template <quant_type type, int C>
-void quantized_tile(const int16_t* xq, const float* xs, const int32_t* x_offsets, const quantized_matrix& w,
+void quantized_tile(const int16_t* xq, const float* xs, const quantized_matrix& w,
                     int64_t first_row, float* y) {
   f32x4 acc[C];
 #pragma GCC unroll 4
   for (int c = 0; c < C; ++c) acc[c] = zero();
   constexpr int64_t block_bytes = type == quant_type::q8_0 ? quant_block : quant_block / 2;
   constexpr int64_t record_bytes = 4 * sizeof(uint16_t) + 4 * block_bytes;
+  constexpr float level_scale = type == quant_type::q4_0 ? 0x1p-12f : 1.0f;  // Q4_0 levels arrive × 4096
   const uint8_t* record = w.record(first_row / 4, 0);
   for (int64_t b = 0; b < w.blocks; ++b, record += record_bytes) {
     const int16_t* xb = xq + b * quant_block;
     const i16x8 x0 = load_i16(xb), x1 = load_i16(xb + 8), x2 = load_i16(xb + 16), x3 = load_i16(xb + 24);
-    const f32x4 block_scales = mul(load_f16x4(reinterpret_cast<const uint16_t*>(record)), splat(xs[b]));
+    const f32x4 block_scales = mul(load_f16x4(reinterpret_cast<const uint16_t*>(record)), splat(xs[b] * level_scale));
     const auto column = [&](auto c_constant) {
       constexpr int c = decltype(c_constant)::value;
       const block_i16 wb = load_block<type>(record + 4 * sizeof(uint16_t) + c * block_bytes);
       i32x4 s = add_i32(add_i32(dot(x0, wb.part[0]), dot(x1, wb.part[1])), add_i32(dot(x2, wb.part[2]), dot(x3, wb.part[3])));
-      if constexpr (type == quant_type::q4_0) s = sub_i32(s, load_i32(x_offsets + b * 4));
       acc[c] = add(acc[c], mul(to_f32(s), lane_splat<c>(block_scales)));
     };
     column(std::integral_constant<int, 0>{});
@@ -122,14 +114,14 @@ void quantized_tile(const int16_t* xq, const float* xs, const int32_t* x_offsets
 }
 
 template <quant_type type>
-void quantized_row(const int16_t* xq, const float* xs, const int32_t* x_offsets, const quantized_matrix& w, float* y_row,
+void quantized_row(const int16_t* xq, const float* xs, const quantized_matrix& w, float* y_row,
                    int64_t first_out, int64_t end_out) {
   int64_t o = first_out;
-  for (; o + 4 <= end_out; o += 4) quantized_tile<type, 4>(xq, xs, x_offsets, w, o, y_row + o);
+  for (; o + 4 <= end_out; o += 4) quantized_tile<type, 4>(xq, xs, w, o, y_row + o);
   switch (end_out - o) {
-    case 3: quantized_tile<type, 3>(xq, xs, x_offsets, w, o, y_row + o); break;
-    case 2: quantized_tile<type, 2>(xq, xs, x_offsets, w, o, y_row + o); break;
-    case 1: quantized_tile<type, 1>(xq, xs, x_offsets, w, o, y_row + o); break;
+    case 3: quantized_tile<type, 3>(xq, xs, w, o, y_row + o); break;
+    case 2: quantized_tile<type, 2>(xq, xs, w, o, y_row + o); break;
+    case 1: quantized_tile<type, 1>(xq, xs, w, o, y_row + o); break;
     default: break;
   }
 }
@@ -138,7 +130,7 @@ void quantized_row(const int16_t* xq, const float* xs, const int32_t* x_offsets,
 int weight_level(const quantized_matrix& w, const uint8_t* block, int64_t j) {
   if (w.type == quant_type::q8_0) return reinterpret_cast<const int8_t*>(block)[j];
   const uint8_t byte = block[j % (quant_block / 2)];
-  return (j < quant_block / 2 ? byte & 0x0f : byte >> 4) - 8;
+  return ((j < quant_block / 2 ? byte & 0x0f : byte >> 4) ^ 8) - 8;
 }
 
 }  // namespace
@@ -201,10 +193,9 @@ quantized_activations quantize_activations(const float* x, int64_t rows, int64_t
   a.blocks = (in + quant_block - 1) / quant_block;
   a.values.resize(static_cast<size_t>(rows * a.blocks * quant_block));
   a.scales.resize(static_cast<size_t>(rows * a.blocks));
-  if (layout == quant_type::q4_0) a.offsets.resize(static_cast<size_t>(rows * a.blocks * 4));
   for (int64_t r = 0; r < rows; ++r)
     quantize_activation(x + r * in, in, layout, a.blocks, a.values.data() + r * a.blocks * quant_block,
-                        a.scales.data() + r * a.blocks, a.offsets.data() + (layout == quant_type::q4_0 ? r * a.blocks * 4 : 0));
+                        a.scales.data() + r * a.blocks);
   return a;
 }
 
@@ -214,8 +205,8 @@ void gemm_xwt_quantized(const quantized_activations& x, const quantized_matrix& 
   for (int64_t r = 0; r < x.rows; ++r) {
     const int16_t* xq = x.values.data() + r * x.blocks * quant_block;
     const float* xs = x.scales.data() + r * x.blocks;
-    if (w.type == quant_type::q8_0) quantized_row<quant_type::q8_0>(xq, xs, nullptr, w, y + r * y_stride, first_out, end_out);
-    else quantized_row<quant_type::q4_0>(xq, xs, x.offsets.data() + r * x.blocks * 4, w, y + r * y_stride, first_out, end_out);
+    if (w.type == quant_type::q8_0) quantized_row<quant_type::q8_0>(xq, xs, w, y + r * y_stride, first_out, end_out);
+    else quantized_row<quant_type::q4_0>(xq, xs, w, y + r * y_stride, first_out, end_out);
   }
 }
 
@@ -227,14 +218,13 @@ void gemm_xwt_quantized(const float* x, int64_t rows, const quantized_matrix& w,
 void gemm_xwt_quantized_scalar(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride) {
   std::vector<int16_t> xq(static_cast<size_t>(w.blocks * quant_block));
   std::vector<float> xs(static_cast<size_t>(w.blocks));
-  std::vector<int32_t> offsets(static_cast<size_t>(w.blocks * 4));
   for (int64_t r = 0; r < rows; ++r) {
-    quantize_activation(x + r * w.cols, w.cols, w.type, w.blocks, xq.data(), xs.data(), offsets.data());
+    quantize_activation(x + r * w.cols, w.cols, w.type, w.blocks, xq.data(), xs.data());
     for (int64_t o = 0; o < w.rows; ++o) {
       float lanes[4] = {0, 0, 0, 0};
       for (int64_t b = 0; b < w.blocks; ++b) {
         const float scale = f16_to_f32(w.scale_bits(o, b)) * xs[size_t(b)];
-        int32_t partial[4] = {0, 0, 0, 0};  // the kernel's integer dot lanes, offset included
+        int32_t partial[4] = {0, 0, 0, 0};  // the kernel's integer dot lanes
         for (int64_t j = 0; j < quant_block; ++j)
           partial[dot_lane(w.type, j)] += int32_t(xq[size_t(b * quant_block + activation_slot(w.type, j))]) * weight_level(w, w.block(o, b), j);
         for (int lane = 0; lane < 4; ++lane) lanes[lane] += float(partial[lane]) * scale;

@@ -1,7 +1,9 @@
 // Block-quantized weights, as llama.cpp's Q8_0 and Q4_0: each row is cut into blocks of 32
 // values sharing one f16 scale d. Q8_0 stores round(x/d) in int8 (d = max|x|/127), 1.06 bytes a
-// weight; Q4_0 stores round(x/d)+8 in a nibble (d = the signed value of largest magnitude / -8),
-// element j in the low and j+16 in the high nibble of byte j, 0.56 bytes a weight.
+// weight; Q4_0 stores round(x/d) in a nibble (d = the signed value of largest magnitude / -8),
+// element j in the low and j+16 in the high nibble of byte j, 0.56 bytes a weight. Unlike
+// llama.cpp's nibbles (round(x/d)+8), ours are 4-bit two's complement, so the kernel can move
+// each to the top of a 16-bit lane and use it signed, with no offset to take off.
 //
 // "gemm-xwt-q8-4rows-i16dot-simd128": x is quantized to 8 bits per 32-block once per row and
 // widened to i16; four weight rows per pass are widened from i8 (or unpacked from nibbles) and
@@ -64,9 +66,8 @@ void gemm_xwt_quantized(const float* x, int64_t rows, const quantized_matrix& w,
 struct quantized_activations {
   quant_type layout = quant_type::q8_0;
   int64_t rows = 0, blocks = 0;
-  std::vector<int16_t> values;   // (rows, blocks · 32)
-  std::vector<float> scales;     // (rows, blocks)
-  std::vector<int32_t> offsets;  // q4_0 only: (rows, blocks, 4), 8 × each dot lane's sum of values
+  std::vector<int16_t> values;  // (rows, blocks · 32)
+  std::vector<float> scales;    // (rows, blocks)
 };
 quantized_activations quantize_activations(const float* x, int64_t rows, int64_t in, quant_type layout);
 void gemm_xwt_quantized(const quantized_activations& x, const quantized_matrix& w, float* y, int64_t y_stride,

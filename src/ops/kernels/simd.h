@@ -38,16 +38,17 @@ inline i32x4 widen_high_i16(i16x8 v) { return wasm_i32x4_extend_high_i16x8(v); }
 inline i32x4 dot(i16x8 a, i16x8 b) { return wasm_i32x4_dot_i16x8(a, b); }
 inline i32x4 add_i32(i32x4 a, i32x4 b) { return wasm_i32x4_add(a, b); }
 inline f32x4 to_f32(i32x4 v) { return wasm_f32x4_convert_i32x4(v); }
-// Two signed nibble vectors (low nibbles, high nibbles), each value minus 8.
-inline i8x16 low_nibbles(i8x16 v) { return wasm_i8x16_sub(wasm_v128_and(v, wasm_i8x16_splat(0x0f)), wasm_i8x16_splat(8)); }
-inline i8x16 high_nibbles(i8x16 v) { return wasm_i8x16_sub(wasm_u8x16_shr(v, 4), wasm_i8x16_splat(8)); }
-// The four nibbles of each 16-bit lane as four vectors of unsigned 16-bit values: bits 0-3,
-// 4-7, 8-11, 12-15 (two shifts and masks cheaper than byte-wise unpacking and widening).
-inline i16x8 nibble_field(i16x8 v, int shift) {
-  return shift == 12 ? wasm_u16x8_shr(v, 12) : wasm_v128_and(shift ? wasm_u16x8_shr(v, shift) : v, wasm_i16x8_splat(0x0f));
+// Nibbles holding 4-bit two's complement values (-8…7), low and high, as signed bytes.
+inline i8x16 low_nibbles(i8x16 v) {
+  return wasm_i8x16_sub(wasm_v128_xor(wasm_v128_and(v, wasm_i8x16_splat(0x0f)), wasm_i8x16_splat(8)), wasm_i8x16_splat(8));
 }
-inline i32x4 sub_i32(i32x4 a, i32x4 b) { return wasm_i32x4_sub(a, b); }
-inline i32x4 load_i32(const int32_t* p) { return wasm_v128_load(p); }
+inline i8x16 high_nibbles(i8x16 v) { return wasm_i8x16_sub(wasm_v128_xor(wasm_u8x16_shr(v, 4), wasm_i8x16_splat(8)), wasm_i8x16_splat(8)); }
+// The nibble at bits shift…shift+3 of each 16-bit lane moved to bits 12-15, the rest zero: its
+// 4-bit two's complement value times 4096 as an i16 (one shift and one mask, and no sign fix-up).
+inline i16x8 nibble_times_4096(i16x8 v, int shift) {
+  const i16x8 top = shift == 12 ? v : wasm_i16x8_shl(v, 12 - shift);
+  return shift == 0 ? top : wasm_v128_and(top, wasm_i16x8_splat(int16_t(0xf000)));
+}
 template <int lane>
 inline f32x4 lane_splat(f32x4 v) { return wasm_i32x4_shuffle(v, v, lane, lane, lane, lane); }
 // Four consecutive f16 values as f32 lanes, for finite values only: the f16 bits placed in an
@@ -109,18 +110,17 @@ inline i32x4 dot(i16x8 a, i16x8 b) {
 }
 inline i32x4 add_i32(i32x4 a, i32x4 b) { return a + b; }
 inline f32x4 to_f32(i32x4 v) { return f32x4{float(v[0]), float(v[1]), float(v[2]), float(v[3])}; }
-inline i8x16 low_nibbles(i8x16 v) { return i8x16((v & 0x0f) - 8); }
+inline i8x16 low_nibbles(i8x16 v) { return i8x16(((v & 0x0f) ^ 8) - 8); }
 inline i8x16 high_nibbles(i8x16 v) {
   i8x16 r;
-  for (int i = 0; i < 16; ++i) r[i] = int8_t((uint8_t(v[i]) >> 4) - 8);
+  for (int i = 0; i < 16; ++i) r[i] = int8_t(((uint8_t(v[i]) >> 4) ^ 8) - 8);
   return r;
 }
-inline i16x8 nibble_field(i16x8 v, int shift) {
+inline i16x8 nibble_times_4096(i16x8 v, int shift) {
   i16x8 r;
-  for (int i = 0; i < 8; ++i) r[i] = int16_t((uint16_t(v[i]) >> shift) & 0x0f);
+  for (int i = 0; i < 8; ++i) r[i] = int16_t(uint16_t((uint16_t(v[i]) << (12 - shift)) & 0xf000));
   return r;
 }
-inline i32x4 sub_i32(i32x4 a, i32x4 b) { return a - b; }
 template <int lane>
 inline f32x4 lane_splat(f32x4 v) { return splat(v[lane]); }
 inline f32x4 load_f16x4(const uint16_t* p) {
@@ -132,11 +132,6 @@ inline f32x4 load_f16x4(const uint16_t* p) {
     r[i] = value * 0x1p112f;
   }
   return r;
-}
-inline i32x4 load_i32(const int32_t* p) {
-  i32x4 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
 }
 
 #endif
