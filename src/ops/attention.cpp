@@ -8,6 +8,8 @@
 #include <Eigen/Core>
 
 #include "core/thread_pool.h"
+#include "ops/kernels/gemm_f32.h"
+#include "ops/kernels/simd.h"
 
 namespace wax {
 namespace {
@@ -20,20 +22,46 @@ bool key_is_visible(int64_t key, int64_t query_slot, const uint8_t* key_visible,
   return key <= query_slot && key_visible[key] && (window <= 0 || query_slot - key < window);
 }
 
-// Softmax of each row over its visible keys; invisible keys get weight 0, and a row with no
-// visible key becomes all zeros.
-void masked_softmax(matrix_rm& scores, const uint8_t* key_visible, const int64_t* query_slots, int64_t window) {
-  for (int64_t i = 0; i < scores.rows(); ++i) {
-    float max_score = -std::numeric_limits<float>::infinity();
-    for (int64_t j = 0; j < scores.cols(); ++j)
-      if (key_is_visible(j, query_slots[i], key_visible, window)) max_score = std::max(max_score, scores(i, j));
-    float sum = 0;
-    for (int64_t j = 0; j < scores.cols(); ++j) {
-      float weight = key_is_visible(j, query_slots[i], key_visible, window) ? std::exp(scores(i, j) - max_score) : 0.0f;
-      scores(i, j) = weight;
-      sum += weight;
+// Softmax of one query's scores over its visible keys; invisible keys get weight 0, and a query
+// that sees no key gets all zeros.
+void masked_softmax(float* scores, int64_t n_keys, const uint8_t* key_visible, int64_t query_slot, int64_t window) {
+  float max_score = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n_keys; ++j)
+    if (key_is_visible(j, query_slot, key_visible, window)) max_score = std::max(max_score, scores[j]);
+  float sum = 0;
+  for (int64_t j = 0; j < n_keys; ++j) {
+    const float weight = key_is_visible(j, query_slot, key_visible, window) ? std::exp(scores[j] - max_score) : 0.0f;
+    scores[j] = weight;
+    sum += weight;
+  }
+  if (sum > 0)
+    for (int64_t j = 0; j < n_keys; ++j) scores[j] /= sum;
+}
+
+// out (d,) = Σ_j weights[j] · rows[j] over n rows of d floats: sixteen columns at a time, so the
+// partial sums stay in registers while the rows stream past.
+void weighted_sum(const float* weights, const float* rows, int64_t n, int64_t d, float* out) {
+  using namespace simd;
+  int64_t c = 0;
+  for (; c + 16 <= d; c += 16) {
+    f32x4 acc[4] = {zero(), zero(), zero(), zero()};
+    for (int64_t j = 0; j < n; ++j) {
+      const f32x4 weight = splat(weights[j]);
+#pragma GCC unroll 4
+      for (int a = 0; a < 4; ++a) acc[a] = add(acc[a], mul(weight, load(rows + j * d + c + 4 * a)));
     }
-    if (sum > 0) scores.row(i) /= sum;
+#pragma GCC unroll 4
+    for (int a = 0; a < 4; ++a) store(out + c + 4 * a, acc[a]);
+  }
+  for (; c + 4 <= d; c += 4) {
+    f32x4 acc = zero();
+    for (int64_t j = 0; j < n; ++j) acc = add(acc, mul(splat(weights[j]), load(rows + j * d + c)));
+    store(out + c, acc);
+  }
+  for (; c < d; ++c) {
+    float acc = 0;
+    for (int64_t j = 0; j < n; ++j) acc += weights[j] * rows[j * d + c];
+    out[c] = acc;
   }
 }
 
@@ -54,14 +82,24 @@ void attention(const float* q, int64_t n_queries, const float* keys, const float
       const int64_t h = task / blocks_per_head, first_query = (task % blocks_per_head) * query_block;
       const int64_t queries = std::min(query_block, n_queries - first_query);
       const int64_t kv_head = h / group;
-      const_strided_map q_h(q + first_query * row_stride + h * shape.head_dim, queries, shape.head_dim, Eigen::OuterStride<>(row_stride));
-      Eigen::Map<const matrix_rm> k_h(keys + kv_head * shape.key_stride * shape.head_dim, n_keys, shape.head_dim);
-      Eigen::Map<const matrix_rm> v_h(values + kv_head * shape.key_stride * shape.head_dim, n_keys, shape.head_dim);
-      strided_map out_h(out + first_query * row_stride + h * shape.head_dim, queries, shape.head_dim, Eigen::OuterStride<>(row_stride));
+      const float* q_h = q + first_query * row_stride + h * shape.head_dim;
+      const float* k_h = keys + kv_head * shape.key_stride * shape.head_dim;
+      const float* v_h = values + kv_head * shape.key_stride * shape.head_dim;
+      float* out_h = out + first_query * row_stride + h * shape.head_dim;
       scores.resize(queries, n_keys);
-      scores.noalias() = (q_h * k_h.transpose()) * scale;
-      masked_softmax(scores, key_visible, query_slots + first_query, window);
-      out_h.noalias() = scores * v_h;
+      if (queries == 1) {  // decode: Eigen's products cost more than they compute at this size
+        gemm_xwt_f32_dot(q_h, 1, shape.head_dim, k_h, n_keys, scores.data(), n_keys);
+        scores *= scale;
+        masked_softmax(scores.data(), n_keys, key_visible, query_slots[first_query], window);
+        weighted_sum(scores.data(), v_h, n_keys, shape.head_dim, out_h);
+        continue;
+      }
+      const_strided_map q_map(q_h, queries, shape.head_dim, Eigen::OuterStride<>(row_stride));
+      Eigen::Map<const matrix_rm> k_map(k_h, n_keys, shape.head_dim), v_map(v_h, n_keys, shape.head_dim);
+      scores.noalias() = (q_map * k_map.transpose()) * scale;
+      for (int64_t i = 0; i < queries; ++i)
+        masked_softmax(scores.data() + i * n_keys, n_keys, key_visible, query_slots[first_query + i], window);
+      strided_map(out_h, queries, shape.head_dim, Eigen::OuterStride<>(row_stride)).noalias() = scores * v_map;
     }
   });
 }

@@ -299,6 +299,8 @@ TEST(attention, matches_naive_softmax_under_every_mask) {
       {"multi-query decode in a window", 4, 1, 3, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1}, {11}, 3},
       {"window holding only padding", 6, 2, 3, {1, 1, 1, 0, 0}, {2, 4}, 2},
       {"one key", 4, 1, 8, {1}, {0}, 0},
+      {"grouped query decode, wide heads (the SIMD paths and their tails)", 6, 2, 67, std::vector<uint8_t>(40, 1), {39}, 0},
+      {"decode over holes, heads of 4", 4, 2, 4, {1, 0, 1, 1, 0, 1}, {5}, 0},
   };
   int blind_queries = 0;
   for (const attention_case& c : cases) {
