@@ -57,6 +57,9 @@ void row_block(const float* x, int64_t in, const float* w, int64_t out, float* y
 // One row of x (decode) against weight rows one at a time: a single stream through w, which the
 // hardware prefetcher follows better than the four interleaved rows of a tile (from DRAM, in
 // wasm: ~19 GB/s against ~12), with eight accumulators to keep enough loads in flight.
+// Below long_row floats, four adjacent rows are one stream anyway, and the tiles' fewer loads
+// and horizontal sums win (attention's 64-float key rows).
+constexpr int64_t long_row = 256;
 float dot_row(const float* x, const float* w, int64_t in) {
   constexpr int accumulators = 8;
   f32x4 acc[accumulators];
@@ -155,7 +158,7 @@ void gemm_xwt_packed_4x8_scalar(const float* x, int64_t rows, int64_t in, const 
 }
 
 void gemm_xwt_f32_dot(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, float* y, int64_t y_stride) {
-  if (rows == 1) {
+  if (rows == 1 && in >= long_row) {
     for (int64_t o = 0; o < out; ++o) y[o] = dot_row(x, w + o * in, in);
     return;
   }

@@ -40,17 +40,15 @@ uint16_t quantize_block_q4(const float* x, uint8_t* packed) {
   return f32_to_f16(d);
 }
 
-// Where element j of a 32-block sits in the activations' i16 layout, and which i32 lane of the
-// kernel's dot products sums it. Q8_0 keeps the natural order (parts of 8 consecutive values,
-// lane (j % 8) / 2). Q4_0 weights are unpacked as the four nibbles of each 16-bit word (see
-// load_block), so x is stored in that order: part 0 holds elements 0, 2, …, 14, part 1 16, 18, …,
-// 30, part 2 1, 3, …, 15, part 3 17, 19, …, 31; lane i then sums elements 4i…4i+3 and 16+4i…19+4i.
+// Where element j of a 32-block sits in the activations' i16 layout. Q8_0 keeps the natural
+// order (four parts of 8 consecutive values). Q4_0 weights are unpacked as the four nibbles of
+// each 16-bit word (see load_block), so x is stored in that order: part 0 holds elements 0, 2, …,
+// 14, part 1 16, 18, …, 30, part 2 1, 3, …, 15, part 3 17, 19, …, 31.
 int64_t activation_slot(quant_type type, int64_t j) {
   if (type == quant_type::q8_0) return j;
   const int64_t half = j / 16, pair = (j % 16) / 2, odd = j % 2;
   return (2 * odd + half) * 8 + pair;
 }
-int dot_lane(quant_type type, int64_t j) { return int(type == quant_type::q8_0 ? (j % 8) / 2 : (j % 16) / 4); }
 
 // x (in,) → 8-bit values widened to i16 in the layout above (blocks · 32, zero-padded) and f32
 // scales (blocks,).
@@ -82,14 +80,13 @@ inline block_i16 load_block(const uint8_t* block) {
   return {{nibble_times_4096(words, 0), nibble_times_4096(words, 4), nibble_times_4096(words, 8), nibble_times_4096(words, 12)}};
 }
 
-// Four output columns a pass: each block's integer dot products, its two scales (four weight rows'
-// f16 scales converted together) and one f32 multiply-add per column.
+// Four output columns a pass: each block's integer dot products, their four totals gathered in
+// one vector (lane c: column c), times the block's scales (the four weight rows' f16 scales
+// converted together, times x's) in one f32 multiply-add.
 template <quant_type type, int C>
 void quantized_tile(const int16_t* xq, const float* xs, const quantized_matrix& w,
                     int64_t first_row, float* y) {
-  f32x4 acc[C];
-#pragma GCC unroll 4
-  for (int c = 0; c < C; ++c) acc[c] = zero();
+  f32x4 acc = zero();
   constexpr int64_t block_bytes = type == quant_type::q8_0 ? quant_block : quant_block / 2;
   constexpr int64_t record_bytes = 4 * sizeof(uint16_t) + 4 * block_bytes;
   constexpr float level_scale = type == quant_type::q4_0 ? 0x1p-12f : 1.0f;  // Q4_0 levels arrive × 4096
@@ -98,19 +95,17 @@ void quantized_tile(const int16_t* xq, const float* xs, const quantized_matrix& 
     const int16_t* xb = xq + b * quant_block;
     const i16x8 x0 = load_i16(xb), x1 = load_i16(xb + 8), x2 = load_i16(xb + 16), x3 = load_i16(xb + 24);
     const f32x4 block_scales = mul(load_f16x4(reinterpret_cast<const uint16_t*>(record)), splat(xs[b] * level_scale));
-    const auto column = [&](auto c_constant) {
-      constexpr int c = decltype(c_constant)::value;
-      const block_i16 wb = load_block<type>(record + 4 * sizeof(uint16_t) + c * block_bytes);
-      i32x4 s = add_i32(add_i32(dot(x0, wb.part[0]), dot(x1, wb.part[1])), add_i32(dot(x2, wb.part[2]), dot(x3, wb.part[3])));
-      acc[c] = add(acc[c], mul(to_f32(s), lane_splat<c>(block_scales)));
-    };
-    column(std::integral_constant<int, 0>{});
-    if constexpr (C > 1) column(std::integral_constant<int, 1>{});
-    if constexpr (C > 2) column(std::integral_constant<int, 2>{});
-    if constexpr (C > 3) column(std::integral_constant<int, 3>{});
-  }
+    i32x4 dots[4] = {zero_i32(), zero_i32(), zero_i32(), zero_i32()};  // lanes: parts of column c's sum
 #pragma GCC unroll 4
-  for (int c = 0; c < C; ++c) y[c] = sum(acc[c]);
+    for (int c = 0; c < C; ++c) {
+      const block_i16 wb = load_block<type>(record + 4 * sizeof(uint16_t) + c * block_bytes);
+      dots[c] = add_i32(add_i32(dot(x0, wb.part[0]), dot(x1, wb.part[1])), add_i32(dot(x2, wb.part[2]), dot(x3, wb.part[3])));
+    }
+    acc = add(acc, mul(to_f32(lane_totals(dots[0], dots[1], dots[2], dots[3])), block_scales));
+  }
+  float totals[4];
+  store(totals, acc);
+  std::copy_n(totals, C, y);
 }
 
 template <quant_type type>
@@ -221,15 +216,14 @@ void gemm_xwt_quantized_scalar(const float* x, int64_t rows, const quantized_mat
   for (int64_t r = 0; r < rows; ++r) {
     quantize_activation(x + r * w.cols, w.cols, w.type, w.blocks, xq.data(), xs.data());
     for (int64_t o = 0; o < w.rows; ++o) {
-      float lanes[4] = {0, 0, 0, 0};
+      float total = 0;
       for (int64_t b = 0; b < w.blocks; ++b) {
-        const float scale = f16_to_f32(w.scale_bits(o, b)) * xs[size_t(b)];
-        int32_t partial[4] = {0, 0, 0, 0};  // the kernel's integer dot lanes
+        int32_t block_total = 0;
         for (int64_t j = 0; j < quant_block; ++j)
-          partial[dot_lane(w.type, j)] += int32_t(xq[size_t(b * quant_block + activation_slot(w.type, j))]) * weight_level(w, w.block(o, b), j);
-        for (int lane = 0; lane < 4; ++lane) lanes[lane] += float(partial[lane]) * scale;
+          block_total += int32_t(xq[size_t(b * quant_block + activation_slot(w.type, j))]) * weight_level(w, w.block(o, b), j);
+        total += float(block_total) * (f16_to_f32(w.scale_bits(o, b)) * xs[size_t(b)]);
       }
-      y[r * y_stride + o] = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+      y[r * y_stride + o] = total;
     }
   }
 }

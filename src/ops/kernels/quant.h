@@ -73,7 +73,7 @@ quantized_activations quantize_activations(const float* x, int64_t rows, int64_t
 void gemm_xwt_quantized(const quantized_activations& x, const quantized_matrix& w, float* y, int64_t y_stride,
                         int64_t first_out, int64_t end_out);
 
-// Its scalar twin for the tests: the same integer sums and the same f32 lane order.
+// Its scalar twin for the tests: the same integer block sums and the same f32 order.
 void gemm_xwt_quantized_scalar(const float* x, int64_t rows, const quantized_matrix& w, float* y, int64_t y_stride);
 
 }  // namespace wax

@@ -37,6 +37,7 @@ inline i32x4 widen_high_i16(i16x8 v) { return wasm_i32x4_extend_high_i16x8(v); }
 // lane i: a[2i]·b[2i] + a[2i+1]·b[2i+1]
 inline i32x4 dot(i16x8 a, i16x8 b) { return wasm_i32x4_dot_i16x8(a, b); }
 inline i32x4 add_i32(i32x4 a, i32x4 b) { return wasm_i32x4_add(a, b); }
+inline i32x4 zero_i32() { return wasm_i32x4_const_splat(0); }
 inline f32x4 to_f32(i32x4 v) { return wasm_f32x4_convert_i32x4(v); }
 // Nibbles holding 4-bit two's complement values (-8…7), low and high, as signed bytes.
 inline i8x16 low_nibbles(i8x16 v) {
@@ -49,15 +50,19 @@ inline i16x8 nibble_times_4096(i16x8 v, int shift) {
   const i16x8 top = shift == 12 ? v : wasm_i16x8_shl(v, 12 - shift);
   return shift == 0 ? top : wasm_v128_and(top, wasm_i16x8_splat(int16_t(0xf000)));
 }
-template <int lane>
-inline f32x4 lane_splat(f32x4 v) { return wasm_i32x4_shuffle(v, v, lane, lane, lane, lane); }
-// Four consecutive f16 values as f32 lanes, for finite values only: the f16 bits placed in an
-// f32's exponent and mantissa and rescaled by 2^112 (which also handles subnormals).
+// [Σ a, Σ b, Σ c, Σ d]: two rounds of pairing lanes (shufps patterns) and adding.
+inline i32x4 lane_totals(i32x4 a, i32x4 b, i32x4 c, i32x4 d) {
+  const i32x4 ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 2, 4, 6), wasm_i32x4_shuffle(a, b, 1, 3, 5, 7));
+  const i32x4 cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 2, 4, 6), wasm_i32x4_shuffle(c, d, 1, 3, 5, 7));
+  return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 2, 4, 6), wasm_i32x4_shuffle(ab, cd, 1, 3, 5, 7));
+}
+// Four consecutive f16 values as f32 lanes, for finite values only: sign-extended to 32 bits and
+// shifted by 13, the f16 bits sit in an f32's sign, exponent and mantissa once the sign's three
+// copies above the exponent are cleared; rescaling by 2^112 fixes the exponent bias (and
+// subnormals).
 inline f32x4 load_f16x4(const uint16_t* p) {
-  const v128_t bits = wasm_u32x4_extend_low_u16x8(wasm_v128_load64_zero(p));
-  const v128_t f32_bits = wasm_v128_or(wasm_i32x4_shl(wasm_v128_and(bits, wasm_i32x4_splat(0x8000)), 16),
-                                       wasm_i32x4_shl(wasm_v128_and(bits, wasm_i32x4_splat(0x7fff)), 13));
-  return wasm_f32x4_mul(f32_bits, wasm_f32x4_splat(0x1p112f));
+  const v128_t bits = wasm_i32x4_shl(wasm_i32x4_extend_low_i16x8(wasm_v128_load64_zero(p)), 13);
+  return wasm_f32x4_mul(wasm_v128_and(bits, wasm_i32x4_splat(int32_t(0x8fffe000u))), wasm_f32x4_splat(0x1p112f));
 }
 inline float sum(f32x4 v) {
   return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) +
@@ -109,6 +114,7 @@ inline i32x4 dot(i16x8 a, i16x8 b) {
   return r;
 }
 inline i32x4 add_i32(i32x4 a, i32x4 b) { return a + b; }
+inline i32x4 zero_i32() { return i32x4{0, 0, 0, 0}; }
 inline f32x4 to_f32(i32x4 v) { return f32x4{float(v[0]), float(v[1]), float(v[2]), float(v[3])}; }
 inline i8x16 low_nibbles(i8x16 v) { return i8x16(((v & 0x0f) ^ 8) - 8); }
 inline i8x16 high_nibbles(i8x16 v) {
@@ -121,8 +127,10 @@ inline i16x8 nibble_times_4096(i16x8 v, int shift) {
   for (int i = 0; i < 8; ++i) r[i] = int16_t(uint16_t((uint16_t(v[i]) << (12 - shift)) & 0xf000));
   return r;
 }
-template <int lane>
-inline f32x4 lane_splat(f32x4 v) { return splat(v[lane]); }
+inline i32x4 lane_totals(i32x4 a, i32x4 b, i32x4 c, i32x4 d) {
+  const auto total = [](i32x4 v) { return v[0] + v[1] + v[2] + v[3]; };
+  return i32x4{total(a), total(b), total(c), total(d)};
+}
 inline f32x4 load_f16x4(const uint16_t* p) {
   f32x4 r;
   for (int i = 0; i < 4; ++i) {
