@@ -84,13 +84,27 @@ constexpr int64_t out_block = 64;
 
 constexpr int panel_width = 8;
 
-// panel (in, 8) = rows [first, first + count) transposed, widened to f32, zero-padded to 8 columns.
+// panel (in, 8) = rows [first, first + count) transposed, widened to f32, zero-padded to 8
+// columns: the rows are widened into `rows` (8, in), then transposed four by four in registers.
 void pack_panel(const std::function<void(int64_t, float*)>& weight_row, int64_t in, int64_t first, int64_t count,
-                std::vector<float>& row, float* panel) {
+                std::vector<float>& rows, float* panel) {
   for (int64_t j = 0; j < panel_width; ++j) {
-    if (j < count) weight_row(first + j, row.data());
-    for (int64_t k = 0; k < in; ++k) panel[k * panel_width + j] = j < count ? row[size_t(k)] : 0.0f;
+    if (j < count) weight_row(first + j, rows.data() + j * in);
+    else std::fill_n(rows.data() + j * in, in, 0.0f);
   }
+  int64_t k = 0;
+  for (; k + 4 <= in; k += 4)
+    for (int64_t half = 0; half < panel_width; half += 4) {
+      const float* r = rows.data() + half * in + k;
+      f32x4 k0 = load(r), k1 = load(r + in), k2 = load(r + 2 * in), k3 = load(r + 3 * in);
+      transpose(k0, k1, k2, k3);  // now k_i holds the four rows' values at k + i
+      store(panel + k * panel_width + half, k0);
+      store(panel + (k + 1) * panel_width + half, k1);
+      store(panel + (k + 2) * panel_width + half, k2);
+      store(panel + (k + 3) * panel_width + half, k3);
+    }
+  for (; k < in; ++k)
+    for (int64_t j = 0; j < panel_width; ++j) panel[k * panel_width + j] = rows[size_t(j * in + k)];
 }
 
 template <int R>
@@ -129,10 +143,10 @@ void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, const tensor_
 
 void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, int64_t out,
                          const std::function<void(int64_t, float*)>& weight_row, float* y, int64_t y_stride) {
-  std::vector<float> panel(static_cast<size_t>(in * panel_width)), row(static_cast<size_t>(in));
+  std::vector<float> panel(static_cast<size_t>(in * panel_width)), rows_buffer(panel.size());
   for (int64_t o = 0; o < out; o += panel_width) {
     const int64_t columns = std::min<int64_t>(panel_width, out - o);
-    pack_panel(weight_row, in, o, columns, row, panel.data());
+    pack_panel(weight_row, in, o, columns, rows_buffer, panel.data());
     int64_t r = 0;
     for (; r + 4 <= rows; r += 4) packed_tile<4>(x + r * in, in, panel.data(), y + r * y_stride + o, y_stride, columns);
     switch (rows - r) {

@@ -154,10 +154,14 @@ quantized_matrix quantize(const tensor_view& w, quant_type type) {
 
 void dequantize_row(const quantized_matrix& w, int64_t row, float* out) {
   const int64_t whole_blocks = w.cols / quant_block;
-  for (int64_t b = 0; b < w.blocks; ++b) {
-    const float scale = f16_to_f32(w.scale_bits(row, b));
+  const int64_t record_bytes = w.record_bytes();
+  const uint8_t* scale_bits = w.record(row / 4, 0) + (row % 4) * sizeof(uint16_t);
+  const uint8_t* block = w.block(row, 0);
+  for (int64_t b = 0; b < w.blocks; ++b, scale_bits += record_bytes, block += record_bytes) {
+    uint16_t bits;
+    std::memcpy(&bits, scale_bits, sizeof bits);
+    const float scale = f16_to_f32(bits);
     const int64_t first = b * quant_block;
-    const uint8_t* block = w.block(row, b);
     if (b < whole_blocks) {  // the prompt kernel dequantizes every weight once per pass: vectorized
       i8x16 low, high;  // elements 0-15 and 16-31
       if (w.type == quant_type::q8_0) {

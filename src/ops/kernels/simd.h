@@ -64,6 +64,15 @@ inline f32x4 load_f16x4(const uint16_t* p) {
   const v128_t bits = wasm_i32x4_shl(wasm_i32x4_extend_low_i16x8(wasm_v128_load64_zero(p)), 13);
   return wasm_f32x4_mul(wasm_v128_and(bits, wasm_i32x4_splat(int32_t(0x8fffe000u))), wasm_f32x4_splat(0x1p112f));
 }
+// The 4 × 4 matrix whose rows are a, b, c, d, transposed in place (unpack, then move halves).
+inline void transpose(f32x4& a, f32x4& b, f32x4& c, f32x4& d) {
+  const f32x4 ab_low = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), cd_low = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5);
+  const f32x4 ab_high = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7), cd_high = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7);
+  a = wasm_i64x2_shuffle(ab_low, cd_low, 0, 2);
+  b = wasm_i64x2_shuffle(ab_low, cd_low, 1, 3);
+  c = wasm_i64x2_shuffle(ab_high, cd_high, 0, 2);
+  d = wasm_i64x2_shuffle(ab_high, cd_high, 1, 3);
+}
 inline float sum(f32x4 v) {
   return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) +
          wasm_f32x4_extract_lane(v, 3);
@@ -84,6 +93,13 @@ inline f32x4 zero() { return f32x4{0, 0, 0, 0}; }
 inline f32x4 add(f32x4 a, f32x4 b) { return a + b; }
 inline f32x4 mul(f32x4 a, f32x4 b) { return a * b; }
 inline float sum(f32x4 v) { return v[0] + v[1] + v[2] + v[3]; }
+inline void transpose(f32x4& a, f32x4& b, f32x4& c, f32x4& d) {
+  const f32x4 rows[4] = {a, b, c, d};
+  a = f32x4{rows[0][0], rows[1][0], rows[2][0], rows[3][0]};
+  b = f32x4{rows[0][1], rows[1][1], rows[2][1], rows[3][1]};
+  c = f32x4{rows[0][2], rows[1][2], rows[2][2], rows[3][2]};
+  d = f32x4{rows[0][3], rows[1][3], rows[2][3], rows[3][3]};
+}
 
 typedef int8_t i8x16 __attribute__((vector_size(16)));
 typedef int16_t i16x8 __attribute__((vector_size(16)));
