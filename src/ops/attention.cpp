@@ -86,19 +86,21 @@ void attention(const float* q, int64_t n_queries, const float* keys, const float
       const float* k_h = keys + kv_head * shape.key_stride * shape.head_dim;
       const float* v_h = values + kv_head * shape.key_stride * shape.head_dim;
       float* out_h = out + first_query * row_stride + h * shape.head_dim;
-      scores.resize(queries, n_keys);
+      // Keys after the block's last slot are in its future: causal attention never sees them.
+      const int64_t seen = std::min(n_keys, 1 + *std::max_element(query_slots + first_query, query_slots + first_query + queries));
+      scores.resize(queries, seen);
       if (queries == 1) {  // decode: Eigen's products cost more than they compute at this size
-        gemm_xwt_f32_dot(q_h, 1, shape.head_dim, k_h, n_keys, scores.data(), n_keys);
+        gemm_xwt_f32_dot(q_h, 1, shape.head_dim, k_h, seen, scores.data(), seen);
         scores *= scale;
-        masked_softmax(scores.data(), n_keys, key_visible, query_slots[first_query], window);
-        weighted_sum(scores.data(), v_h, n_keys, shape.head_dim, out_h);
+        masked_softmax(scores.data(), seen, key_visible, query_slots[first_query], window);
+        weighted_sum(scores.data(), v_h, seen, shape.head_dim, out_h);
         continue;
       }
       const_strided_map q_map(q_h, queries, shape.head_dim, Eigen::OuterStride<>(row_stride));
-      Eigen::Map<const matrix_rm> k_map(k_h, n_keys, shape.head_dim), v_map(v_h, n_keys, shape.head_dim);
+      Eigen::Map<const matrix_rm> k_map(k_h, seen, shape.head_dim), v_map(v_h, seen, shape.head_dim);
       scores.noalias() = (q_map * k_map.transpose()) * scale;
       for (int64_t i = 0; i < queries; ++i)
-        masked_softmax(scores.data() + i * n_keys, n_keys, key_visible, query_slots[first_query + i], window);
+        masked_softmax(scores.data() + i * seen, seen, key_visible, query_slots[first_query + i], window);
       strided_map(out_h, queries, shape.head_dim, Eigen::OuterStride<>(row_stride)).noalias() = scores * v_map;
     }
   });
