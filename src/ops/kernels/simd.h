@@ -22,6 +22,7 @@ inline f32x4 load_splat(const float* p) { return wasm_v128_load32_splat(p); }
 inline f32x4 zero() { return wasm_f32x4_const_splat(0.0f); }
 inline f32x4 add(f32x4 a, f32x4 b) { return wasm_f32x4_add(a, b); }
 inline f32x4 mul(f32x4 a, f32x4 b) { return wasm_f32x4_mul(a, b); }
+inline f32x4 sub(f32x4 a, f32x4 b) { return wasm_f32x4_sub(a, b); }
 // Integer lanes for the quantized kernels.
 using i8x16 = v128_t;
 using i16x8 = v128_t;
@@ -32,18 +33,21 @@ inline i16x8 load_i16(const int16_t* p) { return wasm_v128_load(p); }
 inline void store_i16(int16_t* p, i16x8 v) { wasm_v128_store(p, v); }
 inline i16x8 widen_low(i8x16 v) { return wasm_i16x8_extend_low_i8x16(v); }
 inline i16x8 widen_high(i8x16 v) { return wasm_i16x8_extend_high_i8x16(v); }
-inline i32x4 widen_low_i16(i16x8 v) { return wasm_i32x4_extend_low_i16x8(v); }
-inline i32x4 widen_high_i16(i16x8 v) { return wasm_i32x4_extend_high_i16x8(v); }
 // lane i: a[2i]·b[2i] + a[2i+1]·b[2i+1]
 inline i32x4 dot(i16x8 a, i16x8 b) { return wasm_i32x4_dot_i16x8(a, b); }
 inline i32x4 add_i32(i32x4 a, i32x4 b) { return wasm_i32x4_add(a, b); }
 inline i32x4 zero_i32() { return wasm_i32x4_const_splat(0); }
 inline f32x4 to_f32(i32x4 v) { return wasm_f32x4_convert_i32x4(v); }
-// Nibbles holding 4-bit two's complement values (-8…7), low and high, as signed bytes.
-inline i8x16 low_nibbles(i8x16 v) {
-  return wasm_i8x16_sub(wasm_v128_xor(wasm_v128_and(v, wasm_i8x16_splat(0x0f)), wasm_i8x16_splat(8)), wasm_i8x16_splat(8));
+inline i8x16 and_bytes(i8x16 v, uint8_t mask) { return wasm_v128_and(v, wasm_i8x16_splat(int8_t(mask))); }
+inline i8x16 xor_bytes(i8x16 v, uint8_t mask) { return wasm_v128_xor(v, wasm_i8x16_splat(int8_t(mask))); }
+// Bytes 4q…4q+3 of v as unsigned values plus 2^23, in f32 lanes: each byte is shuffled into the
+// low mantissa bits of 2^23 (one shuffle and one or, no widening steps).
+template <int q>
+inline f32x4 byte_quarter_plus_2p23(i8x16 v) {
+  const v128_t bytes = wasm_i8x16_shuffle(v, wasm_i8x16_const_splat(0), 4 * q, 16, 16, 16, 4 * q + 1, 16, 16, 16, 4 * q + 2, 16, 16,
+                                          16, 4 * q + 3, 16, 16, 16);
+  return wasm_v128_or(bytes, wasm_i32x4_const_splat(0x4b000000));
 }
-inline i8x16 high_nibbles(i8x16 v) { return wasm_i8x16_sub(wasm_v128_xor(wasm_u8x16_shr(v, 4), wasm_i8x16_splat(8)), wasm_i8x16_splat(8)); }
 // The nibble at bits shift…shift+3 of each 16-bit lane moved to bits 12-15, the rest zero: its
 // 4-bit two's complement value times 4096 as an i16 (one shift and one mask, and no sign fix-up).
 inline i16x8 nibble_times_4096(i16x8 v, int shift) {
@@ -92,6 +96,7 @@ inline f32x4 load_splat(const float* p) { return splat(*p); }
 inline f32x4 zero() { return f32x4{0, 0, 0, 0}; }
 inline f32x4 add(f32x4 a, f32x4 b) { return a + b; }
 inline f32x4 mul(f32x4 a, f32x4 b) { return a * b; }
+inline f32x4 sub(f32x4 a, f32x4 b) { return a - b; }
 inline float sum(f32x4 v) { return v[0] + v[1] + v[2] + v[3]; }
 inline void transpose(f32x4& a, f32x4& b, f32x4& c, f32x4& d) {
   const f32x4 rows[4] = {a, b, c, d};
@@ -122,8 +127,6 @@ inline i16x8 load_i16(const int16_t* p) {
 inline void store_i16(int16_t* p, i16x8 v) { std::memcpy(p, &v, sizeof v); }
 inline i16x8 widen_low(i8x16 v) { return i16x8{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]}; }
 inline i16x8 widen_high(i8x16 v) { return i16x8{v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]}; }
-inline i32x4 widen_low_i16(i16x8 v) { return i32x4{v[0], v[1], v[2], v[3]}; }
-inline i32x4 widen_high_i16(i16x8 v) { return i32x4{v[4], v[5], v[6], v[7]}; }
 inline i32x4 dot(i16x8 a, i16x8 b) {
   i32x4 r;
   for (int i = 0; i < 4; ++i) r[i] = int32_t(a[2 * i]) * b[2 * i] + int32_t(a[2 * i + 1]) * b[2 * i + 1];
@@ -132,10 +135,12 @@ inline i32x4 dot(i16x8 a, i16x8 b) {
 inline i32x4 add_i32(i32x4 a, i32x4 b) { return a + b; }
 inline i32x4 zero_i32() { return i32x4{0, 0, 0, 0}; }
 inline f32x4 to_f32(i32x4 v) { return f32x4{float(v[0]), float(v[1]), float(v[2]), float(v[3])}; }
-inline i8x16 low_nibbles(i8x16 v) { return i8x16(((v & 0x0f) ^ 8) - 8); }
-inline i8x16 high_nibbles(i8x16 v) {
-  i8x16 r;
-  for (int i = 0; i < 16; ++i) r[i] = int8_t(((uint8_t(v[i]) >> 4) ^ 8) - 8);
+inline i8x16 and_bytes(i8x16 v, uint8_t mask) { return v & i8x16(int8_t(mask) + i8x16{}); }
+inline i8x16 xor_bytes(i8x16 v, uint8_t mask) { return v ^ i8x16(int8_t(mask) + i8x16{}); }
+template <int q>
+inline f32x4 byte_quarter_plus_2p23(i8x16 v) {
+  f32x4 r;
+  for (int i = 0; i < 4; ++i) r[i] = float(uint8_t(v[4 * q + i])) + 0x1p23f;
   return r;
 }
 inline i16x8 nibble_times_4096(i16x8 v, int shift) {
