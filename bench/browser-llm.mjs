@@ -4,7 +4,7 @@
 // of the same type. Prompt processing (128 tokens) and decode (64 tokens), 1 and 2 threads,
 // medians after a warm-up (bench/llm-timing.mjs); each engine, type and thread count in a fresh
 // browser, all in one run.
-//   node bench/browser-llm.mjs [--shapes 135m,1b] [--runs N] [--wllama 2.4.0,3.8.1]   (default runs: 5 for 135m, 1 for 1b)
+//   node bench/browser-llm.mjs [--shapes 135m,1b] [--runs N] [--wllama 2.4.0,3.8.1]   (default: medians of 5 runs)
 // wllama is installed into bench/.peers/wllama on first use (never a dependency of wax); 2.4.0 by
 // default, the faster of the two on these machines (/work/shared/PEERS.md).
 import { execFileSync } from 'node:child_process';

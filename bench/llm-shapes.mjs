@@ -16,15 +16,15 @@ const FULL_RUNS = 5;
 export const GGUF_TYPES = { fp32: 'F32', q8: 'Q8_0', q4: 'Q4_0' };
 
 /**
- * By --shapes key. `runs`: the default number of timed runs; 1 for 1B, where a run of the slower
- * engines takes a minute or more on two cores and 5 would take `npm run bench` far past 40
- * minutes (the tables say so). The 1B checkpoint is BF16 and runs as q8/q4 only: its fp32 (4.9
- * GB) cannot fit wasm32's 4 GiB. It is one 2.47 GB file, as the real model's: wax streams files
- * above 1 GiB in runs of tensors (one malloc past 2 GiB fails in Emscripten 3.1.6).
+ * By --shapes key, each with its default number of timed runs (medians of 5 for both: the 1B
+ * lines make `npm run bench` about an hour on two cores, wllama's 1B runs taking most of it).
+ * The 1B checkpoint is BF16 and runs as q8/q4 only: its fp32 (4.9 GB) cannot fit wasm32's 4 GiB.
+ * It is one 2.47 GB file, as the real model's: wax streams files above 1 GiB in runs of tensors
+ * (one malloc past 2 GiB fails in Emscripten 3.1.6).
  */
 export const LLM_SHAPES = {
   '135m': { name: 'smollm2-135m', label: 'SmolLM2-135M', checkpointDtype: 'F32', dtypes: ['fp32', 'q8', 'q4'], runs: FULL_RUNS },
-  '1b': { name: 'llama-1b', label: 'Llama-3.2-1B', checkpointDtype: 'BF16', dtypes: ['q8', 'q4'], runs: 1 },
+  '1b': { name: 'llama-1b', label: 'Llama-3.2-1B', checkpointDtype: 'BF16', dtypes: ['q8', 'q4'], runs: FULL_RUNS },
 };
 
 /**

@@ -2,7 +2,7 @@
 // native llama.cpp (node-llama-cpp, CPU build) on the GGUF of the same weights and type, prompt
 // processing (128 tokens) and decode (64 tokens), 1 and 2 threads, medians (bench/llm-timing.mjs),
 // each engine, type and thread count in its own process, all in one run.
-//   node bench/llm.mjs [--shapes 135m,1b] [--runs N]    (default runs: 5 for 135m, 1 for 1b)
+//   node bench/llm.mjs [--shapes 135m,1b] [--runs N]    (default: medians of 5 runs)
 // node-llama-cpp is installed into bench/.peers/llama on first use (never a dependency of wax).
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
