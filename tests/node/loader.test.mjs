@@ -108,6 +108,21 @@ describe('sources', () => {
     assert.ok(events.filter((e) => e.status === 'progress' && e.file === 'model.safetensors').length > 10);
   });
 
+  it('weights requests go past the HTTP cache (cache: no-store), small files do not; a custom env.fetch sees it', async () => {
+    env.useFSCache = false;
+    const seen = [];
+    const plainFetch = env.fetch;
+    env.fetch = (url, init = {}) => {
+      seen.push({ file: url.split('/').pop(), cache: init.cache ?? 'default', range: init.headers?.Range ?? null });
+      return plainFetch(url, init);
+    };
+    await loadAndCheck(TINY);
+    const weights = seen.filter((r) => r.file === 'model.safetensors');
+    assert.equal(weights.length, 3);
+    assert.ok(weights.every((r) => r.cache === 'no-store' && r.range), JSON.stringify(weights));
+    assert.deepEqual(seen.filter((r) => r.file.endsWith('.json')).map((r) => r.cache), ['default', 'default']);
+  });
+
   it('a local folder, and File / Blob / ArrayBuffer maps', async () => {
     await loadAndCheck(fixtureDir(FIXTURE));
     await loadAndCheck({ 'config.json': new Blob([files['config.json']]), 'model.safetensors': new File([files['model.safetensors']], 'model.safetensors') });

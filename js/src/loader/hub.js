@@ -124,15 +124,25 @@ class RemoteSource {
     return this.url(file).href;
   }
 
-  async #request(file, signal, headers = {}) {
+  async #request(file, signal, init = {}) {
     throwIfAborted(signal);
     const url = this.url(file);
     try {
-      return await env.fetch(url.href, { signal, headers });
+      return await env.fetch(url.href, { signal, ...init });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       throw new WaxError(`${file}: request to ${url} failed (${error.cause?.message ?? error.message})`, { code: 'WAX_FETCH_FAILED', cause: error });
     }
+  }
+
+  /**
+   * A byte range of a weights file. Identity encoding: a Range applies to the encoded bytes, and
+   * Node's fetch would then decode a gzip slice. Past the browser's HTTP cache: wax keeps these
+   * files in its own cache, and Chromium's HTTP cache cuts a body it stores at 2^31 - 1 bytes
+   * (a 2.47 GB checkpoint arrived 2 GiB long).
+   */
+  #requestRange(file, signal, range) {
+    return this.#request(file, signal, { headers: { Range: range, 'Accept-Encoding': 'identity' }, cache: 'no-store' });
   }
 
   /** The text of `file`, or null when `optional` and the server says 404. */
@@ -158,8 +168,7 @@ class RemoteSource {
    */
   async openAccess(file, { signal } = {}) {
     const url = this.url(file);
-    // identity: a Range applies to the encoded bytes, and Node's fetch would then decode a gzip slice.
-    const response = await this.#request(file, signal, { Range: 'bytes=0-7', 'Accept-Encoding': 'identity' });
+    const response = await this.#requestRange(file, signal, 'bytes=0-7');
     if (!response.ok) throw await httpError(response, url, file);
     const sha256 = sha256FromEtag(response.headers.get('x-linked-etag')) ?? sha256FromEtag(response.headers.get('etag'));
     if (response.status === 206) {
@@ -180,7 +189,7 @@ class RemoteSource {
   }
 
   async #readRange(file, start, end, signal) {
-    const response = await this.#request(file, signal, { Range: `bytes=${start}-${end - 1}`, 'Accept-Encoding': 'identity' });
+    const response = await this.#requestRange(file, signal, `bytes=${start}-${end - 1}`);
     if (response.status === 416) return new Uint8Array(0);
     if (!response.ok) throw await httpError(response, this.url(file), file);
     if (response.status === 206) return new Uint8Array(await response.arrayBuffer());
@@ -193,7 +202,7 @@ class RemoteSource {
 
   async #openFrom(file, start, total, signal) {
     if (total !== null && start >= total) return ChunkReader.empty();
-    const response = await this.#request(file, signal, { Range: `bytes=${start}-`, 'Accept-Encoding': 'identity' });
+    const response = await this.#requestRange(file, signal, `bytes=${start}-`);
     if (response.status === 416) return ChunkReader.empty();
     if (!response.ok) throw await httpError(response, this.url(file), file);
     const reader = ChunkReader.fromStream(response.body);
