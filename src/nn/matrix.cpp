@@ -63,10 +63,12 @@ matrix matrix::load(const weights_prefix& w, const std::string& name, int64_t ro
 size_t matrix::bytes() const { return quantized_ ? quantized_->bytes() : view_.nbytes; }
 
 void matrix::multiply(const float* x, int64_t n, float* y) const {
-  // Output columns split across the threads, about four chunks each, in whole 16-row groups
-  // (two packed panels).
+  // Output columns split across the threads in whole 16-row groups (two packed panels). Prompts
+  // take about four chunks a thread, for balance; decode reads the weights once, so each thread
+  // takes one contiguous slice, one stream through memory (interleaved chunks break the streams).
   thread_pool& pool = thread_pool::instance();
-  const int64_t grain = std::max<int64_t>(16, (rows_ / (4 * pool.threads()) + 15) / 16 * 16);
+  const int64_t chunks = n < 4 ? pool.threads() : 4 * pool.threads();
+  const int64_t grain = std::max<int64_t>(16, ((rows_ + chunks - 1) / chunks + 15) / 16 * 16);
   if (quantized_ && n < 4) {  // decode: the integer kernel reads the blocks as they are, x quantized once
     const quantized_activations xq = quantize_activations(x, n, cols_, quantized_->type);
     pool.parallel_for(rows_, grain, [&](int64_t first, int64_t end) { gemm_xwt_quantized(xq, *quantized_, y, rows_, first, end); });
