@@ -87,18 +87,16 @@ template <quant_type type, int C>
 void quantized_tile(const int16_t* xq, const float* xs, const quantized_matrix& w,
                     int64_t first_row, float* y) {
   f32x4 acc = zero();
-  constexpr int64_t block_bytes = type == quant_type::q8_0 ? quant_block : quant_block / 2;
-  constexpr int64_t record_bytes = 4 * sizeof(uint16_t) + 4 * block_bytes;
   constexpr float level_scale = type == quant_type::q4_0 ? 0x1p-12f : 1.0f;  // Q4_0 levels arrive × 4096
   const uint8_t* record = w.record(first_row / 4, 0);
-  for (int64_t b = 0; b < w.blocks; ++b, record += record_bytes) {
+  for (int64_t b = 0; b < w.blocks; ++b, record += record_bytes(type)) {
     const int16_t* xb = xq + b * quant_block;
     const i16x8 x0 = load_i16(xb), x1 = load_i16(xb + 8), x2 = load_i16(xb + 16), x3 = load_i16(xb + 24);
     const f32x4 block_scales = mul(load_f16x4(reinterpret_cast<const uint16_t*>(record)), splat(xs[b] * level_scale));
     i32x4 dots[4] = {zero_i32(), zero_i32(), zero_i32(), zero_i32()};  // lanes: parts of column c's sum
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) {
-      const block_i16 wb = load_block<type>(record + 4 * sizeof(uint16_t) + c * block_bytes);
+      const block_i16 wb = load_block<type>(record + record_scale_bytes + c * block_bytes(type));
       dots[c] = add_i32(add_i32(dot(x0, wb.part[0]), dot(x1, wb.part[1])), add_i32(dot(x2, wb.part[2]), dot(x3, wb.part[3])));
     }
     acc = add(acc, mul(to_f32(lane_totals(dots[0], dots[1], dots[2], dots[3])), block_scales));
@@ -146,7 +144,7 @@ quantized_matrix quantize(const tensor_view& w, quant_type type) {
   q.rows = w.shape[0];
   q.cols = w.shape[1];
   q.blocks = (q.cols + quant_block - 1) / quant_block;
-  q.data.resize(static_cast<size_t>((q.rows + 3) / 4 * q.blocks * q.record_bytes()));
+  q.data.resize(static_cast<size_t>((q.rows + 3) / 4 * q.blocks * record_bytes(type)));
   // Loading waits on this (a 1B model is 1.2 G weights): the threads take 64 rows at a time.
   thread_pool::instance().parallel_for(q.rows, 64, [&](int64_t first, int64_t end) {
     std::vector<float> row(static_cast<size_t>(q.blocks * quant_block), 0.0f);  // zero-padded to whole blocks
@@ -164,10 +162,10 @@ quantized_matrix quantize(const tensor_view& w, quant_type type) {
 
 void dequantize_row(const quantized_matrix& w, int64_t row, float* out) {
   const int64_t whole_blocks = w.cols / quant_block;
-  const int64_t record_bytes = w.record_bytes();
-  const uint8_t* scale_bits = w.record(row / 4, 0) + (row % 4) * sizeof(uint16_t);
+  const int64_t stride = record_bytes(w.type);
+  const uint8_t* scale_bits = w.data.data() + w.scale_offset(row, 0);
   const uint8_t* block = w.block(row, 0);
-  for (int64_t b = 0; b < w.blocks; ++b, scale_bits += record_bytes, block += record_bytes) {
+  for (int64_t b = 0; b < w.blocks; ++b, scale_bits += stride, block += stride) {
     uint16_t bits;
     std::memcpy(&bits, scale_bits, sizeof bits);
     const float scale = f16_to_f32(bits);

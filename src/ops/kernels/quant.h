@@ -22,6 +22,11 @@ inline constexpr int64_t quant_block = 32;
 
 enum class quant_type { q8_0, q4_0 };
 
+// One record of quantized_matrix: four f16 scales, then four blocks.
+inline constexpr int64_t record_scale_bytes = 4 * int64_t(sizeof(uint16_t));
+constexpr int64_t block_bytes(quant_type type) { return type == quant_type::q8_0 ? quant_block : quant_block / 2; }
+constexpr int64_t record_bytes(quant_type type) { return record_scale_bytes + 4 * block_bytes(type); }
+
 struct quantized_matrix {
   quant_type type = quant_type::q8_0;
   int64_t rows = 0, cols = 0, blocks = 0;  // blocks per row: cols / 32, rounded up (zero-padded)
@@ -32,20 +37,22 @@ struct quantized_matrix {
   // zero-padded.
   std::vector<uint8_t> data;
 
-  int64_t block_bytes() const { return type == quant_type::q8_0 ? quant_block : quant_block / 2; }
-  int64_t record_bytes() const { return 4 * int64_t(sizeof(uint16_t)) + 4 * block_bytes(); }
-  const uint8_t* record(int64_t group, int64_t b) const { return data.data() + (group * blocks + b) * record_bytes(); }
-  uint8_t* record(int64_t group, int64_t b) { return data.data() + (group * blocks + b) * record_bytes(); }
-  const uint8_t* block(int64_t row, int64_t b) const { return record(row / 4, b) + 4 * sizeof(uint16_t) + (row % 4) * block_bytes(); }
-  uint8_t* block(int64_t row, int64_t b) { return record(row / 4, b) + 4 * sizeof(uint16_t) + (row % 4) * block_bytes(); }
+  // Byte offsets in data: record (group, b), and row's block and scale in it.
+  size_t record_offset(int64_t group, int64_t b) const { return size_t((group * blocks + b) * record_bytes(type)); }
+  size_t block_offset(int64_t row, int64_t b) const {
+    return record_offset(row / 4, b) + size_t(record_scale_bytes + (row % 4) * block_bytes(type));
+  }
+  size_t scale_offset(int64_t row, int64_t b) const { return record_offset(row / 4, b) + size_t(row % 4) * sizeof(uint16_t); }
+
+  const uint8_t* record(int64_t group, int64_t b) const { return data.data() + record_offset(group, b); }
+  const uint8_t* block(int64_t row, int64_t b) const { return data.data() + block_offset(row, b); }
+  uint8_t* block(int64_t row, int64_t b) { return data.data() + block_offset(row, b); }
   uint16_t scale_bits(int64_t row, int64_t b) const {
     uint16_t bits;
-    std::memcpy(&bits, record(row / 4, b) + (row % 4) * sizeof(uint16_t), sizeof bits);
+    std::memcpy(&bits, data.data() + scale_offset(row, b), sizeof bits);
     return bits;
   }
-  void set_scale_bits(int64_t row, int64_t b, uint16_t bits) {
-    std::memcpy(record(row / 4, b) + (row % 4) * sizeof(uint16_t), &bits, sizeof bits);
-  }
+  void set_scale_bits(int64_t row, int64_t b, uint16_t bits) { std::memcpy(data.data() + scale_offset(row, b), &bits, sizeof bits); }
   size_t bytes() const { return data.size(); }
 };
 
