@@ -20,21 +20,15 @@ function parseJson(text, file, label) {
 }
 
 let jinjaModule = null;
-/** @huggingface/jinja, found by its bare name (Node, bundlers, import maps) or beside this package. */
+/** @huggingface/jinja, which tools/build.sh copies beside the .wasm: pages need no import map. */
 async function loadJinja() {
-  if (jinjaModule) return jinjaModule;
-  const candidates = ['@huggingface/jinja', new URL('../../node_modules/@huggingface/jinja/dist/index.js', import.meta.url).href,
-    new URL('../../../@huggingface/jinja/dist/index.js', import.meta.url).href];
-  for (const candidate of candidates) {
-    try {
-      jinjaModule = await import(/* @vite-ignore */ candidate);
-      return jinjaModule;
-    } catch {
-      // try the next place
-    }
+  try {
+    jinjaModule ??= await import('../dist/jinja.mjs');
+  } catch (error) {
+    throw new WaxError(`chat templates need js/dist/jinja.mjs, a copy of @huggingface/jinja that the build makes: run npm run build (${error.message})`,
+      { code: 'WAX_MISSING_DEPENDENCY', cause: error });
   }
-  throw new WaxError('chat templates need the npm package @huggingface/jinja: install it, or map its name with an import map',
-    { code: 'WAX_MISSING_DEPENDENCY' });
+  return jinjaModule;
 }
 
 /** Ids given as a Tensor, a typed array or an array of numbers/bigints → Int32Array. */

@@ -1,9 +1,9 @@
 // A user's program against wax's declarations: type-checked by tests/node/types.test.mjs (tsc
-// --noEmit), never run. `wax` resolves to this package through its "exports".
+// --noEmit), never run. `wax-ml` resolves to this package by its own name ("exports").
 import {
   AutoModel, AutoModelForCausalLM, AutoTokenizer, Tensor, TextStreamer, WaxError, clearCache, cos_sim, env, isCached,
   pipeline, preflight, runtimeInfo, type Message, type ProgressInfo, type StoppingCriterion,
-} from 'wax';
+} from 'wax-ml';
 
 async function main(): Promise<void> {
   env.wasm.numThreads = 2;
