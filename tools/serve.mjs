@@ -4,6 +4,7 @@
 // safetensors header before the weights). Node's http module only; no dependencies.
 //
 //   node tools/serve.mjs [--port N] [--no-isolation]     (PORT=N works too; --port 0 picks a free port)
+//   npm start -- --port N      PORT=N npm start          (npm start builds first, then runs this)
 //
 // In-process (tests):
 //   const server = await startServer({ port: 0 });  // { url: 'http://127.0.0.1:41234/', close() }
@@ -184,13 +185,16 @@ export async function startServer({ root = REPO_ROOT, port = 8080, host = '127.0
 }
 
 function parseArgs(argv) {
-  const options = { port: process.env.PORT === undefined ? 8080 : Number(process.env.PORT), isolation: true };
+  let portText = process.env.PORT;
+  let portFrom = 'PORT';
+  let isolation = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--port' || arg.startsWith('--port=')) {
-      options.port = Number(arg === '--port' ? argv[++i] : arg.slice('--port='.length));
+      portText = arg === '--port' ? argv[++i] ?? '' : arg.slice('--port='.length);
+      portFrom = '--port';
     } else if (arg === '--no-isolation') {
-      options.isolation = false;
+      isolation = false;
     } else if (arg === '--help' || arg === '-h') {
       console.log('usage: node tools/serve.mjs [--port N] [--no-isolation]   (PORT=N also works; 0 picks a free port)');
       process.exit(0);
@@ -198,10 +202,17 @@ function parseArgs(argv) {
       throw new Error(`serve: unknown argument '${arg}' (try --help)`);
     }
   }
-  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
-    throw new Error(`serve: port must be an integer from 0 to 65535, got '${argv.join(' ') || process.env.PORT}'`);
-  }
-  return options;
+  const port = portText === undefined ? 8080 : /^\d+$/.test(portText) ? Number(portText) : NaN;
+  if (!(port <= 65535)) throw new Error(`serve: ${portFrom} must be a whole number from 0 to 65535 (0 picks any free port), got '${portText}'`);
+  return { port, isolation };
+}
+
+/** What to do about a port that cannot be opened, with both ways of choosing another. */
+function portAdvice(error, port) {
+  const pick = `pick another: npm start -- --port ${port + 1} (or node tools/serve.mjs --port ${port + 1}), PORT=${port + 1} npm start, or --port 0 for any free port`;
+  if (error.code === 'EADDRINUSE') return `serve: port ${port} is already in use (another npm start, or another program); ${pick}`;
+  if (error.code === 'EACCES') return `serve: port ${port} needs more privileges than this user has (ports below 1024 usually do); ${pick}`;
+  return null;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -211,9 +222,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const { url } = await startServer(options);
     console.log(`wax demo: ${url}web/${options.isolation ? '' : '  (not cross-origin isolated)'}`);
   } catch (error) {
-    console.error(error.code === 'EADDRINUSE'
-      ? `serve: port ${options.port} is in use; pick another with --port N (or --port 0 for any free port)`
-      : error.message.startsWith('serve:') ? error.message : `serve: ${error.message}`);
+    console.error(portAdvice(error, options?.port) ?? (error.message.startsWith('serve:') ? error.message : `serve: ${error.message}`));
     process.exit(1);
   }
 }

@@ -12,7 +12,7 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "wax setup: installing ${missing[*]}"
+  echo "wax setup: installing ${missing[*]} with apt-get (emscripten and chromium are large: a few minutes on a first install)"
   sudo=""
   if [ "$(id -u)" != 0 ]; then
     command -v sudo >/dev/null || { echo "wax setup: need root (or sudo) to apt-get install ${missing[*]}" >&2; exit 1; }

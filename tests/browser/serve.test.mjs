@@ -1,6 +1,8 @@
 // tools/serve.mjs, the server every browser test and `npm start` use: isolation headers, MIME
-// types, Range and HEAD, redirects, and no way out of the served folder.
+// types, Range and HEAD, redirects, no way out of the served folder, and choosing its port
+// (`npm start -- --port N`, `PORT=N npm start`, a port in use).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
@@ -8,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseRange, startServer } from '../../tools/serve.mjs';
 
 const WEIGHTS = 'tests/fixtures/llama_gqa_tied/model.safetensors';
+const SERVE = new URL('../../tools/serve.mjs', import.meta.url).pathname;
 const repoFile = (path) => new URL(`../../${path}`, import.meta.url);
 
 let server;
@@ -121,4 +124,56 @@ describe('serve.mjs', () => {
     assert.equal((await get('/../../etc/passwd')).status, 404); // normalised by URL parsing to /etc/passwd under the root
     assert.equal((await get('/web/', { method: 'POST' })).status, 405);
   });
+
+  it('npm start passes its arguments on to serve.mjs (npm start -- --port N)', async () => {
+    const { scripts } = JSON.parse(await readFile(repoFile('package.json'), 'utf8'));
+    assert.match(scripts.start, /&& node tools\/serve\.mjs$/, 'the server is the last command, so npm appends the arguments to it');
+  });
+
+  it('listens where --port N or PORT=N says, --port first', async () => {
+    const free = await startServer({ port: 0 }); // a port known to be free once closed
+    const { port } = free;
+    await free.close();
+    for (const [args, env] of [[['--port', String(port)], {}], [[`--port=${port}`], { PORT: '1' }], [[], { PORT: String(port) }]]) {
+      const served = await serve(args, env);
+      try {
+        assert.equal(served.line, `wax demo: http://127.0.0.1:${port}/web/`, `${args} ${JSON.stringify(env)}: ${served.stderr}`);
+        assert.equal((await fetch(`http://127.0.0.1:${port}/web/`)).status, 200);
+      } finally {
+        await served.stop();
+      }
+    }
+  });
+
+  it('a port in use or a bad one exits with a message that says how to pick another', async () => {
+    const inUse = await serve(['--port', String(server.port)]);
+    assert.equal(inUse.code, 1);
+    assert.match(inUse.stderr, new RegExp(`port ${server.port} is already in use`));
+    assert.match(inUse.stderr, new RegExp(`npm start -- --port ${server.port + 1}\\b.*PORT=${server.port + 1} npm start.*--port 0`));
+    for (const [args, env, shown] of [[['--port', 'eighty'], {}, /--port must be a whole number from 0 to 65535 .*got 'eighty'/],
+      [[], { PORT: '70000' }, /PORT must be a whole number from 0 to 65535 .*got '70000'/], [['--prot', '1'], {}, /unknown argument '--prot'/]]) {
+      const refused = await serve(args, env);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, shown);
+    }
+  });
 });
+
+/**
+ * Runs `node tools/serve.mjs ...args` until it prints its first line or exits:
+ * { line, code (null while it runs), stderr, stop() }.
+ */
+function serve(args, env = {}) {
+  const child = spawn(process.execPath, [SERVE, ...args], { env: { ...process.env, PORT: undefined, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '', stderr = '';
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  const exited = new Promise((resolve) => child.once('close', (code) => resolve(code)));
+  const stop = async () => { child.kill(); await exited; };
+  return new Promise((resolve) => {
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (stdout.includes('\n')) resolve({ line: stdout.split('\n')[0], code: null, stderr, stop });
+    });
+    exited.then((code) => resolve({ line: stdout.split('\n')[0], code, stderr, stop }));
+  });
+}
