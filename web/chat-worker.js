@@ -1,9 +1,11 @@
 // Module worker for the chat page (index.html, chat.js): holds the text-generation pipeline so that
-// loading and generating never block the page. One model at a time; generations run one at a time.
+// loading and generating never block the page. One model in use at a time (a new one loads beside it
+// and replaces it only once ready); generations run one at a time.
 //
 //   page → worker                                     worker → page
 //   { type: 'load', id, source }                      { type: 'progress', id, event } …  then
-//                                                     { type: 'loaded', id, info } or { type: 'error', id, error }
+//                                                     { type: 'loaded', id, info } or { type: 'error', id, error, kept_model }
+//                                                     (kept_model: the previous model is still loaded and in use)
 //   { type: 'generate', id, messages, options }       { type: 'chunk', id, text, stats } …  then
 //                                                     { type: 'done', id, content, aborted, stats } or { type: 'error', … }
 //   { type: 'abort', id }                             (the load or generation `id` ends: 'error' or 'done' with aborted: true)
@@ -15,28 +17,34 @@ import { TextStreamer, pipeline, runtimeInfo } from '../js/src/index.js';
 import { describeError } from './ui.js';
 
 let generator = null; // the loaded TextGenerationPipeline
-const running = new Map(); // id of a load or generation in flight → { controller, finished }
+const running = new Map(); // id of a load or generation in flight → { kind, controller, finished }
 
-/** Runs `work(signal)` as the task `id`, abortable by an 'abort' message or by dispose(). */
-function track(id, work) {
+/** Runs `work(signal)` as the task `id` ('load' or 'generate'), abortable by an 'abort' message or by dispose(). */
+function track(id, kind, work) {
   const controller = new AbortController();
   const finished = work(controller.signal).finally(() => running.delete(id));
-  running.set(id, { controller, finished });
+  running.set(id, { kind, controller, finished });
   return finished;
 }
 
-/** Stops every load and generation, waits for them to let go of the model, then frees it. */
+/** Aborts the tasks of `kind` (every task when null) and waits for them to let go of the model. */
+async function stopTasks(kind, reason) {
+  const tasks = [...running.values()].filter((task) => kind === null || task.kind === kind);
+  for (const { controller } of tasks) controller.abort(new DOMException(reason, 'AbortError'));
+  await Promise.all(tasks.map((task) => task.finished));
+}
+
+/** Stops every load and generation, then frees the model. */
 async function dispose() {
-  const tasks = [...running.values()];
-  for (const { controller } of tasks) controller.abort(new DOMException('the model was replaced', 'AbortError'));
-  await Promise.all(tasks.map((t) => t.finished));
+  await stopTasks(null, 'the model was disposed');
   generator?.dispose();
   generator = null;
 }
 
+/** Loads `source` beside the current model, which stays in use until the new one is ready (and if it fails). */
 async function load({ id, source }) {
-  await dispose(); // a new model replaces the old one (and stops what it was doing)
-  return track(id, (signal) => loadInto(id, source, signal));
+  await stopTasks('load', 'replaced by a newer load');
+  return track(id, 'load', (signal) => loadInto(id, source, signal));
 }
 
 async function loadInto(id, source, signal) {
@@ -49,6 +57,10 @@ async function loadInto(id, source, signal) {
     if (signal.aborted) { // replaced while the last step finished
       loaded.dispose();
       throw signal.reason;
+    }
+    if (generator) {
+      await stopTasks('generate', 'the model was replaced');
+      generator.dispose();
     }
     generator = loaded;
     const { model, tokenizer } = loaded;
@@ -66,7 +78,7 @@ async function loadInto(id, source, signal) {
       },
     });
   } catch (error) {
-    self.postMessage({ type: 'error', id, error: describeError(error) });
+    self.postMessage({ type: 'error', id, error: describeError(error), kept_model: generator !== null });
   }
 }
 
@@ -108,7 +120,7 @@ async function generate(id, messages, options, signal) {
 self.addEventListener('message', ({ data }) => {
   switch (data?.type) {
     case 'load': return load(data);
-    case 'generate': return track(data.id, (signal) => generate(data.id, data.messages, data.options, signal));
+    case 'generate': return track(data.id, 'generate', (signal) => generate(data.id, data.messages, data.options, signal));
     case 'abort': return running.get(data.id)?.controller.abort(new DOMException('stopped by the user', 'AbortError'));
     case 'dispose': return dispose().then(() => self.postMessage({ type: 'disposed' }));
   }

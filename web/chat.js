@@ -99,7 +99,6 @@ function loadModel() {
   errorBox.hidden = true;
   progressBar.value = 0;
   progressBar.hidden = false;
-  modelSummary.textContent = '';
   statusLine.textContent = 'Loading…';
   setState('loading');
   loadId = post({ type: 'load', source }, (data) => {
@@ -114,9 +113,12 @@ function loadModel() {
       setState('ready');
       promptBox.focus();
     } else if (data.type === 'error') {
-      statusLine.textContent = 'The model could not be loaded.';
+      progressBar.hidden = data.kept_model;
+      statusLine.textContent = data.kept_model
+        ? 'That model could not be loaded: still chatting with the one before.'
+        : 'The model could not be loaded.';
       showError(errorBox, data.error);
-      setState('error');
+      setState(data.kept_model ? 'ready' : 'error');
     }
   });
 }

@@ -85,7 +85,7 @@ export function showProgress(bar, line, event) {
 /** The usual causes, shown under the error itself. */
 const HINTS = {
   WAX_NOT_FOUND: 'Check the URL: it must be a folder that holds config.json and model.safetensors (a Hugging Face repo folder looks like https://huggingface.co/org/name/resolve/main/).',
-  WAX_FETCH_FAILED: 'The server did not answer as expected: is it running, and does it allow this origin (CORS)?',
+  WAX_FETCH_FAILED: 'The server answered with an error, or the download was cut off: check the address, or try again later.',
   WAX_BAD_SAFETENSORS: 'model.safetensors is damaged or is not a safetensors file.',
   WAX_BAD_CONFIG: 'config.json is not valid or describes something wax cannot build.',
   WAX_BAD_WEIGHTS: 'The weights do not fit the config (names or shapes).',
@@ -95,6 +95,31 @@ const HINTS = {
   WAX_TOO_LARGE: 'The model is larger than wasm32 can address (4 GiB).',
 };
 
+/** The loader's words for a request that got no answer at all (wax's hub.js). */
+const REQUEST_FAILED = /\brequest to (\S+) failed\b/;
+
+/**
+ * The hint for WAX_FETCH_FAILED. A browser's fetch says only "Failed to fetch" whether the network
+ * is down, the server is, or it refused this origin (CORS): navigator.onLine tells the first apart,
+ * and a no-cors probe of the same URL the last (it succeeds, opaquely, whenever the server answers;
+ * on a cross-origin isolated page it also fails for servers that send no CORP header, so there
+ * the hint names both causes).
+ */
+async function fetchFailedHint(message) {
+  if (navigator.onLine === false) return 'This device has no network connection: connect to a network, then try again.';
+  const url = REQUEST_FAILED.exec(message)?.[1];
+  if (!url) return HINTS.WAX_FETCH_FAILED;
+  const { origin } = new URL(url);
+  try {
+    await fetch(url, { mode: 'no-cors', method: 'HEAD', cache: 'no-store' });
+    return `The server at ${origin} answered, but does not let this page read its files: it must allow this origin (CORS, Access-Control-Allow-Origin).`;
+  } catch {
+    return globalThis.crossOriginIsolated
+      ? `No answer could be read from ${origin}: check the address and the network connection, and that the server allows this origin (CORS).`
+      : `The server at ${origin} could not be reached: check the address and the network connection.`;
+  }
+}
+
 /** Fills the error card `box` with the error's name, code, message and a hint, and shows it. */
 export function showError(box, error) {
   const { name, code, message } = describeError(error);
@@ -103,11 +128,15 @@ export function showError(box, error) {
   const text = document.createElement('p');
   text.textContent = message;
   box.replaceChildren(title, text);
-  if (HINTS[code]) {
-    const hint = document.createElement('p');
-    hint.className = 'hint';
-    hint.textContent = HINTS[code];
-    box.append(hint);
-  }
   box.hidden = false;
+  if (!HINTS[code]) return;
+  const hint = document.createElement('p');
+  hint.className = 'hint';
+  box.append(hint);
+  if (code !== 'WAX_FETCH_FAILED') {
+    hint.textContent = HINTS[code];
+    return;
+  }
+  hint.textContent = 'Checking the connection…';
+  fetchFailedHint(message).then((text) => { hint.textContent = text; });
 }

@@ -3,8 +3,9 @@
 // generation_config.json; a greedy answer streams into the assistant bubble (growing, then equal to
 // Node's pipeline output for the same chat); Stop ends a long generation promptly, keeps the partial
 // answer, and no main-thread task over 200 ms happened while generating; a second prompt works;
-// a bad model URL shows a readable WaxError; served without COOP/COEP it works too. Leaves a
-// screenshot at /tmp/wax-chat.png.
+// a model that fails to load shows a readable WaxError and the model before stays in use; the
+// hint under a failed download tells no network, an unreachable server and CORS apart; served
+// without COOP/COEP it works too. Leaves a screenshot at /tmp/wax-chat.png.
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -177,22 +178,44 @@ describe('chat page', () => {
     assert.deepEqual(page.errors, []);
   });
 
-  it('a bad model URL shows a readable WaxError; the default then loads again', async () => {
+  it('a failed model switch shows a readable WaxError and keeps chatting with the model before', async () => {
     const good = await page.inputValue('#model-url');
+    const summary = await page.textContent('#model-summary');
     await page.fill('#model-url', '../models/no-such-model/');
     await page.click('#load');
-    await waitForState('error');
+    await page.waitForSelector('#error:not([hidden])', { timeout: 60_000 });
+    await waitForState('ready');
     assert.match(await page.textContent('#error'), /WaxError \(WAX_NOT_FOUND\)/);
     assert.match(await page.textContent('#error'), /no-such-model\/tokenizer\.json|no-such-model.*config\.json/);
-    assert.equal(await page.isEnabled('#send'), false);
+    assert.match(await page.textContent('#status'), /could not be loaded: still chatting with the one before/);
+    assert.equal(await page.textContent('#model-summary'), summary);
+    assert.equal(await page.isVisible('#progress'), false);
+    await setOptions({ do_sample: false, max_new_tokens: 20 });
+    await send(PROMPT);
+    await waitForState('ready');
+    assert.ok((await lastAnswer()).length > 0, 'the model before still answers');
 
-    await page.fill('#model-url', good);
+    await page.fill('#model-url', good); // a switch that works replaces it
     await page.click('#load');
     await waitForState('ready');
+    await page.waitForFunction(() => document.getElementById('status').textContent === 'Ready.');
     assert.equal(await page.locator('#error').isVisible(), false);
     await send(PROMPT);
     await waitForState('ready');
     assert.ok((await lastAnswer()).length > 0);
+  });
+
+  it('a first load that fails leaves nothing to chat with', async () => {
+    const other = await browser.newPage();
+    try {
+      await other.goto(browser.url('/web/?model=../models/no-such-model/'));
+      await other.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 60_000 });
+      assert.equal(await other.textContent('#status'), 'The model could not be loaded.');
+      assert.match(await other.textContent('#error'), /WAX_NOT_FOUND/);
+      assert.equal(await other.isEnabled('#send'), false);
+    } finally {
+      await other.close();
+    }
   });
 
   it('works when served without COOP/COEP (the single-threaded build in the worker)', async () => {
@@ -212,5 +235,61 @@ describe('chat page', () => {
       await other.close();
       await plain.close();
     }
+  });
+});
+
+describe('chat page: why a download failed', () => {
+  let plain, modelServer, other;
+  before(async () => {
+    plain = await startServer({ port: 0, isolation: false }); // the page, not cross-origin isolated
+    modelServer = await startServer({ port: 0, isolation: false }); // another origin that sends no CORS headers
+    other = await browser.newPage();
+    await other.goto(new URL('/web/', plain.url).href);
+    await other.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60_000 });
+  });
+  after(async () => {
+    await browser.context.setOffline(false);
+    await other?.close();
+    await plain?.close();
+    await modelServer?.close();
+  });
+
+  /** Loads `source` in the chat and returns the error card's hint once it is final. */
+  async function hintFor(source) {
+    await other.fill('#model-url', source);
+    await other.click('#load');
+    await other.waitForFunction(() => {
+      const hint = document.querySelector('#error:not([hidden]) .hint')?.textContent;
+      return hint && hint !== 'Checking the connection…';
+    }, null, { timeout: 30_000 });
+    assert.match(await other.textContent('#error'), /WAX_FETCH_FAILED/);
+    return other.textContent('#error .hint');
+  }
+
+  it('a server that answers but refuses this origin: the hint says CORS', async () => {
+    const hint = await hintFor(new URL('/models/kjv-llama-5m/', modelServer.url).href);
+    assert.match(hint, /answered, but does not let this page read its files.*CORS/);
+  });
+
+  it('a server that is not there: the hint says it could not be reached, not CORS', async () => {
+    const closed = await startServer({ port: 0, isolation: false });
+    await closed.close();
+    const hint = await hintFor(new URL('/models/kjv-llama-5m/', closed.url).href);
+    assert.match(hint, /could not be reached: check the address and the network connection/);
+    assert.doesNotMatch(hint, /CORS/);
+  });
+
+  it('no network: the hint says so', async () => {
+    const closed = await startServer({ port: 0, isolation: false });
+    await closed.close();
+    await browser.context.setOffline(true);
+    try {
+      const hint = await hintFor(new URL('/models/kjv-llama-5m/', closed.url).href);
+      assert.match(hint, /no network connection/);
+      assert.doesNotMatch(hint, /CORS/);
+    } finally {
+      await browser.context.setOffline(false);
+    }
+    assert.equal(await other.getAttribute('body', 'data-state'), 'ready', 'the model before stays in use');
   });
 });

@@ -1,6 +1,7 @@
-// The oracle demo page (web/oracle/index.html) in headless Chromium: Run loads the bundled checkpoint in a module
-// worker and shows the oracle verdict, served with and without cross-origin isolation; a bad
-// model URL shows a readable error in the page. Leaves a screenshot at /tmp/wax-demo.png.
+// The oracle demo page (web/oracle/index.html) in headless Chromium: opening it runs the bundled
+// checkpoint in a module worker and shows the oracle verdict, served with and without
+// cross-origin isolation; Run with a bad model URL shows a readable error in the page. Leaves a
+// screenshot at /tmp/wax-demo.png.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
@@ -20,10 +21,9 @@ after(async () => {
   await plainServer?.close();
 });
 
-/** Clicks Run and waits for the verdict or an error; returns what the page shows. */
-async function run(page) {
-  await page.click('#run');
-  await page.waitForSelector('#verdict[data-state], #error:not([hidden])', { timeout: 30_000 });
+/** Waits for the run in progress to end (the verdict or an error); returns what the page shows. */
+async function shown(page) {
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 30_000 });
   return page.evaluate(() => ({
     verdict: document.querySelector('#verdict').textContent,
     state: document.querySelector('#verdict').dataset.state ?? null,
@@ -36,6 +36,12 @@ async function run(page) {
     where: document.querySelector('#where').textContent,
     isolated: globalThis.crossOriginIsolated,
   }));
+}
+
+/** Clicks Run (once the run in progress has ended) and waits for its outcome. */
+async function run(page) {
+  await page.click('#run'); // waits for the button to be enabled; the click sets the state to 'running'
+  return shown(page);
 }
 
 function assertMatches(shown, where = /module worker/) {
@@ -51,15 +57,15 @@ function assertMatches(shown, where = /module worker/) {
 }
 
 describe('demo page', () => {
-  it('the chat page links to it; Run matches the oracle (cross-origin isolated)', async () => {
+  it('the chat page links to it; opening it runs the bundled checkpoint, which matches the oracle (cross-origin isolated)', async () => {
     const page = await browser.newPage();
     await page.setViewportSize({ width: 1100, height: 900 });
     await page.goto(browser.url('/web/'));
     await page.click('nav.demos a[href="oracle/"]');
     assert.equal(new URL(page.url()).pathname, '/web/oracle/');
-    const shown = await run(page);
-    assertMatches(shown);
-    assert.equal(shown.isolated, true);
+    const opened = await shown(page); // no click: it runs on open
+    assertMatches(opened);
+    assert.equal(opened.isolated, true);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     assert.deepEqual(page.errors, []);
     await page.close();
@@ -68,6 +74,7 @@ describe('demo page', () => {
   it('a bad model URL shows a readable WaxError in the page, and Run then works again', async () => {
     const page = await browser.newPage();
     await page.goto(browser.url('/web/oracle/'));
+    assertMatches(await shown(page));
     const good = await page.inputValue('#model-url');
     await page.fill('#model-url', '../../tests/fixtures/no-such-model/');
     const failed = await run(page);
@@ -83,9 +90,9 @@ describe('demo page', () => {
   it('works when served without COOP/COEP', async () => {
     const page = await browser.newPage();
     await page.goto(new URL('/web/oracle/', plainServer.url).href);
-    const shown = await run(page);
-    assertMatches(shown);
-    assert.equal(shown.isolated, false);
+    const opened = await shown(page);
+    assertMatches(opened);
+    assert.equal(opened.isolated, false);
     assert.deepEqual(page.errors, []);
     await page.close();
   });
@@ -94,7 +101,7 @@ describe('demo page', () => {
     const page = await browser.newPage();
     await page.addInitScript(() => { delete globalThis.Worker; });
     await page.goto(new URL('/web/oracle/', plainServer.url).href);
-    assertMatches(await run(page), /main thread/);
+    assertMatches(await shown(page), /main thread/);
     assert.deepEqual(page.errors, []);
     await page.close();
   });

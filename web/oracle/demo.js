@@ -1,5 +1,6 @@
-// The first wax demo: load a small Llama checkpoint from a folder URL, generate greedily from
-// the folder's prompt and check the ids against the upstream oracle's. The model runs in a module
+// The first wax demo: load a small Llama checkpoint from a folder URL (the bundled oracle fixture as
+// soon as the page opens), generate greedily from the folder's prompt and check the ids against the
+// upstream oracle's. The model runs in a module
 // worker (demo-worker.js) so the page stays responsive; where a worker cannot start, on the main
 // thread instead.
 import { showError as showErrorCard, showProgress as showLoadProgress, startModuleWorker } from '../ui.js';
@@ -141,5 +142,4 @@ form.addEventListener('submit', async (event) => {
   }
 });
 
-document.body.dataset.state = 'idle';
-startWorker(); // warm up while the user reads
+form.requestSubmit(); // runs on open, like the other demos
