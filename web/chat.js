@@ -1,7 +1,7 @@
 // The chat demo: a text-generation pipeline in a module worker (chat-worker.js), the model's chat
 // template applied to the conversation, the answer streamed into a bubble, Stop, sampling
 // controls seeded from generation_config.json, and live time-to-first-token and tokens/s.
-import { showError, showProgress, startModuleWorker } from './ui.js';
+import { modelSource, showError, showProgress, startModuleWorker } from './ui.js';
 
 const DEFAULT_MODEL = new URL('../models/kjv-llama-5m/', location.href).href;
 
@@ -65,15 +65,6 @@ function route({ data }) {
 
 // ---- loading ---------------------------------------------------------------------------------
 
-/** 'org/name' is a Hub repo id; anything else is a URL (relative ones against this page). */
-function modelSource(text) {
-  const value = text.trim() || DEFAULT_MODEL;
-  if (/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(value) && !value.startsWith('..')) return value;
-  const url = new URL(value, location.href);
-  if (!url.pathname.endsWith('/')) url.pathname += '/';
-  return url.href;
-}
-
 function fillSamplingDefaults(generationConfig) {
   doSample.checked = !!generationConfig.do_sample;
   for (const [name, fallback] of Object.entries(NUMBER_OPTIONS)) $(name).value = generationConfig[name] ?? fallback;
@@ -91,7 +82,7 @@ function describeModel({ config, load_ms, chat_template, runtime }) {
 function loadModel() {
   let source;
   try {
-    source = modelSource(modelInput.value);
+    source = modelSource(modelInput.value, DEFAULT_MODEL);
   } catch {
     showError(errorBox, { name: 'Error', message: `'${modelInput.value}' is neither a URL nor a Hub repo id (org/name)` });
     return;

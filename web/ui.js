@@ -43,7 +43,21 @@ export function startModuleWorker(url) {
   });
 }
 
+/**
+ * What a model field holds, as from_pretrained takes it: 'org/name' is a Hub repo id, anything
+ * else a folder URL (relative ones against this page); empty means `fallback`. Throws on text
+ * that is neither.
+ */
+export function modelSource(text, fallback) {
+  const value = text.trim() || fallback;
+  if (/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(value) && !value.startsWith('..')) return value;
+  const url = new URL(value, location.href);
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url.href;
+}
+
 export function formatBytes(bytes) {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
   if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
   if (bytes >= 1024) return `${(bytes / 1024).toFixed(0)} KiB`;
   return `${bytes} B`;

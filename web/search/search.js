@@ -1,12 +1,15 @@
 // The semantic search demo: pipeline('feature-extraction') runs in the wax worker (the library's
-// default on a page), so embedding hundreds of sentences never blocks typing.
-import { cos_sim, pipeline } from '../../js/src/index.js';
-import { showError, showProgress } from '../ui.js';
+// default on a page), so embedding hundreds of sentences never blocks typing. The bundled model is
+// a random-weights test fixture; a real sentence-transformers model is one click away, checked
+// with preflight() before anything large downloads.
+import { cos_sim, pipeline, preflight } from '../../js/src/index.js';
+import { formatBytes, modelSource, showError, showProgress } from '../ui.js';
 
 const $ = (id) => document.getElementById(id);
-const DEFAULT_MODEL = new URL('../../tests/fixtures/bert_tiny_st/', location.href).href;
+const BUNDLED_MODEL = new URL('../../tests/fixtures/bert_tiny_st/', location.href).href;
+const REAL_MODEL = 'sentence-transformers/all-MiniLM-L6-v2';
 
-let extractor = null;
+let extractor = null; // the loaded pipeline, with .source
 let corpus = []; // { text, vector }
 
 function sampleSentences() {
@@ -22,20 +25,45 @@ function sampleSentences() {
   return lines.join('\n');
 }
 
+/** preflight() of `source` (config.json and the safetensors headers only), shown under the field. */
+async function checkFits(source) {
+  $('status').textContent = 'Checking whether the model fits (preflight)…';
+  const report = await preflight(source);
+  const line = $('preflight');
+  line.textContent = `preflight(): ${report.fits ? 'fits' : 'does not fit'}: ${formatBytes(report.weight_bytes)} of weights, ` +
+    `${formatBytes(report.peak_bytes)} at the peak, of ${formatBytes(report.limit_bytes)}.`;
+  line.dataset.fits = report.fits;
+  line.hidden = false;
+  return report;
+}
+
+/** Loads the model named in the field unless it is the one loaded; the one before stays in use if this fails. */
+async function loadExtractor() {
+  const source = modelSource($('model-url').value, BUNDLED_MODEL);
+  if (extractor?.source === source) return;
+  $('preflight').hidden = true;
+  if (source !== BUNDLED_MODEL) {
+    const { fits, advice } = await checkFits(source);
+    if (!fits) throw Object.assign(new Error(`${source}: ${advice}`), { code: 'WAX_TOO_LARGE' });
+  }
+  $('status').textContent = 'Loading the model…';
+  const loaded = await pipeline('feature-extraction', source, {
+    progress_callback: (e) => showProgress($('progress'), $('status'), e),
+  });
+  loaded.source = source;
+  await extractor?.dispose();
+  extractor = loaded;
+  $('random-weights').hidden = source !== BUNDLED_MODEL;
+}
+
 async function embedAll(event) {
   event?.preventDefault();
   $('error').hidden = true;
   $('query').disabled = true;
+  $('embed').disabled = true;
   const texts = $('sentences').value.split('\n').map((s) => s.trim()).filter(Boolean);
   try {
-    if (!extractor || extractor.source !== $('model-url').value) {
-      await extractor?.dispose();
-      $('status').textContent = 'Loading the model…';
-      extractor = await pipeline('feature-extraction', $('model-url').value, {
-        progress_callback: (e) => showProgress($('progress'), $('status'), e),
-      });
-      extractor.source = $('model-url').value;
-    }
+    await loadExtractor();
     const started = performance.now();
     const embeddings = await extractor(texts, {
       progress_callback: ({ loaded, total, progress }) => {
@@ -47,13 +75,17 @@ async function embedAll(event) {
     corpus = texts.map((text, i) => ({ text, vector: rows[i] }));
     const seconds = (performance.now() - started) / 1000;
     $('status').textContent = `Embedded ${texts.length} sentences in ${seconds.toFixed(2)} s (${(texts.length / seconds).toFixed(0)} a second).`;
-    $('summary').textContent = `${embeddings.dims[1]} dimensions · pooling ${extractor.defaults.pooling}${extractor.defaults.normalize ? ', normalised' : ''}`;
+    $('summary').textContent = `${extractor.source === BUNDLED_MODEL ? 'bundled random-weights model' : extractor.source} · ` +
+      `${embeddings.dims[1]} dimensions · pooling ${extractor.defaults.pooling}${extractor.defaults.normalize ? ', normalised' : ''}`;
     $('query').disabled = false;
     $('query').focus();
     rank();
   } catch (error) {
     showError($('error'), error);
-    $('status').textContent = 'Failed.';
+    $('status').textContent = extractor ? `Failed: still using ${extractor.source === BUNDLED_MODEL ? 'the bundled model' : extractor.source}.` : 'Failed.';
+    $('query').disabled = !extractor || !corpus.length;
+  } finally {
+    $('embed').disabled = false;
   }
 }
 
@@ -79,7 +111,11 @@ async function rank() {
   }));
 }
 
-$('model-url').value = new URLSearchParams(location.search).get('model') ?? DEFAULT_MODEL;
+$('model-url').value = new URLSearchParams(location.search).get('model') ?? BUNDLED_MODEL;
+$('use-real').addEventListener('click', () => {
+  $('model-url').value = REAL_MODEL;
+  $('load-form').requestSubmit();
+});
 $('sentences').value = sampleSentences();
 $('load-form').addEventListener('submit', embedAll);
 $('query').addEventListener('input', () => {
