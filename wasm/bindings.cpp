@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/sizes.h"
 #include "core/thread_pool.h"
 #include "generation/generate.h"
 #include "models/bert.h"
@@ -123,13 +124,25 @@ EMSCRIPTEN_KEEPALIVE causal_lm* wax_causal_lm_load(const char* config_json, weig
 EMSCRIPTEN_KEEPALIVE void wax_causal_lm_free(causal_lm* model) { delete model; }
 EMSCRIPTEN_KEEPALIVE int wax_causal_lm_vocab_size(const causal_lm* model) { return int(model->vocab_size()); }
 EMSCRIPTEN_KEEPALIVE double wax_causal_lm_weight_bytes(const causal_lm* model) { return double(model->weight_bytes()); }
+EMSCRIPTEN_KEEPALIVE int wax_causal_lm_max_positions(const causal_lm* model) { return int(model->max_position_embeddings()); }
+
+// A causal_lm or encoder handle (loaded_model is their first and only base, so the handles are
+// the same addresses) → malloc'd NUL-terminated JSON list of the checkpoint tensors its load left
+// unread; the caller frees it.
+EMSCRIPTEN_KEEPALIVE char* wax_model_unused_tensors(const loaded_model* model, char** error_out) {
+  return guarded(error_out, static_cast<char*>(nullptr), [&] {
+    const std::string text = nlohmann::json(model->unused_tensors()).dump();
+    return copy_to_heap(std::vector<char>(text.c_str(), text.c_str() + text.size() + 1));
+  });
+}
 
 // ids, mask (batch, seq) → malloc'd logits (batch, seq, vocab); the caller frees it.
 EMSCRIPTEN_KEEPALIVE float* wax_causal_lm_forward(const causal_lm* model, const int32_t* ids, const int32_t* mask,
                                                   int batch, int seq, char** error_out) {
   return guarded(error_out, static_cast<float*>(nullptr), [&] {
+    check_ids_shape(batch, seq);
+    std::vector<float> logits(checked_elements({batch, seq, model->vocab_size()}, sizeof(float), "the logits"));
     kv_cache cache = model->new_cache(batch, seq);
-    std::vector<float> logits(static_cast<size_t>(batch) * seq * model->vocab_size());
     model->forward(ids, mask, batch, seq, cache, logits_for::all_positions, logits.data());
     return copy_to_heap(logits);
   });
@@ -238,7 +251,7 @@ EMSCRIPTEN_KEEPALIVE float* wax_encoder_forward(const encoder_model* model, cons
       }
       return copy_to_heap(out.last_hidden_state);
     }
-    std::vector<float> pooled(static_cast<size_t>(batch * hidden));  // (batch, hidden)
+    std::vector<float> pooled(checked_elements({batch, hidden}, sizeof(float), "the pooled embeddings"));  // (batch, hidden)
     if (pooling == 1) mean_pool(out.last_hidden_state.data(), mask, batch, seq, hidden, pooled.data());
     else cls_pool(out.last_hidden_state.data(), batch, seq, hidden, pooled.data());
     if (normalize) l2_normalize(pooled.data(), batch, hidden);

@@ -14,6 +14,7 @@ inline constexpr const char* error_bad_weights = "WAX_BAD_WEIGHTS";
 inline constexpr const char* error_bad_input = "WAX_BAD_INPUT";
 inline constexpr const char* error_unsupported = "WAX_UNSUPPORTED";
 inline constexpr const char* error_out_of_memory = "WAX_OUT_OF_MEMORY";
+inline constexpr const char* error_too_large = "WAX_TOO_LARGE";  // more than wasm32 can ever address
 
 class error : public std::runtime_error {
  public:

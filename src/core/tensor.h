@@ -26,6 +26,10 @@ struct tensor_view {
   }
 };
 
+// The index of the first NaN or infinity of an F32/F16/BF16 tensor, or -1 when every element is
+// finite (and for other dtypes). Reads the bits, so it runs at memory speed.
+int64_t first_non_finite(const tensor_view& t);
+
 // "(576, 1536)", for error messages.
 std::string shape_to_string(const shape_t& shape);
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/error.h"
+#include "core/sizes.h"
 #include "io/config.h"
 
 namespace wax {
@@ -39,20 +41,53 @@ generate_options generate_options_from_json(std::string_view options_json) {
   return result;
 }
 
+namespace {
+
+// Positions a generation's cache starts with beyond the prompt; it doubles from there as needed.
+constexpr int64_t initial_new_positions = 64;
+
+// The checks made before anything is allocated: a shape the model can run, and a max_new_tokens
+// whose cache could ever fit (it is counted in 64 bits: in wasm32 the product wraps).
+generate_options checked_options(const causal_lm& model, int64_t batch, int64_t seq, generate_options options) {
+  check_ids_shape(batch, seq);
+  const int64_t max_new_tokens = options.max_new_tokens, positions = model.max_position_embeddings();
+  if (max_new_tokens < 0)
+    throw error(error_bad_input, "max_new_tokens: expected a non-negative integer, got " + std::to_string(max_new_tokens));
+  if (max_new_tokens > positions)
+    throw error(error_bad_input, "max_new_tokens: " + std::to_string(max_new_tokens) +
+                                     " is more than the model's max_position_embeddings (" + std::to_string(positions) +
+                                     "); ask for at most " + std::to_string(positions) + " new tokens");
+  const uint64_t per_position = model.cache_shape().bytes_per_position(batch);
+  const auto largest_length = int64_t(max_buffer_bytes / per_position);
+  if (seq + max_new_tokens > largest_length) {
+    const std::string fits = largest_length > seq ? "at most " + std::to_string(largest_length - seq) + " fit at this batch size"
+                                                  : "even the prompt does not fit; use a smaller batch or a shorter prompt";
+    throw error(error_too_large, "max_new_tokens: " + std::to_string(max_new_tokens) + " new tokens after " +
+                                     std::to_string(batch) + " × " + std::to_string(seq) +
+                                     " prompt tokens need a KV cache larger than the " + format_bytes(max_buffer_bytes) +
+                                     " wasm32 can address (" + fits + ")");
+  }
+  return options;
+}
+
+}  // namespace
+
 generator::generator(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq,
                      generate_options options)
-    : model_(&model), options_(std::move(options)), batch_(batch), seq_(seq),
+    : model_(&model), options_(checked_options(model, batch, seq, std::move(options))), batch_(batch), seq_(seq),
       prompt_ids_(ids, ids + batch * seq), prompt_mask_(mask ? mask : ids, mask ? mask + batch * seq : ids),
-      cache_(model.new_cache(batch, seq + std::max<int64_t>(options_.max_new_tokens, 0))),
+      cache_(model.new_cache(batch, seq + std::min(options_.max_new_tokens, initial_new_positions),
+                             seq + options_.max_new_tokens)),
       rows_(static_cast<size_t>(batch)), history_(static_cast<size_t>(batch)), finished_(static_cast<size_t>(batch), false),
-      last_tokens_(static_cast<size_t>(batch)), logits_(static_cast<size_t>(batch * model.vocab_size())),
+      last_tokens_(static_cast<size_t>(batch)),
+      logits_(checked_elements({batch, model.vocab_size()}, sizeof(float), "the logits")),
       random_(options_.sampling.seed) {
   for (int64_t b = 0; b < batch; ++b) {
     rows_[size_t(b)].assign(ids + b * seq, ids + (b + 1) * seq);
     for (int64_t t = 0; t < seq; ++t)
       if (!mask || mask[b * seq + t]) history_[size_t(b)].push_back(ids[b * seq + t]);
   }
-  done_ = options_.max_new_tokens <= 0;
+  done_ = options_.max_new_tokens == 0;
   if (!done_) begin_prompt_chunk();
 }
 

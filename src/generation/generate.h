@@ -29,7 +29,10 @@ generate_options generate_options_from_json(std::string_view options_json);
 
 class generator {
  public:
-  // ids, mask (batch, seq); mask null: no padding. The model must outlive the generator.
+  // ids, mask (batch, seq); mask null: no padding. The model must outlive the generator. Throws
+  // WAX_BAD_INPUT for an empty batch or prompt, or max_new_tokens above the model's
+  // max_position_embeddings (prompt + new tokens may pass it: callers warn); WAX_TOO_LARGE when
+  // the KV cache for seq + max_new_tokens could never fit in wasm32 (it grows as tokens come).
   generator(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq,
             generate_options options);
 
@@ -43,7 +46,7 @@ class generator {
 
   const std::vector<int32_t>& last_tokens() const { return last_tokens_; }  // (batch,)
   int64_t new_tokens() const { return new_tokens_; }
-  size_t cache_bytes() const { return cache_.bytes(); }
+  size_t cache_bytes() const { return cache_.bytes(); }  // what the cache holds now
   // (batch, seq + new_tokens()): the prompts and what followed.
   std::vector<int32_t> sequences() const;
 

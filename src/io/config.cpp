@@ -1,5 +1,6 @@
 #include "io/config.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -13,9 +14,32 @@ std::string json_describe(const json& value) {
   return text.size() > 80 ? text.substr(0, 77) + "..." : text;
 }
 
+json json_parse(std::string_view text, const std::string& where, const char* code) {
+  // nlohmann's parser itself is iterative; the depth it reports stops what reads the tree.
+  bool too_deep = false;
+  const json::parser_callback_t bounded = [&](int depth, json::parse_event_t event, json&) {
+    const bool opens = event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
+    if (opens && depth >= json_max_depth) too_deep = true;
+    return !too_deep;
+  };
+  json parsed;
+  try {
+    parsed = json::parse(text.begin(), text.end(), bounded);
+  } catch (const json::parse_error& e) {
+    // what(): "[json.exception.parse_error.101] parse error at line 1, column 9: <what is wrong>"
+    std::string reason = e.what();
+    reason = reason.substr(std::min(reason.find("parse error"), reason.size()));
+    if (reason.size() > 240) reason = reason.substr(0, 237) + "...";  // "last read" can quote a whole string
+    throw error(code, where + ": not valid JSON (byte " + std::to_string(e.byte) + "): " + reason);
+  }
+  if (too_deep)
+    throw error(code, where + ": arrays and objects nested more than " + std::to_string(json_max_depth) +
+                          " levels deep; wax reads at most that (real files nest under 10)");
+  return parsed;
+}
+
 json config_parse(std::string_view text, const std::string& file_name) {
-  json parsed = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) throw error(error_bad_config, file_name + ": not valid JSON");
+  json parsed = json_parse(text, file_name, error_bad_config);
   if (!parsed.is_object())
     throw error(error_bad_config, file_name + ": expected a JSON object, got " + std::string(parsed.type_name()));
   return parsed;
@@ -85,6 +109,18 @@ double config_reader::positive_number(const std::string& field, double fallback)
   if (!value) return fallback;
   if (!(*value > 0)) fail(field, "a positive number");
   return *value;
+}
+
+int64_t config_reader::dimension(const std::string& field) const {
+  const int64_t value = positive_int(field);
+  if (value > max_dimension) fail(field, "a positive integer of at most " + std::to_string(max_dimension));
+  return value;
+}
+
+int64_t config_reader::dimension(const std::string& field, int64_t fallback) const {
+  const int64_t value = positive_int(field, fallback);
+  if (value > max_dimension) fail(field, "a positive integer of at most " + std::to_string(max_dimension));
+  return value;
 }
 
 std::optional<config_reader> config_reader::optional_object(const std::string& field) const {

@@ -91,8 +91,7 @@ uint64_t safetensors_header_length(const std::byte* first_8_bytes, uint64_t file
 
 safetensors_header safetensors_parse_header(std::string_view header_json, uint64_t header_length,
                                             uint64_t data_size, const std::string& file_name) {
-  json header = json::parse(header_json.begin(), header_json.end(), nullptr, /*allow_exceptions=*/false);
-  if (header.is_discarded()) fail(file_name, "header is not valid JSON");
+  json header = json_parse(header_json, file_name + ": header", error_bad_safetensors);
   if (!header.is_object()) fail(file_name, "header must be a JSON object, got " + std::string(header.type_name()));
 
   safetensors_header result;

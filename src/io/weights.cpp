@@ -1,12 +1,40 @@
 #include "io/weights.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 #include "io/safetensors.h"
 #include "ops/matmul.h"
 
 namespace wax {
+namespace {
+
+// "[3, 17]": the element at `flat` of a row-major tensor of `shape`.
+std::string element_at(const shape_t& shape, int64_t flat) {
+  std::string text;
+  for (size_t d = shape.size(); d-- > 0;) {
+    const int64_t dim = std::max<int64_t>(shape[d], 1);
+    text = std::to_string(flat % dim) + (text.empty() ? "" : ", ") + text;
+    flat /= dim;
+  }
+  return "[" + text + "]";
+}
+
+// A NaN or infinite weight makes every logit NaN (and quantizing would hide it as a number):
+// every float tensor is checked as it arrives, before any conversion.
+void check_finite(const std::string& file_name, const std::string& name, const tensor_view& view) {
+  const int64_t index = first_non_finite(view);
+  if (index < 0) return;
+  float value;
+  tensor_to_f32(view, index, 1, &value);
+  throw error(error_bad_weights, file_name + ": tensor '" + name + "' holds " +
+                                     (std::isnan(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf") + " at element " +
+                                     element_at(view.shape, index) + " (index " + std::to_string(index) +
+                                     "); the checkpoint is damaged: download or export it again");
+}
+
+}  // namespace
 
 void weights::add_view(const std::string& file_name, const std::string& name, tensor_view view) {
   if (tensors_.count(name))
@@ -20,6 +48,7 @@ void weights::add_file(const std::string& file_name, byte_buffer bytes) {
   for (const auto& [name, view] : views) {
     if (tensors_.count(name))
       throw error(error_bad_weights, file_name + ": tensor '" + name + "' is also stored in " + file_of_[name]);
+    check_finite(file_name, name, view);
   }
   for (auto& [name, view] : views) {
     // Kernels read F32/F16/BF16 elements directly: a misaligned tensor (a non-standard writer)
@@ -60,6 +89,7 @@ void weights::add_tensors(const std::string& file_name, uint64_t data_begin, con
     if (entry.end > data_end)
       throw error(error_bad_weights, file_name + ": tensor '" + entry.name + "' is cut at the end of a run of tensors");
     const tensor_view arrived{entry.type, entry.shape, bytes + (entry.begin - data_begin), static_cast<size_t>(entry.end - entry.begin)};
+    check_finite(file_name, entry.name, arrived);
     const std::string& dtype = file.options.dtype_for(entry.name);
     const bool is_float = entry.type == dtype::f32 || entry.type == dtype::f16 || entry.type == dtype::bf16;
     if (entry.shape.size() == 2 && is_float && (dtype == "q8" || dtype == "q4")) {
@@ -113,7 +143,20 @@ const std::string& load_options::dtype_for(const std::string& key) const {
   return dtype;
 }
 
+std::vector<std::string> weights::unused_tensor_names() const {
+  const auto recomputed = [](const std::string& name) {
+    for (const std::string_view buffer : {"rotary_emb.inv_freq", "position_ids"})
+      if (name.size() >= buffer.size() && name.compare(name.size() - buffer.size(), buffer.size(), buffer) == 0) return true;
+    return false;
+  };
+  std::vector<std::string> names;
+  for (const auto& [name, view] : tensors_)
+    if (!used_.count(name) && !recomputed(name)) names.push_back(name);
+  return names;
+}
+
 void weights::release_files() {
+  used_.clear();
   files_.clear();
   quantized_.clear();
   arriving_.clear();
@@ -141,7 +184,9 @@ void check_shape(const std::string& full, const shape_t& expected_shape, const s
 std::shared_ptr<const quantized_matrix> weights_prefix::quantized(const std::string& name, const shape_t& expected_shape) const {
   const std::string full = full_name(name);
   auto matrix = all_->quantized(full);
-  if (matrix) check_shape(full, expected_shape, all_->find(full)->shape);
+  if (!matrix) return nullptr;
+  check_shape(full, expected_shape, all_->find(full)->shape);
+  all_->note_used(full);
   return matrix;
 }
 
@@ -149,6 +194,7 @@ std::optional<tensor_view> weights_prefix::get_optional(const std::string& name,
   const std::string full = full_name(name);
   const tensor_view* view = all_->find(full);
   if (!view) return std::nullopt;
+  all_->note_used(full);
   check_shape(full, expected_shape, view->shape);
   if (!view->data && view->nbytes)
     throw error(error_unsupported, "weights: '" + full + "' was quantized as it loaded and cannot be read as a plain tensor");

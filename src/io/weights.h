@@ -9,7 +9,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "core/byte_buffer.h"
 #include "core/tensor.h"
@@ -45,6 +47,11 @@ class weights {
   void check_complete() const;
 
   const tensor_view* find(const std::string& name) const;  // a quantized tensor's view has no data
+  // weights_prefix notes each tensor a model reads, so that a load can report what it left.
+  void note_used(const std::string& name) const { used_.insert(name); }
+  // Tensors no model read, in name order; buffers that transformers also recomputes rather than
+  // loads (rotary inv_freq, position_ids) are not counted.
+  std::vector<std::string> unused_tensor_names() const;
   std::shared_ptr<const quantized_matrix> quantized(const std::string& name) const;
   size_t weight_bytes() const;  // the files' bytes while they are kept
 
@@ -58,6 +65,7 @@ class weights {
   void add_view(const std::string& file_name, const std::string& name, tensor_view view);
 
   mutable bool views_kept_ = false;
+  mutable std::set<std::string> used_;
   std::deque<byte_buffer> files_;
   std::map<std::string, std::shared_ptr<const quantized_matrix>> quantized_;
   struct arriving_file {

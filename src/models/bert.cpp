@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/sizes.h"
 #include "io/config.h"
 #include "nn/linear.h"
 #include "ops/activations.h"
@@ -26,15 +27,15 @@ struct bert_config {
 
   static bert_config from_json(const config_reader& config) {
     bert_config c;
-    c.vocab_size = config.positive_int("vocab_size");
-    c.hidden_size = config.positive_int("hidden_size");
-    c.num_hidden_layers = config.positive_int("num_hidden_layers");
-    c.num_attention_heads = config.positive_int("num_attention_heads");
+    c.vocab_size = config.dimension("vocab_size");
+    c.hidden_size = config.dimension("hidden_size");
+    c.num_hidden_layers = config.dimension("num_hidden_layers");
+    c.num_attention_heads = config.dimension("num_attention_heads");
     if (c.hidden_size % c.num_attention_heads != 0)
       config.fail("hidden_size", "a multiple of num_attention_heads (" + std::to_string(c.num_attention_heads) + ")");
-    c.intermediate_size = config.positive_int("intermediate_size");
-    c.max_position_embeddings = config.positive_int("max_position_embeddings", 512);
-    c.type_vocab_size = config.positive_int("type_vocab_size", 2);
+    c.intermediate_size = config.dimension("intermediate_size");
+    c.max_position_embeddings = config.dimension("max_position_embeddings", 512);
+    c.type_vocab_size = config.dimension("type_vocab_size", 2);
     c.layer_norm_eps = config.positive_number("layer_norm_eps", 1e-12);
     auto kind = activation_from_name(config.string("hidden_act", "gelu"));
     if (!kind) config.fail("hidden_act", "one of gelu, gelu_new, relu, silu");
@@ -84,6 +85,7 @@ class bert_model : public encoder_model {
     for (int64_t i = 0; i < c_.num_hidden_layers; ++i) layers_.emplace_back(c_, root_.pp("encoder.layer").pp(int(i)));
     if (root_.contains("pooler.dense.weight"))
       pooler_ = std::make_unique<linear>(linear::load(root_.pp("pooler.dense"), c_.hidden_size, c_.hidden_size, true));
+    note_unused_tensors(weights_);
     if (!weights_.views_kept()) weights_.release_files();
   }
 
@@ -92,13 +94,14 @@ class bert_model : public encoder_model {
 
   encoder_output forward(const int32_t* ids, const int32_t* token_type_ids, const int32_t* mask, int64_t batch,
                          int64_t seq) const override {
+    check_ids_shape(batch, seq);
     if (seq > c_.max_position_embeddings)
       throw error(error_bad_input, "input_ids: " + std::to_string(seq) + " tokens exceed max_position_embeddings (" +
                                        std::to_string(c_.max_position_embeddings) + "); truncate the input");
     const int64_t tokens = batch * seq, hidden = c_.hidden_size;
     encoder_output out;
     std::vector<float>& x = out.last_hidden_state;  // (batch · seq, hidden)
-    x.resize(static_cast<size_t>(tokens * hidden));
+    x.resize(checked_elements({batch, seq, hidden}, sizeof(float), "the hidden states"));
 
     // Embeddings: word + absolute position + token type, then LayerNorm.
     word_embeddings_.forward(ids, tokens, x.data());
@@ -162,7 +165,7 @@ class bert_model : public encoder_model {
     layer.attention_output.forward(context.data(), tokens, q.data());
     for (size_t i = 0; i < x.size(); ++i) x[i] += q[i];
     layer.attention_norm.forward(x.data(), tokens, float(c_.layer_norm_eps));
-    std::vector<float> inner(static_cast<size_t>(tokens * c_.intermediate_size));  // (tokens, intermediate)
+    std::vector<float> inner(checked_elements({tokens, c_.intermediate_size}, sizeof(float), "a working buffer"));  // (tokens, intermediate)
     layer.intermediate.forward(x.data(), tokens, inner.data());
     activation_apply(c_.hidden_act, inner.data(), int64_t(inner.size()));
     layer.output.forward(inner.data(), tokens, q.data());

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/weights.h"
+#include "models/loaded_model.h"
 
 namespace wax {
 
@@ -17,12 +18,12 @@ struct encoder_output {
   std::vector<float> pooler_output;      // (batch, hidden), empty when the checkpoint has no pooler
 };
 
-class encoder_model {
+class encoder_model : public loaded_model {
  public:
-  virtual ~encoder_model() = default;
   virtual int64_t hidden_size() const = 0;
   virtual int64_t max_positions() const = 0;
-  // ids, token_type_ids, mask: (batch, seq); token_type_ids and mask may be null (zeros / all ones).
+  // ids, token_type_ids, mask: (batch, seq), batch and seq positive; token_type_ids and mask may
+  // be null (zeros / all ones).
   virtual encoder_output forward(const int32_t* ids, const int32_t* token_type_ids, const int32_t* mask, int64_t batch,
                                  int64_t seq) const = 0;
 };

@@ -8,6 +8,7 @@
 
 #include "generation/kv_cache.h"
 #include "io/weights.h"
+#include "models/loaded_model.h"
 
 namespace wax {
 
@@ -24,18 +25,22 @@ struct forward_pass {
   int64_t next_layer = 0;
 };
 
-class causal_lm {
+class causal_lm : public loaded_model {
  public:
-  virtual ~causal_lm() = default;
-
   virtual int64_t vocab_size() const = 0;
   virtual int64_t n_layers() const = 0;
+  // The positions the model was trained for (config.json's max_position_embeddings).
+  virtual int64_t max_position_embeddings() const = 0;
   virtual size_t weight_bytes() const = 0;  // the checkpoint bytes still held plus converted copies
   virtual size_t scratch_bytes() const = 0;  // working buffers kept between passes
-  virtual kv_cache new_cache(int64_t batch, int64_t capacity) const = 0;
+  virtual kv_cache_shape cache_shape() const = 0;
+  // A cache with room for `capacity` positions that grows as needed (up to `max_length` when > 0).
+  kv_cache new_cache(int64_t batch, int64_t capacity, int64_t max_length = 0) const {
+    return kv_cache(cache_shape(), batch, capacity, max_length);
+  }
 
   // Runs ids (batch, n_new) after what `cache` already holds, appending their keys and values.
-  // mask (batch, n_new) marks padding with 0 (null: none). Begin embeds, each forward_layer call
+  // mask (batch, n_new) marks padding with 0 (null: none); batch and n_new must be positive. Begin embeds, each forward_layer call
   // runs the next decoder layer, end writes logits: (batch, n_new, vocab) for all_positions,
   // (batch, vocab) for last_position.
   virtual forward_pass forward_begin(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t n_new,

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/sizes.h"
 #include "ops/attention.h"
 #include "ops/norm.h"
 #include "ops/rope.h"
@@ -32,27 +33,21 @@ void read_rope_scaling(const config_reader& config, llama_config& c) {
 }  // namespace
 
 llama_config llama_config::from_json(const config_reader& config) {
-  // Far above any published model: a corrupt or hostile config fails here, naming the field,
-  // instead of sizing rope tables and shapes from it (found by tests/fuzz/fuzz_config.cpp).
-  constexpr int64_t max_dimension = int64_t(1) << 24;
-  const auto dimension = [&](const std::string& field, int64_t value) {
-    if (value > max_dimension) config.fail(field, "a positive integer of at most " + std::to_string(max_dimension));
-    return value;
-  };
   llama_config c;
   c.model_type = config.string("model_type", "llama");
-  c.vocab_size = dimension("vocab_size", config.positive_int("vocab_size"));
-  c.hidden_size = dimension("hidden_size", config.positive_int("hidden_size"));
-  c.intermediate_size = dimension("intermediate_size", config.positive_int("intermediate_size"));
-  c.num_hidden_layers = dimension("num_hidden_layers", config.positive_int("num_hidden_layers"));
-  c.num_attention_heads = dimension("num_attention_heads", config.positive_int("num_attention_heads"));
-  c.num_key_value_heads = dimension("num_key_value_heads", config.positive_int("num_key_value_heads", c.num_attention_heads));
+  c.vocab_size = config.dimension("vocab_size");
+  c.hidden_size = config.dimension("hidden_size");
+  c.intermediate_size = config.dimension("intermediate_size");
+  c.num_hidden_layers = config.dimension("num_hidden_layers");
+  c.num_attention_heads = config.dimension("num_attention_heads");
+  c.num_key_value_heads = config.dimension("num_key_value_heads", c.num_attention_heads);
   if (c.num_attention_heads % c.num_key_value_heads != 0)
     config.fail("num_key_value_heads", "a divisor of num_attention_heads (" + std::to_string(c.num_attention_heads) + ")");
   if (!config.optional_int("head_dim") && c.hidden_size % c.num_attention_heads != 0)
     config.fail("hidden_size", "a multiple of num_attention_heads when head_dim is absent");
-  c.head_dim = dimension("head_dim", config.positive_int("head_dim", c.hidden_size / c.num_attention_heads));
+  c.head_dim = config.dimension("head_dim", c.hidden_size / c.num_attention_heads);
   if (c.head_dim % 2 != 0) config.fail("head_dim", "an even number (rotary embeddings pair dimensions)");
+  c.max_position_embeddings = config.dimension("max_position_embeddings", 2048);  // transformers' LlamaConfig default
   c.rms_norm_eps = config.positive_number("rms_norm_eps", 1e-6);
   c.rope_theta = config.positive_number("rope_theta", 10000.0);
   read_rope_scaling(config, c);
@@ -103,6 +98,7 @@ class llama_model : public causal_lm {
         lm_head_(load_lm_head()) {
     const auto layers = root_.pp("model").pp("layers");
     for (int64_t i = 0; i < c_.num_hidden_layers; ++i) layers_.emplace_back(c_, layers.pp(int(i)));
+    note_unused_tensors(weights_);
     if (!weights_.views_kept()) weights_.release_files();
   }
 
@@ -117,21 +113,21 @@ class llama_model : public causal_lm {
     }
     return total;
   }
-  kv_cache new_cache(int64_t batch, int64_t capacity) const override {
-    return kv_cache(c_.num_hidden_layers, batch, c_.num_key_value_heads, c_.head_dim, capacity);
-  }
+  kv_cache_shape cache_shape() const override { return {c_.num_hidden_layers, c_.num_key_value_heads, c_.head_dim}; }
 
   int64_t n_layers() const override { return c_.num_hidden_layers; }
+  int64_t max_position_embeddings() const override { return c_.max_position_embeddings; }
   size_t scratch_bytes() const override { return scratch_.bytes(); }
 
   forward_pass forward_begin(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t n_new,
                              kv_cache& cache) const override {
+    check_ids_shape(batch, n_new);
     forward_pass pass;
     pass.batch = batch;
     pass.n_new = n_new;
+    pass.x.resize(checked_elements({batch, n_new, c_.hidden_size}, sizeof(float), "the hidden states"));
     pass.start = cache.length();
     pass.positions = cache.append(mask, n_new);
-    pass.x.resize(static_cast<size_t>(batch * n_new * c_.hidden_size));
     embed_tokens_.forward(ids, batch * n_new, pass.x.data());
     return pass;
   }
@@ -149,7 +145,7 @@ class llama_model : public causal_lm {
       lm_head_.forward(x.data(), tokens, logits);
       return;
     }
-    std::vector<float>& last = scratch_.sized(scratch_.h, pass.batch * c_.hidden_size);  // (batch, hidden)
+    std::vector<float>& last = scratch_.sized(scratch_.h, pass.batch, c_.hidden_size);  // (batch, hidden)
     for (int64_t b = 0; b < pass.batch; ++b)
       std::copy_n(x.begin() + ((b + 1) * pass.n_new - 1) * c_.hidden_size, c_.hidden_size, last.begin() + b * c_.hidden_size);
     lm_head_.forward(last.data(), pass.batch, logits);
@@ -169,11 +165,11 @@ class llama_model : public causal_lm {
     const int64_t tokens = batch * n_new;
     const int64_t q_dim = c_.num_attention_heads * c_.head_dim;
     const int64_t kv_dim = c_.num_key_value_heads * c_.head_dim;
-    std::vector<float>& h = scratch_.sized(scratch_.h, tokens * c_.hidden_size);     // (tokens, hidden)
-    std::vector<float>& q = scratch_.sized(scratch_.q, tokens * q_dim);              // (tokens, heads, head_dim)
-    std::vector<float>& k = scratch_.sized(scratch_.k, tokens * kv_dim);             // (tokens, kv_heads, head_dim)
-    std::vector<float>& v = scratch_.sized(scratch_.v, tokens * kv_dim);
-    std::vector<float>& attended = scratch_.sized(scratch_.attended, tokens * q_dim);  // (tokens, heads, head_dim)
+    std::vector<float>& h = scratch_.sized(scratch_.h, tokens, c_.hidden_size);     // (tokens, hidden)
+    std::vector<float>& q = scratch_.sized(scratch_.q, tokens, q_dim);              // (tokens, heads, head_dim)
+    std::vector<float>& k = scratch_.sized(scratch_.k, tokens, kv_dim);             // (tokens, kv_heads, head_dim)
+    std::vector<float>& v = scratch_.sized(scratch_.v, tokens, kv_dim);
+    std::vector<float>& attended = scratch_.sized(scratch_.attended, tokens, q_dim);  // (tokens, heads, head_dim)
 
     // Self-attention block: x += o_proj(attention(rope(q), rope(k), v)) on the normed stream.
     rms_norm(x.data(), tokens, c_.hidden_size, layer.input_layernorm.data(), float(c_.rms_norm_eps), h.data());
@@ -204,8 +200,8 @@ class llama_model : public causal_lm {
 
     // MLP block: x += down_proj(act(gate_proj(h)) · up_proj(h)) on the normed stream.
     rms_norm(x.data(), tokens, c_.hidden_size, layer.post_attention_layernorm.data(), float(c_.rms_norm_eps), h.data());
-    std::vector<float>& gate = scratch_.sized(scratch_.gate, tokens * c_.intermediate_size);  // (tokens, intermediate)
-    std::vector<float>& up = scratch_.sized(scratch_.up, tokens * c_.intermediate_size);
+    std::vector<float>& gate = scratch_.sized(scratch_.gate, tokens, c_.intermediate_size);  // (tokens, intermediate)
+    std::vector<float>& up = scratch_.sized(scratch_.up, tokens, c_.intermediate_size);
     layer.gate_proj.forward(h.data(), tokens, gate.data());
     layer.up_proj.forward(h.data(), tokens, up.data());
     gated_activation(c_.hidden_act, gate.data(), up.data(), int64_t(gate.size()));
@@ -217,8 +213,8 @@ class llama_model : public causal_lm {
   // overlap: a model runs one layer at a time).
   struct scratch_buffers {
     std::vector<float> h, q, k, v, attended, gate, up;
-    std::vector<float>& sized(std::vector<float>& buffer, int64_t count) {
-      buffer.resize(static_cast<size_t>(count));
+    std::vector<float>& sized(std::vector<float>& buffer, int64_t tokens, int64_t width) {
+      buffer.resize(checked_elements({tokens, width}, sizeof(float), "a working buffer"));
       return buffer;
     }
     size_t bytes() const {

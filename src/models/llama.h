@@ -24,6 +24,7 @@ struct llama_config {
   int64_t num_attention_heads;
   int64_t num_key_value_heads;  // defaults to num_attention_heads (multi-head attention)
   int64_t head_dim;             // defaults to hidden_size / num_attention_heads
+  int64_t max_position_embeddings;
   double rms_norm_eps;
   double rope_theta;
   std::vector<float> rope_inv_freq;  // from rope_theta and rope_scaling

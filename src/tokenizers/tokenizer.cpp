@@ -2,6 +2,7 @@
 #include "tokenizers/tokenizer.h"
 
 #include "core/error.h"
+#include "io/config.h"
 #include "tokenizers/added_tokens.h"
 #include "tokenizers/decoders.h"
 #include "tokenizers/json_node.h"
@@ -70,8 +71,8 @@ struct tokenizer_state {
 
 tokenizer tokenizer::from_json(std::string_view tokenizer_json, std::string_view tokenizer_config_json) {
   const std::string file = "tokenizer.json";
-  const nlohmann::json parsed = nlohmann::json::parse(tokenizer_json.begin(), tokenizer_json.end(), nullptr, false);
-  if (parsed.is_discarded()) throw error(error_bad_tokenizer, file + ": not valid JSON");
+  // Parsing bounds the nesting (json_max_depth): the readers below recurse with it.
+  const nlohmann::json parsed = json_parse(tokenizer_json, file, error_bad_tokenizer);
   const json_node root(&parsed, "", file);
   if (!parsed.is_object()) root.fail("a JSON object");
 
@@ -90,8 +91,7 @@ tokenizer tokenizer::from_json(std::string_view tokenizer_json, std::string_view
     if (!state->tokens_model->vocab().find(token.content)) ++state->vocab_size;
 
   if (!tokenizer_config_json.empty()) {
-    const nlohmann::json config = nlohmann::json::parse(tokenizer_config_json.begin(), tokenizer_config_json.end(), nullptr, false);
-    if (config.is_discarded()) throw error(error_bad_tokenizer, "tokenizer_config.json: not valid JSON");
+    const nlohmann::json config = json_parse(tokenizer_config_json, "tokenizer_config.json", error_bad_tokenizer);
     const json_node config_root(&config, "", "tokenizer_config.json");
     if (!config.is_object()) config_root.fail("a JSON object");
     state->clean_up_tokenization_spaces = config_root.boolean("clean_up_tokenization_spaces", false);

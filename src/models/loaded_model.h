@@ -1,0 +1,27 @@
+// What every model built from a checkpoint reports about its load.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "io/weights.h"
+
+namespace wax {
+
+class loaded_model {
+ public:
+  virtual ~loaded_model() = default;
+
+  // Checkpoint tensors the model never read, in name order: a config.json with fewer layers than
+  // the checkpoint, or a head this model has no use for. Loading goes on; callers warn.
+  const std::vector<std::string>& unused_tensors() const { return unused_tensors_; }
+
+ protected:
+  // Called once the model has read every tensor it needs, before the files are released.
+  void note_unused_tensors(const weights& w) { unused_tensors_ = w.unused_tensor_names(); }
+
+ private:
+  std::vector<std::string> unused_tensors_;
+};
+
+}  // namespace wax
