@@ -6,6 +6,10 @@ type TensorData = {
   float32: Float32Array; float64: Float64Array; int32: Int32Array; int64: BigInt64Array; uint8: Uint8Array; bool: Uint8Array;
 };
 
+/** One dimension's part for `Tensor.slice`: an index (the dimension goes), [start, end) or null (all of it). */
+export type TensorSlice = number | [number | null, number | null] | null | undefined;
+type FloatTensorType = 'float32' | 'float64';
+
 /** An n-dimensional array: `type`, row-major `dims` and a flat typed-array `data`. */
 export class Tensor<T extends TensorType = TensorType> {
   constructor(type: T, data: ArrayLike<number | bigint>, dims: number[]);
@@ -13,14 +17,24 @@ export class Tensor<T extends TensorType = TensorType> {
   readonly data: TensorData[T];
   readonly dims: number[];
   readonly size: number;
-  /** Nested arrays following `dims`. */
-  tolist(): any[];
+  /** Nested arrays following `dims` (bigints for int64, as transformers.js). */
+  tolist(): any;
+  /** The mean of all elements (a 0-D Tensor), or along `dim` (negative counts from the end). Float Tensors only. */
+  mean(this: Tensor<FloatTensorType>, dim?: number | null, keepdim?: boolean): Tensor<T>;
+  /** Lp-normalised along `dim` (defaults p = 2, dim = 1, as transformers.js). Float Tensors only. */
+  normalize(this: Tensor<FloatTensorType>, p?: number, dim?: number): Tensor<T>;
+  /** A copy of a part, one slice per leading dimension, as transformers.js's `slice`. */
+  slice(...slices: TensorSlice[]): Tensor<T>;
 }
 
+/** The codes of WaxError, as `WAX_ERROR_CODES` (js/src/errors.js) lists them with their meanings. */
 export type WaxErrorCode =
-  | 'WAX_BAD_SAFETENSORS' | 'WAX_BAD_CONFIG' | 'WAX_BAD_WEIGHTS' | 'WAX_BAD_INPUT' | 'WAX_BAD_TOKENIZER' | 'WAX_BAD_CACHE'
-  | 'WAX_UNSUPPORTED' | 'WAX_OUT_OF_MEMORY' | 'WAX_TOO_LARGE' | 'WAX_FETCH_FAILED' | 'WAX_NOT_FOUND'
-  | 'WAX_WASM_LOAD_FAILED' | 'WAX_DISPOSED' | 'WAX_MISSING_DEPENDENCY' | 'WAX_INTERNAL' | 'WAX_ERROR';
+  | 'WAX_BAD_INPUT' | 'WAX_BAD_CONFIG' | 'WAX_BAD_SAFETENSORS' | 'WAX_BAD_WEIGHTS' | 'WAX_BAD_TOKENIZER' | 'WAX_BAD_CACHE'
+  | 'WAX_UNSUPPORTED' | 'WAX_TOO_LARGE' | 'WAX_OUT_OF_MEMORY' | 'WAX_FETCH_FAILED' | 'WAX_NOT_FOUND'
+  | 'WAX_WASM_LOAD_FAILED' | 'WAX_MISSING_DEPENDENCY' | 'WAX_DISPOSED' | 'WAX_INTERNAL' | 'WAX_ERROR';
+
+/** Every WaxError code with a one-line meaning. */
+export const WAX_ERROR_CODES: Readonly<Record<WaxErrorCode, string>>;
 
 /** Every failure of a wax call; an aborted call rejects with the signal's reason instead. */
 export class WaxError extends Error {
@@ -98,10 +112,15 @@ export interface GenerationOptions {
 
 export interface MemoryReport { weights_bytes: number; kv_cache_bytes: number; scratch_bytes: number; heap_bytes: number }
 
+export interface CausalLMInputs { input_ids: Ids; attention_mask?: Ids }
+/** Callable as in transformers.js: `await model(inputs)` is `model.forward(inputs)`. */
+export interface CausalLM {
+  (inputs: CausalLMInputs): Promise<{ logits: Tensor<'float32'> }>;
+}
 export class CausalLM implements Disposable {
   readonly config: Record<string, any>;
   readonly generation_config: Record<string, any>;
-  forward(inputs: { input_ids: Ids; attention_mask?: Ids }): Promise<{ logits: Tensor<'float32'> }>;
+  forward(inputs: CausalLMInputs): Promise<{ logits: Tensor<'float32'> }>;
   /** `tokenizer` reads the new text for `stop_strings`, as transformers' generate(stop_strings, tokenizer). */
   generate(inputs: { input_ids: Ids; attention_mask?: Ids; tokenizer?: PreTrainedTokenizer } & GenerationOptions): Promise<Tensor<'int64'>>;
   /**
@@ -120,12 +139,17 @@ export class AutoModelForCausalLM {
 
 export type Pooling = 'none' | 'mean' | 'cls';
 
+export interface EncoderInputs { input_ids: Ids; attention_mask?: Ids; token_type_ids?: Ids }
+/** Callable as in transformers.js: `await model(inputs)` is `model.forward(inputs)`. */
+export interface EncoderModel {
+  (inputs: EncoderInputs): Promise<{ last_hidden_state: Tensor<'float32'>; pooler_output?: Tensor<'float32'> }>;
+}
 export class EncoderModel implements Disposable {
   readonly config: Record<string, any>;
   readonly hidden_size: number;
   readonly max_position_embeddings: number;
-  forward(inputs: { input_ids: Ids; attention_mask?: Ids; token_type_ids?: Ids }): Promise<{ last_hidden_state: Tensor<'float32'>; pooler_output?: Tensor<'float32'> }>;
-  embed(inputs: { input_ids: Ids; attention_mask?: Ids; token_type_ids?: Ids }, options?: { pooling?: Pooling; normalize?: boolean }): Promise<Tensor<'float32'>>;
+  forward(inputs: EncoderInputs): Promise<{ last_hidden_state: Tensor<'float32'>; pooler_output?: Tensor<'float32'> }>;
+  embed(inputs: EncoderInputs, options?: { pooling?: Pooling; normalize?: boolean }): Promise<Tensor<'float32'>>;
   dispose(): void;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -245,7 +269,8 @@ export class FeatureExtractionPipeline {
   dispose(): void | Promise<void>;
 }
 
-export function pipeline(task: 'text-generation', source: ModelSource, options?: PretrainedOptions): Promise<TextGenerationPipeline>;
+/** Without a source, 'text-generation' loads the bundled models/kjv-llama-5m; 'feature-extraction' needs one named. */
+export function pipeline(task: 'text-generation', source?: ModelSource | null, options?: PretrainedOptions): Promise<TextGenerationPipeline>;
 export function pipeline(task: 'feature-extraction', source: ModelSource, options?: PretrainedOptions): Promise<FeatureExtractionPipeline>;
 
 export function cos_sim(a: ArrayLike<number>, b: ArrayLike<number>): number;

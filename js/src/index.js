@@ -11,4 +11,4 @@ export { env } from './env.js';
 export { runtimeInfo } from './runtime.js';
 export { preflight } from './loader/preflight.js';
 export { clearCache, isCached } from './loader/source.js';
-export { WaxError } from './errors.js';
+export { WAX_ERROR_CODES, WaxError } from './errors.js';

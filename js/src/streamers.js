@@ -1,4 +1,5 @@
 // Streaming decoded text while tokens are generated, as transformers.js's TextStreamer does.
+import { badInput } from './errors.js';
 import { isNode } from './runtime.js';
 
 /** Text that may still change when more tokens arrive: an incomplete UTF-8 or byte-fallback sequence. */
@@ -33,7 +34,7 @@ export class TextStreamer {
 
   /** @param {bigint[][]} value ids of the first row: the prompt, then one token at a time */
   put(value) {
-    if (value.length > 1) throw new RangeError('TextStreamer only supports batch size 1');
+    if (value.length > 1) throw badInput(`TextStreamer: streams one row, got a batch of ${value.length}; generate one prompt at a time with it`);
     if (this.skip_prompt && this.next_tokens_are_prompt) {
       this.next_tokens_are_prompt = false;
       return;

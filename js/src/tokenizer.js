@@ -2,10 +2,11 @@
 // transformers.js's calling conventions; chat templates rendered by @huggingface/jinja.
 import { Callable } from './callable.js';
 import { makeAsyncDisposable } from './disposable.js';
-import { WaxError, throwIfAborted } from './errors.js';
+import { WaxError, badInput, describeValue, throwIfAborted } from './errors.js';
 import { openSource } from './loader/source.js';
+import { MAX_SEQUENCE_TOKENS, TOKENIZER_OPTIONS, checkOptions } from './options.js';
 import { getRuntime } from './runtime.js';
-import { Tensor } from './tensor.js';
+import { Tensor, toIdArray } from './tensor.js';
 import { createRemote } from './worker/remote.js';
 
 /** A special token in tokenizer_config.json is a string or an AddedToken object. */
@@ -31,11 +32,26 @@ async function loadJinja() {
   return jinjaModule;
 }
 
-/** Ids given as a Tensor, a typed array or an array of numbers/bigints → Int32Array. */
-function idsToInt32(ids, name) {
-  const data = ids instanceof Tensor ? ids.data : ids;
-  if (!data || typeof data.length !== 'number') throw new TypeError(`${name}: expected token ids`);
-  return Int32Array.from(data, Number);
+/**
+ * The most ids one padded batch may hold: 2^24 (128 MiB as the int64 Tensor, several times that
+ * as the JS arrays built on the way), far past any batch a model runs, short of what kills the
+ * process before a WaxError can be thrown.
+ */
+const MAX_BATCH_TOKENS = 2 ** 24;
+
+/** A conversation for apply_chat_template: messages with a string role and a content (or tool calls). */
+function checkConversation(conversation) {
+  if (!Array.isArray(conversation)) {
+    throw badInput(`apply_chat_template: expected an array of messages { role, content }, got ${describeValue(conversation)}`);
+  }
+  conversation.forEach((message, i) => {
+    if (message === null || typeof message !== 'object' || typeof message.role !== 'string') {
+      throw badInput(`apply_chat_template: message ${i} is ${describeValue(message)}; expected { role: string, content: string }`);
+    }
+    if ((message.content === undefined || message.content === null) && message.tool_calls === undefined) {
+      throw badInput(`apply_chat_template: message ${i} (role '${message.role}') has no content; expected { role, content: string }`);
+    }
+  });
 }
 
 /**
@@ -77,6 +93,7 @@ export class PreTrainedTokenizer extends Callable {
 
   /** The id of a token string, or null. */
   token_to_id(token) {
+    if (typeof token !== 'string') throw badInput(`token_to_id: expected a string, got ${describeValue(token)}`);
     const { runtime } = this;
     const ptr = runtime.copyString(token, 'a token');
     try {
@@ -88,8 +105,7 @@ export class PreTrainedTokenizer extends Callable {
   }
 
   #encodeOne(text, pair, addSpecialTokens) {
-    if (typeof text !== 'string') throw new TypeError(`tokenizer: expected a string, got ${typeof text}`);
-    if (pair !== null && typeof pair !== 'string') throw new TypeError(`tokenizer: text_pair must be a string, got ${typeof pair}`);
+    if (typeof text !== 'string') throw badInput(`tokenizer: expected a string (or a list of strings), got ${describeValue(text)}`);
     const { runtime } = this;
     const first = runtime.copyText(text, 'the text');
     let second = { ptr: 0, length: 0 };
@@ -113,7 +129,9 @@ export class PreTrainedTokenizer extends Callable {
    * @example
    * tokenizer.encode('In the beginning'); // [418, 262, 1862]
    */
-  encode(text, { text_pair = null, add_special_tokens = true } = {}) {
+  encode(text, options = {}) {
+    checkOptions('encode', options, { text_pair: TOKENIZER_OPTIONS.text_pair, add_special_tokens: TOKENIZER_OPTIONS.add_special_tokens });
+    const { text_pair = null, add_special_tokens = true } = options;
     return this.#encodeOne(text, text_pair, add_special_tokens).ids;
   }
 
@@ -123,13 +141,19 @@ export class PreTrainedTokenizer extends Callable {
    * 'max_length'; `truncation` with `max_length` (default: model_max_length) cuts from the end.
    * With `return_tensor: false`, plain arrays come back instead.
    */
-  _call(text, { text_pair = null, add_special_tokens = true, padding = false, truncation = null, max_length = null,
-    return_tensor = true, return_token_type_ids = null } = {}) {
+  _call(text, options = {}) {
+    checkOptions('tokenizer', options, TOKENIZER_OPTIONS);
+    const { text_pair = null, add_special_tokens = true, padding = false, truncation = null, max_length = null,
+      return_tensor = true, return_token_type_ids = null } = options;
     const batched = Array.isArray(text);
     const texts = batched ? text : [text];
+    if (texts.length === 0) throw badInput('tokenizer: the list of texts is empty; expected a string or at least one');
     const pairs = text_pair === null ? texts.map(() => null) : (Array.isArray(text_pair) ? text_pair : [text_pair]);
-    if (pairs.length !== texts.length) throw new RangeError(`tokenizer: ${texts.length} texts but ${pairs.length} text pairs`);
-    let rows = texts.map((t, i) => this.#encodeOne(t, pairs[i], add_special_tokens));
+    if (pairs.length !== texts.length) throw badInput(`tokenizer: ${texts.length} texts but ${pairs.length} text pairs`);
+    let rows = texts.map((t, i) => {
+      if (typeof t !== 'string') throw badInput(`tokenizer: text ${i} is ${describeValue(t)}; expected a string`);
+      return this.#encodeOne(t, pairs[i], add_special_tokens);
+    });
 
     const limit = max_length ?? (Number.isFinite(this.model_max_length) ? this.model_max_length : null);
     if (truncation && limit !== null) {
@@ -137,6 +161,14 @@ export class PreTrainedTokenizer extends Callable {
     }
     const longest = Math.max(...rows.map((r) => r.ids.length));
     const target = padding === 'max_length' ? Math.max(limit ?? longest, longest) : (padding ? longest : null);
+    if (target > MAX_SEQUENCE_TOKENS) {
+      throw badInput(`tokenizer: padding 'max_length' to ${target} tokens (${max_length === null ? "the tokenizer's model_max_length" : 'max_length'}) ` +
+        `is past the ${MAX_SEQUENCE_TOKENS} positions any model in wasm32 can hold; pass a smaller max_length`);
+    }
+    if (target * rows.length > MAX_BATCH_TOKENS) {
+      throw new WaxError(`tokenizer: padding ${rows.length} texts to ${target} tokens makes ${target * rows.length} ids, more than ` +
+        `${MAX_BATCH_TOKENS} in one batch; split the batch or pass a smaller max_length`, { code: 'WAX_TOO_LARGE' });
+    }
     let masks = rows.map((r) => r.ids.map(() => 1));
     if (target !== null) {
       const padId = this.pad_token_id ?? 0;
@@ -151,10 +183,11 @@ export class PreTrainedTokenizer extends Callable {
     if (!return_tensor) {
       return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, batched ? v : v[0]]));
     }
-    if (rows.some((r) => r.ids.length !== longest)) {
-      throw new WaxError('tokenizer: the texts have different lengths; pass { padding: true } (or return_tensor: false)', { code: 'WAX_BAD_INPUT' });
+    const width = target ?? longest;
+    if (rows.some((r) => r.ids.length !== width)) {
+      throw badInput('tokenizer: the texts have different lengths; pass { padding: true } (or return_tensor: false)');
     }
-    return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, new Tensor('int64', v.flat(), [v.length, longest])]));
+    return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, new Tensor('int64', v.flat(), [v.length, width])]));
   }
 
   /**
@@ -165,7 +198,7 @@ export class PreTrainedTokenizer extends Callable {
    */
   decode(ids, { skip_special_tokens = false } = {}) {
     const { runtime } = this;
-    const data = idsToInt32(ids, 'decode');
+    const data = toIdArray(ids, 'decode');
     const idsPtr = runtime.copyIn(data, 'token ids');
     try {
       const out = runtime.call('wax_tokenizer_decode', this.#live(), idsPtr, data.length, skip_special_tokens ? 1 : 0) >>> 0;
@@ -180,6 +213,9 @@ export class PreTrainedTokenizer extends Callable {
   /** `decode` for each row of a 2-D Tensor or an array of id arrays. */
   batch_decode(batch, options = {}) {
     const rows = batch instanceof Tensor ? batch.tolist() : batch;
+    if (!Array.isArray(rows) || !rows.every((row) => Array.isArray(row) || ArrayBuffer.isView(row))) {
+      throw badInput(`batch_decode: expected a 2-D Tensor or an array of id arrays, got ${describeValue(batch)}`);
+    }
     return rows.map((row) => this.decode(row, options));
   }
 
@@ -204,11 +240,23 @@ export class PreTrainedTokenizer extends Callable {
       throw new WaxError('apply_chat_template: this tokenizer has no chat_template (tokenizer_config.json) and none was passed',
         { code: 'WAX_BAD_TOKENIZER' });
     }
+    checkConversation(conversation);
     const { Template } = await loadJinja();
     const special = Object.fromEntries(['bos_token', 'eos_token', 'pad_token', 'unk_token'].map((k) => [k, this[k]]));
-    const text = new Template(template).render({
-      messages: conversation, add_generation_prompt, ...special, ...(tools ? { tools } : {}), ...(documents ? { documents } : {}), ...kwargs,
-    });
+    let compiled;
+    try {
+      compiled = new Template(template);
+    } catch (error) {
+      throw new WaxError(`apply_chat_template: the chat template does not parse (${error.message})`, { code: 'WAX_BAD_TOKENIZER', cause: error });
+    }
+    let text;
+    try {
+      text = compiled.render({
+        messages: conversation, add_generation_prompt, ...special, ...(tools ? { tools } : {}), ...(documents ? { documents } : {}), ...kwargs,
+      });
+    } catch (error) {
+      throw badInput(`apply_chat_template: the chat template rejected this conversation: ${error.message}`);
+    }
     if (!tokenize) return text;
     const out = this._call(text, { add_special_tokens: false, padding, truncation, max_length, return_tensor });
     return return_dict ? out : out.input_ids;

@@ -19,10 +19,11 @@ it('the typed example type-checks against the declarations', async () => {
   assert.ok(ok, output);
 });
 
-it('a number as a prompt and an unknown dtype are type errors', async () => {
+it('a number as a prompt, an unknown dtype and the mean of token ids are type errors', async () => {
   const { ok, output } = await typeCheck(['--noEmit', '--strict', '--module', 'NodeNext', '--moduleResolution', 'NodeNext',
     '--target', 'ES2022', '--lib', 'ES2022,DOM', 'tests/types/wrong-call.ts']);
   assert.equal(ok, false);
   assert.match(output, /'"q5"' is not assignable|Type '"q5"'/);
   assert.match(output, /No overload matches this call|'number' is not assignable/);
+  assert.match(output, /wrong-call\.ts\(\d+,\d+\): error TS2684: The 'this' context of type 'Tensor<"int64">'/);
 });

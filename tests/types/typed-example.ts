@@ -1,8 +1,8 @@
 // A user's program against wax's declarations: type-checked by tests/node/types.test.mjs (tsc
 // --noEmit), never run. `wax-ml` resolves to this package by its own name ("exports").
 import {
-  AutoModel, AutoModelForCausalLM, AutoTokenizer, Tensor, TextStreamer, WaxError, clearCache, cos_sim, env, isCached,
-  pipeline, preflight, runtimeInfo, type Message, type ProgressInfo, type StoppingCriterion,
+  AutoModel, AutoModelForCausalLM, AutoTokenizer, Tensor, TextStreamer, WAX_ERROR_CODES, WaxError, clearCache, cos_sim, env,
+  isCached, pipeline, preflight, runtimeInfo, type Message, type ProgressInfo, type StoppingCriterion, type WaxErrorCode,
 } from 'wax-ml';
 
 async function main(): Promise<void> {
@@ -14,6 +14,8 @@ async function main(): Promise<void> {
   };
 
   const generator = await pipeline('text-generation', 'models/kjv-llama-5m', { progress_callback: onProgress, dtype: 'q8' });
+  const bundled = await pipeline('text-generation');
+  await bundled.dispose();
   const [{ generated_text }] = await generator('In the beginning', { max_new_tokens: 20, do_sample: false });
   const text: string = generated_text;
   const chat: Message[] = [{ role: 'user', content: 'Hello' }];
@@ -27,6 +29,9 @@ async function main(): Promise<void> {
   const model = await AutoModelForCausalLM.from_pretrained('org/name', { dtype: { embed_tokens: 'q8', default: 'q4' }, worker: false });
   const { logits } = await model.forward({ input_ids: [[1, 2, 3]] });
   const vocab: number = logits.dims[2];
+  const { logits: called } = await model({ input_ids: [[1, 2, 3]] });
+  const lastLogits: Tensor<'float32'> = called.slice(0, -1, null).normalize(2, -1);
+  console.log(lastLogits.mean().tolist(), lastLogits.slice([0, 10]).dims);
   const ids: Tensor<'int64'> = await model.generate({ input_ids: [[1, 2]], max_new_tokens: 5, temperature: 0.7, top_p: 0.9 });
   const first: bigint = ids.data[0];
   const memory = await model.memory();
@@ -51,6 +56,8 @@ async function main(): Promise<void> {
   const similarity: number = cos_sim(embeddings.data.subarray(0, 64), embeddings.data.subarray(64));
   const encoder = await AutoModel.from_pretrained('tests/fixtures/bert_tiny_st');
   const { last_hidden_state, pooler_output } = await encoder.forward({ input_ids: [[101, 102]] });
+  const pooled: Tensor<'float32'> = (await encoder({ input_ids: [[101, 102]] })).last_hidden_state.mean(1).normalize();
+  console.log(pooled.tolist());
   console.log(similarity, last_hidden_state.dims, pooler_output?.dims, extractor.defaults.pooling);
 
   const report = await preflight('org/name', { max_length: 1024, dtype: 'q4' });
@@ -60,6 +67,8 @@ async function main(): Promise<void> {
     await AutoModelForCausalLM.from_pretrained('missing');
   } catch (error) {
     if (error instanceof WaxError && error.code === 'WAX_NOT_FOUND') console.log(error.message);
+    const code: WaxErrorCode = 'WAX_DISPOSED';
+    console.log(WAX_ERROR_CODES[code]);
   }
 }
 

@@ -1,7 +1,9 @@
 // Decoder-only language models (Llama, Qwen2, Mistral): load, forward, greedy generate, dispose.
+import { Callable } from '../callable.js';
 import { makeAsyncDisposable } from '../disposable.js';
 import { WaxError, throwIfAborted } from '../errors.js';
-import { Tensor, toIdMatrix } from '../tensor.js';
+import { GENERATE_OPTIONS, checkOptions } from '../options.js';
+import { Tensor, readModelInputs } from '../tensor.js';
 import { createRemote, wantsWorker } from '../worker/remote.js';
 import { sliceTimer } from '../yield.js';
 import { loadCheckpoint } from './checkpoint.js';
@@ -14,22 +16,15 @@ async function loadCausalLM(source, options = {}) {
   return new CausalLM(runtime, handle, config, extra['generation_config.json']);
 }
 
-/** Reads `input_ids` and `attention_mask` into heap blocks; returns them with [batch, seq]. */
-function idsToHeap(runtime, input_ids, attention_mask) {
-  const ids = toIdMatrix(input_ids, 'input_ids');
-  const mask = attention_mask === undefined || attention_mask === null ? null : toIdMatrix(attention_mask, 'attention_mask');
-  if (mask && (mask.dims[0] !== ids.dims[0] || mask.dims[1] !== ids.dims[1])) {
-    throw new WaxError(`attention_mask: dims [${mask.dims}] must equal input_ids dims [${ids.dims}]`, { code: 'WAX_BAD_INPUT' });
-  }
-  const idsPtr = runtime.copyIn(ids.data, 'input_ids');
-  let maskPtr = 0;
+/** Copies the checked ids and mask (tensor.js readModelInputs) into heap blocks. */
+function idsToHeap(runtime, { input_ids, attention_mask }) {
+  const idsPtr = runtime.copyIn(input_ids, 'input_ids');
   try {
-    maskPtr = mask ? runtime.copyIn(mask.data, 'attention_mask') : 0;
+    return { idsPtr, maskPtr: attention_mask ? runtime.copyIn(attention_mask, 'attention_mask') : 0 };
   } catch (error) {
     runtime.free(idsPtr);
     throw error;
   }
-  return { idsPtr, maskPtr, batch: ids.dims[0], seq: ids.dims[1], ids: ids.data };
 }
 
 /**
@@ -41,10 +36,6 @@ function idsToHeap(runtime, input_ids, attention_mask) {
  */
 function stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, promptLength) {
   const criteria = stopping_criteria === undefined || stopping_criteria === null ? [] : [stopping_criteria].flat();
-  if (!criteria.every((criterion) => typeof criterion === 'function')) {
-    throw new WaxError('stopping_criteria: expected a function (input_ids, scores) => boolean[], a list of them or a StoppingCriteriaList',
-      { code: 'WAX_BAD_INPUT' });
-  }
   const stops = stop_strings === undefined || stop_strings === null ? [] : [stop_strings].flat();
   if (stops.length) {
     if (typeof tokenizer?.decode !== 'function') {
@@ -69,8 +60,9 @@ async function allRowsDone(criteria, sequences, done) {
 }
 
 /** A causal language model living in the wasm heap. Create it with `AutoModelForCausalLM.from_pretrained`. */
-export class CausalLM {
+export class CausalLM extends Callable {
   constructor(runtime, handle, config, generationConfig) {
+    super();
     this.runtime = runtime;
     this.handle = handle;
     /** The parsed config.json. */
@@ -108,17 +100,40 @@ export class CausalLM {
     return this.handle;
   }
 
+  #warnedPastPositions = false;
+
   /**
-   * One forward pass over a (left-padded) batch.
+   * Warns once, as the feature-extraction pipeline does for BERT, when a call runs past the
+   * positions the model was trained on (RoPE runs on, the output degrades).
+   */
+  #warnPastPositions(positions, what) {
+    const limit = this.config.max_position_embeddings;
+    if (this.#warnedPastPositions || !(positions > limit)) return;
+    this.#warnedPastPositions = true;
+    console.warn(`wax: ${what}, more than this model's max_position_embeddings (${limit}): ` +
+      'positions past it were never trained and the output may degrade');
+  }
+
+  /** The checked ids, mask and dims of a forward or generate call (tensor.js readModelInputs). */
+  #inputs(inputs, caller) {
+    return readModelInputs(inputs, caller, { vocab_size: this.runtime.plain('wax_causal_lm_vocab_size', this.#live()) });
+  }
+
+  /**
+   * One forward pass over a (left-padded) batch. The model is callable: `await model(inputs)` is
+   * the same, as in transformers.js.
    *
    * @example
    * const { logits } = await model.forward({ input_ids: [[1, 404, 442]] });
    * logits.dims; // [1, 3, 512]
    */
-  async forward({ input_ids, attention_mask } = {}) {
+  async forward(inputs) {
     const handle = this.#live();
     const { runtime } = this;
-    const { idsPtr, maskPtr, batch, seq } = idsToHeap(runtime, input_ids, attention_mask);
+    const read = this.#inputs(inputs, 'forward');
+    const { batch, seq } = read;
+    this.#warnPastPositions(seq, `input_ids has ${seq} positions`);
+    const { idsPtr, maskPtr } = idsToHeap(runtime, read);
     try {
       const vocab = runtime.plain('wax_causal_lm_vocab_size', handle);
       const logitsPtr = runtime.call('wax_causal_lm_forward', handle, idsPtr, maskPtr, batch, seq) >>> 0;
@@ -130,6 +145,11 @@ export class CausalLM {
       runtime.free(idsPtr);
       runtime.free(maskPtr);
     }
+  }
+
+  /** `model(inputs)`: forward, as transformers.js's models. */
+  _call(inputs) {
+    return this.forward(inputs);
   }
 
   /**
@@ -145,15 +165,21 @@ export class CausalLM {
    * asked after every token; `stop_strings` (a string or a list) with `tokenizer` stops a row once
    * its new text contains one, as transformers' generate. Generation ends when every row is done
    * (by a criterion or its eos). Resolves to an int64 Tensor [batch, seq + new tokens]; rows that
-   * stopped early are padded with `pad_token_id`.
+   * stopped early are padded with `pad_token_id`. Options are checked first (options.js
+   * GENERATE_OPTIONS): a wrong type or range is a WAX_BAD_INPUT naming the option.
    *
    * @example
    * const out = await model.generate({ input_ids: [[1, 404, 442]], max_new_tokens: 4, do_sample: false });
    * out.dims; // [1, 7]
    */
-  async generate({ input_ids, attention_mask, streamer, signal, stopping_criteria, stop_strings, tokenizer, ...options } = {}) {
+  async generate(inputs) {
     const handle = this.#live();
     const { runtime } = this;
+    const read = this.#inputs(inputs, 'generate');
+    // token_type_ids, which some tokenizers return, mean nothing to a decoder.
+    const { input_ids, attention_mask, token_type_ids, ...given } = inputs;
+    checkOptions('generate', given, GENERATE_OPTIONS);
+    const { streamer, signal, stopping_criteria, stop_strings, tokenizer, ...options } = given;
     const settings = { top_k: 50, ...this.generation_config, ...options };
     const eos = settings.eos_token_id ?? this.config.eos_token_id ?? [];
     const generatorOptions = {
@@ -169,11 +195,14 @@ export class CausalLM {
       seed: settings.seed ?? Math.floor(Math.random() * 2 ** 32),
     };
     throwIfAborted(signal);
-    const { idsPtr, maskPtr, batch, seq, ids: promptIds } = idsToHeap(runtime, input_ids, attention_mask);
+    const { batch, seq, input_ids: promptIds } = read;
+    const newTokens = generatorOptions.max_new_tokens;
+    this.#warnPastPositions(seq + newTokens, `the prompt (${seq} tokens) and max_new_tokens (${newTokens}) reach ${seq + newTokens} positions`);
+    const criteria = stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, seq);
+    const { idsPtr, maskPtr } = idsToHeap(runtime, read);
     const promptRows = () => Array.from({ length: batch }, (_, b) => Array.from(promptIds.subarray(b * seq, (b + 1) * seq), BigInt));
     let optionsPtr = 0, generator = 0;
     try {
-      const criteria = stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, seq);
       optionsPtr = runtime.copyString(JSON.stringify(generatorOptions), 'generation options');
       generator = runtime.call('wax_generator_new', handle, idsPtr, maskPtr, batch, seq, optionsPtr) >>> 0;
       this.#generators.add(generator);

@@ -1,15 +1,18 @@
 // Encoder models (BERT): load, forward to token states, pooled sentence embeddings, dispose.
+import { Callable } from '../callable.js';
 import { makeAsyncDisposable } from '../disposable.js';
 import { WaxError } from '../errors.js';
-import { Tensor, toIdMatrix } from '../tensor.js';
+import { EMBED_OPTIONS, checkOptions } from '../options.js';
+import { Tensor, readModelInputs } from '../tensor.js';
 import { createRemote, wantsWorker } from '../worker/remote.js';
 import { loadCheckpoint } from './checkpoint.js';
 
 const POOLING = { none: 0, mean: 1, cls: 2 };
 
 /** A BERT-style encoder in the wasm heap. Create it with `AutoModel.from_pretrained`. */
-export class EncoderModel {
+export class EncoderModel extends Callable {
   constructor(runtime, handle, config) {
+    super();
     this.runtime = runtime;
     this.handle = handle;
     /** The parsed config.json. */
@@ -23,20 +26,13 @@ export class EncoderModel {
     return this.handle;
   }
 
-  #run({ input_ids, attention_mask, token_type_ids }, pooling, normalize) {
+  #run(inputs, caller, pooling, normalize) {
     const handle = this.#live();
     const { runtime } = this;
-    const ids = toIdMatrix(input_ids, 'input_ids');
-    const [batch, seq] = ids.dims;
-    const extra = (value, name) => {
-      if (value === undefined || value === null) return null;
-      const m = toIdMatrix(value, name);
-      if (m.dims[0] !== batch || m.dims[1] !== seq) {
-        throw new WaxError(`${name}: dims [${m.dims}] must equal input_ids dims [${ids.dims}]`, { code: 'WAX_BAD_INPUT' });
-      }
-      return m.data;
-    };
-    const blocks = [ids.data, extra(token_type_ids, 'token_type_ids'), extra(attention_mask, 'attention_mask')];
+    // vocab_size and type_vocab_size as the C++ loader read and checked them from config.json.
+    const { batch, seq, input_ids, token_type_ids, attention_mask } = readModelInputs(inputs, caller,
+      { vocab_size: this.config.vocab_size, type_vocab_size: this.config.type_vocab_size ?? 2 });
+    const blocks = [input_ids, token_type_ids, attention_mask];
     const ptrs = [];
     try {
       for (const block of blocks) ptrs.push(block ? runtime.copyIn(block, 'encoder inputs') : 0);
@@ -54,27 +50,34 @@ export class EncoderModel {
   }
 
   /**
-   * The encoder's outputs for a (right-padded) batch.
+   * The encoder's outputs for a (right-padded) batch. The model is callable: `await model(inputs)`
+   * is the same, as in transformers.js.
    *
    * @example
    * const { last_hidden_state, pooler_output } = await model.forward({ input_ids: [[101, 7592, 102]] });
    * last_hidden_state.dims; // [1, 3, 64]
    */
-  async forward(inputs = {}) {
-    const { values, batch, seq, poolerRows } = this.#run(inputs, 'none', false);
+  async forward(inputs) {
+    const { values, batch, seq, poolerRows } = this.#run(inputs, 'forward', 'none', false);
     const states = batch * seq * this.hidden_size;
     const result = { last_hidden_state: new Tensor('float32', values.subarray(0, states), [batch, seq, this.hidden_size]) };
     if (poolerRows) result.pooler_output = new Tensor('float32', values.subarray(states), [batch, this.hidden_size]);
     return result;
   }
 
+  /** `model(inputs)`: forward, as transformers.js's models. */
+  _call(inputs) {
+    return this.forward(inputs);
+  }
+
   /**
    * Sentence embeddings: `pooling` 'mean' (over the attention mask), 'cls' or 'none' (token states),
    * L2-normalised when `normalize`. Pooling runs in the wasm module, so only [batch, hidden] comes back.
    */
-  async embed(inputs, { pooling = 'mean', normalize = false } = {}) {
-    if (!(pooling in POOLING)) throw new WaxError(`pooling must be 'mean', 'cls' or 'none', got '${pooling}'`, { code: 'WAX_BAD_INPUT' });
-    const { values, batch, seq } = this.#run(inputs, pooling, normalize);
+  async embed(inputs, options = {}) {
+    checkOptions('embed', options, EMBED_OPTIONS);
+    const { pooling = 'mean', normalize = false } = options;
+    const { values, batch, seq } = this.#run(inputs, 'embed', pooling, normalize);
     const dims = pooling === 'none' ? [batch, seq, this.hidden_size] : [batch, this.hidden_size];
     return new Tensor('float32', values.subarray(0, dims.reduce((a, b) => a * b, 1)), dims);
   }

@@ -2,11 +2,12 @@
 // model's sentence-transformers files say.
 import { Callable } from '../callable.js';
 import { makeAsyncDisposable } from '../disposable.js';
-import { WaxError, throwIfAborted } from '../errors.js';
+import { badInput, describeValue, throwIfAborted } from '../errors.js';
 import { pipelineProgress } from '../loader/progress.js';
 import { openSource } from '../loader/source.js';
 import { AutoModel } from '../models/encoder.js';
 import { parseJson } from '../models/checkpoint.js';
+import { FEATURE_EXTRACTION_OPTIONS, checkOptions } from '../options.js';
 import { Tensor } from '../tensor.js';
 import { AutoTokenizer } from '../tokenizer.js';
 import { yieldToEventLoop } from '../yield.js';
@@ -58,11 +59,15 @@ export class FeatureExtractionPipeline extends Callable {
    *           progress_callback?: (event: { status: 'progress', loaded: number, total: number, progress: number }) => void }} [options]
    * @returns {Promise<Tensor>} [n, hidden] ([n, seq, hidden] for pooling 'none')
    */
-  async _call(texts, { pooling = this.defaults.pooling, normalize = this.defaults.normalize, signal, progress_callback } = {}) {
+  async _call(texts, options = {}) {
+    checkOptions('feature-extraction', options, FEATURE_EXTRACTION_OPTIONS);
+    const { pooling = this.defaults.pooling, normalize = this.defaults.normalize, signal, progress_callback } = options;
     const list = Array.isArray(texts) ? texts : [texts];
-    if (list.length === 0) throw new WaxError('feature-extraction: no input', { code: 'WAX_BAD_INPUT' });
+    if (list.length === 0) throw badInput('feature-extraction: the list of texts is empty; expected a string or at least one');
+    const notText = list.findIndex((text) => typeof text !== 'string');
+    if (notText >= 0) throw badInput(`feature-extraction: text ${notText} is ${describeValue(list[notText])}; expected a string`);
     if (pooling === 'none' && list.length > BATCH) {
-      throw new WaxError(`feature-extraction: pooling 'none' returns token states; pass at most ${BATCH} texts at a time`, { code: 'WAX_BAD_INPUT' });
+      throw badInput(`feature-extraction: pooling 'none' returns token states; pass at most ${BATCH} texts at a time`);
     }
     const limit = this.model.max_position_embeddings;
     const parts = [];
@@ -120,7 +125,9 @@ export async function loadFeatureExtraction(task, source, { signal, revision, pr
  * cos_sim([1, 0], [1, 1]); // 0.7071…
  */
 export function cos_sim(a, b) {
-  if (a.length !== b.length) throw new RangeError(`cos_sim: lengths ${a.length} and ${b.length} differ`);
+  if (a?.length !== b?.length || typeof a?.length !== 'number') {
+    throw badInput(`cos_sim: expected two vectors of the same length, got lengths ${a?.length} and ${b?.length}`);
+  }
   let dot = 0, na = 0, nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i] * b[i];

@@ -1,9 +1,10 @@
 // pipeline('text-generation'): text or chat messages in, text or chat messages out, streamed.
 import { Callable } from '../callable.js';
 import { makeAsyncDisposable } from '../disposable.js';
-import { WaxError } from '../errors.js';
+import { badInput } from '../errors.js';
 import { pipelineProgress } from '../loader/progress.js';
 import { AutoModelForCausalLM } from '../models/causal-lm.js';
+import { TEXT_GENERATION_OPTIONS, checkOptions } from '../options.js';
 import { TextStreamer } from '../streamers.js';
 import { AutoTokenizer } from '../tokenizer.js';
 
@@ -36,16 +37,18 @@ export class TextGenerationPipeline extends Callable {
    *   or list: stop once every row has produced one; the text ends with it), `return_full_text` (default true for
    *   text, ignored for chat) and `add_special_tokens`.
    */
-  async _call(texts, { stop_strings = null, return_full_text = true, add_special_tokens, ...generateOptions } = {}) {
+  async _call(texts, options = {}) {
+    checkOptions('text-generation', options, TEXT_GENERATION_OPTIONS);
+    const { stop_strings = null, return_full_text = true, add_special_tokens, ...generateOptions } = options ?? {};
     const chatInput = isChat(texts) || (Array.isArray(texts) && texts.length > 0 && texts.every(isChat));
     const batched = chatInput ? texts.every(isChat) && !isChat(texts) : Array.isArray(texts);
     const inputs = batched ? texts : [texts];
-    if (inputs.length === 0) throw new WaxError('text-generation: no input', { code: 'WAX_BAD_INPUT' });
+    if (inputs.length === 0) throw badInput('text-generation: the list of prompts is empty; expected a string, chat messages or a list of them');
 
     const prompts = chatInput
       ? await Promise.all(inputs.map((messages) => this.tokenizer.apply_chat_template(messages, { tokenize: false, add_generation_prompt: true })))
       : inputs;
-    if (!prompts.every((p) => typeof p === 'string')) throw new WaxError('text-generation: expected a string, a list of strings or chat messages', { code: 'WAX_BAD_INPUT' });
+    if (!prompts.every((p) => typeof p === 'string')) throw badInput('text-generation: expected a string, a list of strings or chat messages');
     const tokenizer = this.tokenizer;
     const side = tokenizer.padding_side;
     tokenizer.padding_side = 'left'; // generation continues at the end of every row

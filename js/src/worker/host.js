@@ -1,5 +1,6 @@
 // The wax worker: runs models in-process here and answers the page's requests (remote.js).
 import { env } from '../env.js';
+import { WaxError } from '../errors.js';
 import { AutoModel } from '../models/encoder.js';
 import { AutoModelForCausalLM } from '../models/causal-lm.js';
 import { pipeline } from '../pipelines/index.js';
@@ -67,8 +68,8 @@ const resolve = {
   object: (id) => objects.get(id),
 };
 const noHandles = {
-  callback: () => { throw new Error('functions cannot be returned from the wax worker'); },
-  signal: () => { throw new Error('signals cannot be returned from the wax worker'); },
+  callback: () => { throw new WaxError('functions cannot be returned from the wax worker', { code: 'WAX_INTERNAL' }); },
+  signal: () => { throw new WaxError('signals cannot be returned from the wax worker', { code: 'WAX_INTERNAL' }); },
 };
 
 port.listen(async (message) => {
