@@ -1,8 +1,12 @@
 // Text in, text out: the oracle Llama fixtures end to end with their SentencePiece tokenizer, and
 // pipeline('text-generation') with strings, chat messages, streaming, stop strings and abort.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 
 import { AutoModel, AutoModelForCausalLM, AutoTokenizer, TextStreamer, pipeline } from '../../js/src/index.js';
@@ -146,4 +150,29 @@ it('models, tokenizers and pipelines in-process answer Symbol.asyncDispose (awai
   assert.throws(() => tokenizer.encode('x'), { code: 'WAX_DISPOSED' });
   await assert.rejects(generator('x'), { code: 'WAX_DISPOSED' });
   await assert.rejects(extractor('x'), { code: 'WAX_DISPOSED' });
+});
+
+describe('pipeline(task) without a model', () => {
+  it("'text-generation' loads the bundled models/kjv-llama-5m, found beside the package from any folder", async () => {
+    const program = `
+      import { pipeline } from ${JSON.stringify(new URL('../../js/src/index.js', import.meta.url).href)};
+      const generator = await pipeline('text-generation');
+      const [{ generated_text }] = await generator('In the beginning', { max_new_tokens: 8, do_sample: false });
+      console.log(JSON.stringify({ generated_text, vocab: generator.model.config.vocab_size }));
+      generator.dispose();`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', program], { cwd: tmpdir(), timeout: 30_000 });
+    const { generated_text, vocab } = JSON.parse(stdout);
+    assert.equal(vocab, 4096);
+    const bundled = await pipeline('text-generation', fileURLToPath(new URL('../../models/kjv-llama-5m', import.meta.url)));
+    try {
+      assert.deepEqual([{ generated_text }], await bundled('In the beginning', { max_new_tokens: 8, do_sample: false }));
+    } finally {
+      bundled.dispose();
+    }
+  });
+
+  it("'feature-extraction' has no bundled model: the error says to name one", async () => {
+    await assert.rejects(pipeline('feature-extraction'), { code: 'WAX_BAD_INPUT', message: /bundles no model for this task; name one/ });
+    await assert.rejects(pipeline('feature-extraction', null, { worker: true }), { code: 'WAX_BAD_INPUT' });
+  });
 });

@@ -1,4 +1,4 @@
-import { WaxError } from '../errors.js';
+import { WaxError, badInput } from '../errors.js';
 import { createRemote, wantsWorker } from '../worker/remote.js';
 import { loadFeatureExtraction } from './feature-extraction.js';
 import { loadTextGeneration } from './text-generation.js';
@@ -9,12 +9,22 @@ const TASKS = {
 };
 
 /**
+ * The model a task loads when none is named: the one bundled with wax, found beside this package
+ * (so from any working directory, and on a page that serves the package's folder).
+ */
+const DEFAULT_MODELS = {
+  'text-generation': new URL('../../../models/kjv-llama-5m/', import.meta.url),
+};
+
+/**
  * Builds a ready-to-call pipeline for `task` from the model at `source` (a local folder in Node
- * or a folder URL), as transformers.js's function of the same name.
+ * or a folder URL), as transformers.js's function of the same name. Without a source,
+ * 'text-generation' loads the bundled models/kjv-llama-5m; 'feature-extraction' has no bundled
+ * model and needs one named.
  *
  * @example
  * import { pipeline } from 'wax';
- * const generator = await pipeline('text-generation', 'models/kjv-llama-5m');
+ * const generator = await pipeline('text-generation'); // the bundled models/kjv-llama-5m
  * const [{ generated_text }] = await generator('And God said', { max_new_tokens: 20 });
  *
  * On a page's main thread the pipeline runs in a module Web Worker that wax creates (the page
@@ -22,7 +32,7 @@ const TASKS = {
  * Node it runs in-process unless `{ worker: true }` (worker_threads).
  *
  * @param {'text-generation' | 'feature-extraction'} task
- * @param {string | URL} source
+ * @param {string | URL} [source] the model; the task's bundled one when omitted
  * @param {{ signal?: AbortSignal, progress_callback?: (event: object) => void, revision?: string, dtype?: string, worker?: boolean }} [options]
  *   the tokenizer and the model load at `revision`, their files adding up to one progress_total
  */
@@ -31,12 +41,14 @@ export function pipeline(task, source, options = {}) {
   if (!load) {
     return Promise.reject(new WaxError(`pipeline: unsupported task '${task}' (supported: ${Object.keys(TASKS).join(', ')})`, { code: 'WAX_UNSUPPORTED' }));
   }
-  if (source === undefined || source === null) {
-    return Promise.reject(new WaxError(`pipeline('${task}'): a model source (folder path or URL) is required`, { code: 'WAX_BAD_INPUT' }));
+  const model = source ?? DEFAULT_MODELS[task];
+  if (!model) {
+    return Promise.reject(badInput(`pipeline('${task}'): wax bundles no model for this task; name one, ` +
+      `such as pipeline('${task}', 'sentence-transformers/all-MiniLM-L6-v2') (a Hub repo id, a folder URL or a local folder)`));
   }
   if (wantsWorker(options)) {
     const { worker, ...rest } = options;
-    return createRemote('pipeline', [task, source instanceof URL ? source.href : source, rest]);
+    return createRemote('pipeline', [task, model instanceof URL ? model.href : model, rest]);
   }
-  return load(task, source, options);
+  return load(task, model, options);
 }

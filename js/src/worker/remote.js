@@ -19,9 +19,13 @@ export function wantsWorker(options = {}) {
 class Connection {
   static async open() {
     const url = new URL('./host.js', import.meta.url);
-    const worker = isNode ? new (await import('node:worker_threads')).Worker(url) : new Worker(url, { type: 'module', name: 'wax' });
+    // A worker inherits Node's flags, and refuses --input-type (`node --input-type=module -e …`).
+    const execArgv = isNode ? process.execArgv.filter((flag) => !flag.startsWith('--input-type')) : null;
+    const worker = isNode ? new (await import('node:worker_threads')).Worker(url, { execArgv })
+      : new Worker(url, { type: 'module', name: 'wax' });
     const connection = new Connection(worker);
     await connection.ready;
+    connection.holdProcessWhileBusy();
     return connection;
   }
 
@@ -34,7 +38,8 @@ class Connection {
     let ready;
     this.ready = new Promise((resolve, reject) => {
       ready = resolve;
-      const fail = (event) => reject(new Error(`the wax worker failed to start: ${event?.message ?? event}`));
+      const fail = (event) => reject(new WaxError(`the wax worker (${new URL('./host.js', import.meta.url).href}) failed to start: ` +
+        `${event?.message ?? event}`, { code: 'WAX_WASM_LOAD_FAILED' }));
       if (isNode) worker.once('error', fail);
       else worker.addEventListener('error', fail, { once: true });
     });
@@ -44,10 +49,21 @@ class Connection {
       else if (message.op === 'result') {
         const { resolve, reject } = this.pending.get(message.id) ?? {};
         this.pending.delete(message.id);
+        this.holdProcessWhileBusy();
         if (message.error) reject?.(decodeError(message.error));
         else resolve?.(message.value);
       }
     });
+  }
+
+  /**
+   * A Node worker keeps the process alive only while a call is in flight, so a model that is
+   * never disposed does not stop Node from exiting (a browser's Worker has no ref/unref).
+   */
+  holdProcessWhileBusy() {
+    if (typeof this.worker.ref !== 'function') return;
+    if (this.pending.size) this.worker.ref();
+    else this.worker.unref();
   }
 
   /**
@@ -90,6 +106,7 @@ class Connection {
     const encoded = encode(args, handles);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      this.holdProcessWhileBusy();
       this.port.post({ ...body, id, args: encoded, signals });
     }).finally(() => {
       callbacks.forEach((handle) => this.callbacks.delete(handle));
@@ -121,18 +138,22 @@ function remoteMethods(connection, objectId, owner) {
 }
 const resolveReturned = { callback: () => null, signal: () => null, streamer: () => null, object: () => null };
 
-/** A remote model or tokenizer: its data properties, and its methods as async calls. */
+/**
+ * A remote model or tokenizer: its data properties, and its methods as async calls. Callable as
+ * the in-process objects are: `await model(inputs)` is forward, `await tokenizer(text)` encodes.
+ */
 function remoteObject(connection, { objectId, info }, owner, methods) {
   const base = remoteMethods(connection, objectId, owner);
-  const object = Object.assign(Object.create(null), info, base);
+  const call = Object.setPrototypeOf((...args) => base.call('_call', ...args), null);
+  const object = Object.assign(call, info, base);
   for (const method of methods) object[method] = (...args) => base.call(method, ...args);
   object.dispose = () => base.dispose.call(object);
   return makeAsyncDisposable(object);
 }
 
 const METHODS = {
-  AutoModelForCausalLM: ['forward', 'generate', 'memory'],
-  AutoModel: ['forward', 'embed'],
+  AutoModelForCausalLM: ['_call', 'forward', 'generate', 'memory'],
+  AutoModel: ['_call', 'forward', 'embed'],
   AutoTokenizer: ['encode', '_call', 'decode', 'batch_decode', 'apply_chat_template'],
 };
 
@@ -144,7 +165,7 @@ class RemotePipeline extends Callable {
     this.objectId = base.objectId;
     this.__remote = true;
     this.base = base;
-    if (created.info.model) this.model = remoteObject(connection, created.info.model, false, ['forward', 'generate', 'embed', 'memory']);
+    if (created.info.model) this.model = remoteObject(connection, created.info.model, false, ['_call', 'forward', 'generate', 'embed', 'memory']);
     if (created.info.tokenizer) this.tokenizer = remoteObject(connection, created.info.tokenizer, false, METHODS.AutoTokenizer);
   }
 
