@@ -51,6 +51,15 @@ export async function loadCheckpoint(source, { signal, progress_callback, revisi
   }
   try {
     const handle = build(runtime, weights, configPtr, optionsPtr) >>> 0; // consumes weights
+    // Tensors the model never read (a config.json with fewer layers than its checkpoint): one warning.
+    const unusedPtr = runtime.call('wax_model_unused_tensors', handle) >>> 0;
+    const unused = JSON.parse(runtime.readString(unusedPtr));
+    runtime.free(unusedPtr);
+    if (unused.length) {
+      console.warn(`wax: ${files.label}: ${unused.length} tensor${unused.length > 1 ? 's' : ''} of the checkpoint not used by the ` +
+        `model: ${unused.slice(0, 5).map((tensor) => `'${tensor}'`).join(', ')}${unused.length > 5 ? ` and ${unused.length - 5} more` : ''}` +
+        '. Does config.json (num_hidden_layers, ...) describe this checkpoint?');
+    }
     files.progress.ready(task, name);
     return { runtime, handle, config, extra, files, name };
   } finally {
