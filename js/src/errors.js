@@ -3,6 +3,10 @@
  * README list the same codes (tests/node/api-errors.test.mjs checks that they agree and that every
  * code thrown in js/src and the C++ sources is here). An aborted call is no WaxError: it rejects
  * with the signal's reason (a `DOMException` named `AbortError` by default).
+ *
+ * @example
+ * try { await model.generate({ input_ids: [[]] }); }
+ * catch (e) { console.log(e.code, WAX_ERROR_CODES[e.code]); } // WAX_BAD_INPUT an argument or option of a call is wrong: …
  */
 export const WAX_ERROR_CODES = Object.freeze({
   WAX_BAD_INPUT: 'an argument or option of a call is wrong: the message names it, what was expected and what was given',

@@ -100,8 +100,8 @@ export class Tensor {
   }
 
   /**
-   * Sums |x|^p along `dim` (an index in [0, rank)): [outer, inner] sums and the reduced dims.
-   * The data viewed as (outer, dims[dim], inner).
+   * Sums term(x) along `dim` (an index in [0, rank)), the data viewed as (outer, dims[dim], inner):
+   * the (outer, inner) sums in float64, the reduced dims (kept as 1 when `keepdim`), n and inner.
    */
   #reduce(dim, keepdim, term) {
     const n = this.dims[dim], inner = product(this.dims.slice(dim + 1)), outer = product(this.dims.slice(0, dim));
