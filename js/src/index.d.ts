@@ -90,7 +90,13 @@ export interface Streamer {
  */
 export type StoppingCriterion = (input_ids: bigint[][], scores?: unknown) => boolean[] | boolean | Promise<boolean[] | boolean>;
 
+/**
+ * Checked before anything runs: a wrong type or range (NaN, Infinity, a fraction, top_p outside
+ * (0, 1]) is a WAX_BAD_INPUT naming the option and the value; a name generate does not know is
+ * warned about once.
+ */
 export interface GenerationOptions {
+  /** An integer in [0, 2^20], and at most the model's max_position_embeddings. */
   max_new_tokens?: number;
   do_sample?: boolean;
   temperature?: number;
