@@ -1,6 +1,6 @@
 // The model below the pipeline: quantized on load, forward logits, greedy ids, memory.
 //   node examples/causal-lm.mjs
-import { AutoModelForCausalLM, AutoTokenizer } from '../js/src/index.js';
+import { AutoModelForCausalLM, AutoTokenizer } from 'wax-ml';
 
 const folder = new URL('../models/kjv-llama-5m/', import.meta.url).pathname;
 const tokenizer = await AutoTokenizer.from_pretrained(folder);

@@ -1,7 +1,7 @@
 // Sentence embeddings and their cosine similarity (a tiny random-weights BERT from the tests:
 // the numbers are real computations, the similarities meaningless).
 //   node examples/feature-extraction.mjs
-import { cos_sim, pipeline } from '../js/src/index.js';
+import { cos_sim, pipeline } from 'wax-ml';
 
 const extractor = await pipeline('feature-extraction', new URL('../tests/fixtures/bert_tiny_st/', import.meta.url).pathname);
 const embeddings = await extractor(['hello world', 'the quick brown fox jumps over the lazy dog']);

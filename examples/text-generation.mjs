@@ -1,6 +1,6 @@
 // Text generation with the bundled model: a prompt, a chat, and streaming.
 //   node examples/text-generation.mjs
-import { pipeline } from '../js/src/index.js';
+import { pipeline } from 'wax-ml';
 
 const generator = await pipeline('text-generation', new URL('../models/kjv-llama-5m/', import.meta.url).pathname);
 

@@ -1,38 +1,25 @@
 // wax in a user's page: the npm tarball installed into a fresh project, served from that project's
-// folder, imported through an import map. The bundled model answers a chat (the chat template
-// needs @huggingface/jinja, which the package carries) and no request of the page or of its
-// workers fails: no red 404 in the console.
+// folder, and the README's page (its ```html block) opened there: it imports wax-ml through an
+// import map and the bundled model answers a chat (the chat template needs @huggingface/jinja,
+// which the package carries). No request of the page or of wax's worker fails: no red 404 in the
+// console (the browser's own /favicon.ico request aside).
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 
 import { startServer } from '../../tools/serve.mjs';
 import { installPackage } from '../helpers/installed-package.mjs';
+import { fencedBlocks } from '../helpers/markdown.mjs';
 import { openBrowser } from './browser.mjs';
 
-const PAGE = `<!doctype html>
-<meta charset="utf-8">
-<title>a page using wax-ml</title>
-<link rel="icon" href="data:,">
-<script type="importmap">{ "imports": { "wax-ml": "./node_modules/wax-ml/js/src/index.js" } }</script>
-<script type="module">
-  import { pipeline } from 'wax-ml';
-  try {
-    const generator = await pipeline('text-generation', new URL('./node_modules/wax-ml/models/kjv-llama-5m/', location.href).href);
-    const [{ generated_text }] = await generator([{ role: 'user', content: 'Who made the light?' }], { max_new_tokens: 12, do_sample: false });
-    window.answer = generated_text.at(-1);
-    await generator.dispose();
-  } catch (error) {
-    window.answer = { error: String(error) };
-  }
-</script>
-`;
+const README = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+const PAGE = fencedBlocks(README).find((block) => block.info === 'html');
 
 let project, server, browser;
 before(async () => {
   project = await installPackage();
-  await writeFile(join(project.dir, 'index.html'), PAGE);
+  await writeFile(join(project.dir, 'index.html'), PAGE.code);
   server = await startServer({ root: project.dir, port: 0 });
   browser = await openBrowser();
 });
@@ -42,21 +29,25 @@ after(async () => {
   await project?.remove();
 });
 
-it('a page of another project imports wax-ml, chats with the bundled model, and no request fails', async () => {
+it("the README's page, in another project, imports wax-ml and chats with the bundled model, and no request fails", async () => {
   const failed = [];
   const consoleErrors = [];
-  // Context-wide, so that requests and console messages of wax's worker count too.
+  // Context-wide, so that the requests and console messages of wax's worker count too.
   browser.context.on('response', (response) => { if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`); });
   browser.context.on('requestfailed', (request) => failed.push(`${request.failure()?.errorText} ${request.url()}`));
-  browser.context.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
-  const page = await browser.newPage();
+  browser.context.on('console', (message) => {
+    if (message.type() === 'error' && !message.location().url.endsWith('/favicon.ico')) consoleErrors.push(`${message.text()} (${message.location().url})`);
+  });
+  const page = await browser.context.newPage();
+  const thrown = new Promise((resolve) => page.on('pageerror', (error) => {
+    consoleErrors.push(`pageerror: ${error.message}`);
+    resolve();
+  }));
   await page.goto(new URL('index.html', server.url).href);
-  await page.waitForFunction(() => window.answer !== undefined, null, { timeout: 60_000 });
-  const answer = await page.evaluate(() => window.answer);
-  assert.equal(answer.error, undefined, answer.error);
-  assert.equal(answer.role, 'assistant');
-  assert.ok(answer.content.length > 0, 'a non-empty answer');
+  await Promise.race([thrown, page.waitForFunction(() => document.body?.textContent.trim().length > 0, null, { timeout: 60_000 })]);
+  assert.deepEqual(consoleErrors, []);
   assert.deepEqual(failed, []);
-  assert.deepEqual([...consoleErrors, ...page.errors], []);
+  assert.ok((await page.textContent('body')).trim().length > 10, 'the answer is on the page');
+  assert.ok(page.workers().length >= 1, "the model ran in wax's worker");
   await page.close();
 });
