@@ -2,7 +2,7 @@
  * Global settings, named as in transformers.js where the meaning matches.
  *
  * @example
- * import { env } from 'wax';
+ * import { env } from 'wax-ml';
  * env.wasm.wasmPaths = 'https://cdn.example.com/wax/'; // where wax.wasm is served from
  * env.remoteHost = 'https://hf-mirror.example.com/';    // a Hub mirror
  * env.cacheDir = '/tmp/wax-cache';                      // Node: where downloads are kept

@@ -274,7 +274,7 @@ makeAsyncDisposable(PreTrainedTokenizer.prototype);
  * Loads the tokenizer of a model folder (tokenizer.json, and tokenizer_config.json when present).
  *
  * @example
- * import { AutoTokenizer } from 'wax';
+ * import { AutoTokenizer } from 'wax-ml';
  * const tokenizer = await AutoTokenizer.from_pretrained('models/kjv-llama-5m');
  */
 export class AutoTokenizer {

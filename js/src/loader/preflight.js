@@ -122,7 +122,7 @@ export function estimateMemory({ config, headers, dtype, max_length, limits, inU
  * @returns {Promise<{ fits: boolean, weight_bytes: number, kv_cache_bytes: number, peak_bytes: number, limit_bytes: number, advice: string }>}
  *
  * @example
- * import { preflight } from 'wax';
+ * import { preflight } from 'wax-ml';
  * const report = await preflight('HuggingFaceTB/SmolLM2-135M', { max_length: 1024 });
  * report.fits;   // true
  * report.advice; // 'fits: about 624.1 MiB of 4.00 GiB (the wasm32 address space (4 GiB))'

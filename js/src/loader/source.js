@@ -103,7 +103,7 @@ async function cachedKeys(source, cache) {
  * @returns {Promise<boolean>}
  *
  * @example
- * import { isCached } from 'wax';
+ * import { isCached } from 'wax-ml';
  * await isCached('HuggingFaceTB/SmolLM2-135M'); // false before the first load, true after
  */
 export async function isCached(source, { revision = 'main' } = {}) {
@@ -135,7 +135,7 @@ export async function isCached(source, { revision = 'main' } = {}) {
  * @returns {Promise<number>} how many entries were deleted
  *
  * @example
- * import { clearCache } from 'wax';
+ * import { clearCache } from 'wax-ml';
  * await clearCache('HuggingFaceTB/SmolLM2-135M'); // 3
  * await clearCache();                              // every model
  */

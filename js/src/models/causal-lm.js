@@ -256,7 +256,7 @@ makeAsyncDisposable(CausalLM.prototype);
  * Loads decoder-only language models, as transformers.js's class of the same name.
  *
  * @example
- * import { AutoModelForCausalLM } from 'wax';
+ * import { AutoModelForCausalLM } from 'wax-ml';
  * const model = await AutoModelForCausalLM.from_pretrained('tests/fixtures/llama_gqa_tied');
  * const ids = await model.generate({ input_ids: [[1, 404, 442]], max_new_tokens: 5 });
  * ids.dims; // [1, 8]

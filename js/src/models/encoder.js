@@ -94,7 +94,7 @@ makeAsyncDisposable(EncoderModel.prototype);
  * Loads encoder models (model_type bert), as transformers.js's AutoModel does.
  *
  * @example
- * import { AutoModel } from 'wax';
+ * import { AutoModel } from 'wax-ml';
  * const model = await AutoModel.from_pretrained('tests/fixtures/bert_tiny_st');
  * const { last_hidden_state } = await model.forward({ input_ids: [[101, 7592, 102]], attention_mask: [[1, 1, 1]] });
  * model.dispose();

@@ -23,7 +23,7 @@ const DEFAULT_MODELS = {
  * model and needs one named.
  *
  * @example
- * import { pipeline } from 'wax';
+ * import { pipeline } from 'wax-ml';
  * const generator = await pipeline('text-generation'); // the bundled models/kjv-llama-5m
  * const [{ generated_text }] = await generator('And God said', { max_new_tokens: 20 });
  *
