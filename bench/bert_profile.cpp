@@ -55,7 +55,7 @@ struct dense {
   }
   int64_t in, out;
   std::vector<float> w, b;
-  tensor_view view;
+  weight_view view;
 };
 
 struct layer_weights {

@@ -69,7 +69,7 @@ int main() {
     Eigen::Map<matrix_rm> ym(y.data(), s.rows, s.out);
     const double eigen = median_seconds([&] { ym.noalias() = xm * wm.transpose(); }, runs);
     const double dot = median_seconds([&] { wax::gemm_xwt_f32_dot(x.data(), s.rows, s.in, w.data(), s.out, y.data(), s.out); }, runs);
-    const wax::tensor_view view{wax::dtype::f32, {s.out, s.in}, reinterpret_cast<const std::byte*>(w.data()), w.size() * 4};
+    const wax::weight_view view{wax::dtype::f32, {s.out, s.in}, reinterpret_cast<const std::byte*>(w.data()), w.size() * 4};
     const double packed = median_seconds([&] { wax::gemm_xwt_packed_4x8(x.data(), s.rows, s.in, view, y.data(), s.out); }, runs);
     std::printf("%-40s %10.1f %10.1f %10.1f %8.2f\n", s.name, flops / eigen / 1e9, flops / dot / 1e9, flops / packed / 1e9,
                 eigen / std::min(dot, packed));
@@ -91,7 +91,7 @@ int main() {
     std::vector<float> x(static_cast<size_t>(s.in)), w(static_cast<size_t>(s.out * s.in)), y(static_cast<size_t>(s.out));
     for (float& v : x) v = uniform(generator);
     for (float& v : w) v = uniform(generator);
-    const wax::tensor_view view{wax::dtype::f32, {s.out, s.in}, reinterpret_cast<const std::byte*>(w.data()), w.size() * 4};
+    const wax::weight_view view{wax::dtype::f32, {s.out, s.in}, reinterpret_cast<const std::byte*>(w.data()), w.size() * 4};
     const wax::quantized_matrix q8 = wax::quantize(view, wax::quant_type::q8_0), q4 = wax::quantize(view, wax::quant_type::q4_0);
     const double f32_s = median_seconds([&] { wax::gemm_xwt_f32_dot(x.data(), 1, s.in, w.data(), s.out, y.data(), s.out); }, 21, evict);
     const double q8_s = median_seconds([&] { wax::gemm_xwt_quantized(x.data(), 1, q8, y.data(), s.out, 0, s.out); }, 21, evict);

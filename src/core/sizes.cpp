@@ -17,7 +17,7 @@ uint64_t saturating_product(std::initializer_list<uint64_t> factors) {
   return product;
 }
 
-size_t checked_elements(std::initializer_list<int64_t> dims, size_t element_bytes, std::string_view what) {
+size_t checked_elements(std::span<const int64_t> dims, size_t element_bytes, std::string_view what) {
   uint64_t count = 1;
   for (int64_t dim : dims) {
     if (dim < 0) throw error(error_bad_input, std::string(what) + ": negative size " + std::to_string(dim));

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -19,7 +20,10 @@ uint64_t saturating_product(std::initializer_list<uint64_t> factors);
 
 // The element count of a buffer of `element_bytes`-byte elements, the product of `dims` (each
 // >= 0); throws WAX_TOO_LARGE naming `what` when it needs more than max_buffer_bytes.
-size_t checked_elements(std::initializer_list<int64_t> dims, size_t element_bytes, std::string_view what);
+size_t checked_elements(std::span<const int64_t> dims, size_t element_bytes, std::string_view what);
+inline size_t checked_elements(std::initializer_list<int64_t> dims, size_t element_bytes, std::string_view what) {
+  return checked_elements(std::span<const int64_t>(dims.begin(), dims.size()), element_bytes, what);
+}
 
 // input_ids (batch, seq) need a row and a position: the models read each row's last one.
 void check_ids_shape(int64_t batch, int64_t seq);

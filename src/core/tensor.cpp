@@ -1,44 +1,10 @@
 #include "core/tensor.h"
 
-#include <algorithm>
-#include <cstring>
+#include <cassert>
+
+#include "core/sizes.h"
 
 namespace wax {
-namespace {
-
-// An element is NaN or infinite when its exponent bits are all ones, that is when adding one unit
-// of the exponent to its magnitude carries into the sign bit. Blocks are scanned with that add
-// ORed together (the compiler vectorizes it); only a block that has one is searched for its index.
-template <typename Bits, Bits magnitude_mask, Bits exponent_unit>
-int64_t first_all_ones_exponent(const std::byte* data, int64_t count) {
-  constexpr Bits sign = Bits(~magnitude_mask);
-  constexpr int64_t block = 4096;
-  const auto carries = [&](int64_t i) {
-    Bits bits;
-    std::memcpy(&bits, data + i * int64_t(sizeof(Bits)), sizeof(Bits));  // safetensors data may be unaligned
-    return Bits((bits & magnitude_mask) + exponent_unit);
-  };
-  for (int64_t first = 0; first < count; first += block) {
-    const int64_t end = std::min(first + block, count);
-    Bits any = 0;
-    for (int64_t i = first; i < end; ++i) any |= carries(i);
-    if (!(any & sign)) continue;
-    for (int64_t i = first; i < end; ++i)
-      if (carries(i) & sign) return i;
-  }
-  return -1;
-}
-
-}  // namespace
-
-int64_t first_non_finite(const tensor_view& t) {
-  switch (t.type) {
-    case dtype::f32: return first_all_ones_exponent<uint32_t, 0x7fffffff, 0x00800000>(t.data, int64_t(t.nbytes / 4));
-    case dtype::f16: return first_all_ones_exponent<uint16_t, 0x7fff, 0x0400>(t.data, int64_t(t.nbytes / 2));
-    case dtype::bf16: return first_all_ones_exponent<uint16_t, 0x7fff, 0x0080>(t.data, int64_t(t.nbytes / 2));
-    default: return -1;
-  }
-}
 
 std::string shape_to_string(const shape_t& shape) {
   std::string text = "(";
@@ -47,6 +13,38 @@ std::string shape_to_string(const shape_t& shape) {
     text += std::to_string(shape[i]);
   }
   return text + (shape.size() == 1 ? ",)" : ")");
+}
+
+int64_t tensor_view::numel() const {
+  int64_t count = 1;
+  for (int64_t d : shape_) count *= d;
+  return count;
+}
+
+tensor_view tensor_view::slice(int64_t first, int64_t count) const {
+  assert(!shape_.empty() && first >= 0 && first + count <= shape_[0]);
+  shape_t shape = shape_;
+  shape[0] = count;
+  const int64_t stride = shape_[0] == 0 ? 0 : numel() / shape_[0];
+  return {data_ + first * stride, std::move(shape)};
+}
+
+tensor::tensor(shape_t shape, const char* what) : shape_(std::move(shape)) {
+  values_.assign(checked_elements(shape_, sizeof(float), what), 0.0f);
+}
+
+tensor& tensor::resize(shape_t shape, const char* what) {
+  values_.resize(checked_elements(shape, sizeof(float), what));
+  shape_ = std::move(shape);
+  return *this;
+}
+
+void tensor::add(const tensor& other) {
+  assert(other.numel() == numel());
+  float* x = data();
+  const float* y = other.data();
+  const int64_t n = numel();
+  for (int64_t i = 0; i < n; ++i) x[i] += y[i];
 }
 
 }  // namespace wax

@@ -121,17 +121,17 @@ safetensors_header safetensors_parse_header(std::string_view header_json, uint64
   return result;
 }
 
-std::map<std::string, tensor_view> safetensors_parse(const std::byte* bytes, uint64_t size,
+std::map<std::string, weight_view> safetensors_parse(const std::byte* bytes, uint64_t size,
                                                      const std::string& file_name) {
   uint64_t header_length = safetensors_header_length(bytes, size, file_name);
   std::string_view header_json(reinterpret_cast<const char*>(bytes + 8), header_length);
   safetensors_header header =
       safetensors_parse_header(header_json, header_length, size - 8 - header_length, file_name);
 
-  std::map<std::string, tensor_view> views;
+  std::map<std::string, weight_view> views;
   const std::byte* data = bytes + header.data_offset;
   for (auto& entry : header.entries)
-    views[entry.name] = tensor_view{entry.type, std::move(entry.shape), data + entry.begin, static_cast<size_t>(entry.end - entry.begin)};
+    views[entry.name] = weight_view{entry.type, std::move(entry.shape), data + entry.begin, static_cast<size_t>(entry.end - entry.begin)};
   return views;
 }
 

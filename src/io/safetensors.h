@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/weight_view.h"
 
 namespace wax {
 
@@ -41,7 +41,7 @@ safetensors_header safetensors_parse_header(std::string_view header_json, uint64
                                             uint64_t data_size, const std::string& file_name);
 
 // The whole file in memory: validates it, then returns views into `bytes` (which must outlive them).
-std::map<std::string, tensor_view> safetensors_parse(const std::byte* bytes, uint64_t size,
+std::map<std::string, weight_view> safetensors_parse(const std::byte* bytes, uint64_t size,
                                                      const std::string& file_name);
 
 }  // namespace wax

@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 #include "io/safetensors.h"
-#include "ops/matmul.h"
+#include "core/weight_view.h"
 
 namespace wax {
 namespace {
@@ -23,7 +23,7 @@ std::string element_at(const shape_t& shape, int64_t flat) {
 
 // A NaN or infinite weight makes every logit NaN (and quantizing would hide it as a number):
 // every float tensor is checked as it arrives, before any conversion.
-void check_finite(const std::string& file_name, const std::string& name, const tensor_view& view) {
+void check_finite(const std::string& file_name, const std::string& name, const weight_view& view) {
   const int64_t index = first_non_finite(view);
   if (index < 0) return;
   float value;
@@ -36,7 +36,7 @@ void check_finite(const std::string& file_name, const std::string& name, const t
 
 }  // namespace
 
-void weights::add_view(const std::string& file_name, const std::string& name, tensor_view view) {
+void weights::add_view(const std::string& file_name, const std::string& name, weight_view view) {
   if (tensors_.count(name))
     throw error(error_bad_weights, file_name + ": tensor '" + name + "' is also stored in " + file_of_[name]);
   file_of_[name] = file_name;
@@ -88,7 +88,7 @@ void weights::add_tensors(const std::string& file_name, uint64_t data_begin, con
     if (entry.begin >= data_end) break;
     if (entry.end > data_end)
       throw error(error_bad_weights, file_name + ": tensor '" + entry.name + "' is cut at the end of a run of tensors");
-    const tensor_view arrived{entry.type, entry.shape, bytes + (entry.begin - data_begin), static_cast<size_t>(entry.end - entry.begin)};
+    const weight_view arrived{entry.type, entry.shape, bytes + (entry.begin - data_begin), static_cast<size_t>(entry.end - entry.begin)};
     check_finite(file_name, entry.name, arrived);
     const std::string& dtype = file.options.dtype_for(entry.name);
     const bool is_float = entry.type == dtype::f32 || entry.type == dtype::f16 || entry.type == dtype::bf16;
@@ -122,7 +122,7 @@ std::shared_ptr<const quantized_matrix> weights::quantized(const std::string& na
   return found == quantized_.end() ? nullptr : found->second;
 }
 
-const tensor_view* weights::find(const std::string& name) const {
+const weight_view* weights::find(const std::string& name) const {
   auto found = tensors_.find(name);
   return found == tensors_.end() ? nullptr : &found->second;
 }
@@ -190,9 +190,9 @@ std::shared_ptr<const quantized_matrix> weights_prefix::quantized(const std::str
   return matrix;
 }
 
-std::optional<tensor_view> weights_prefix::get_optional(const std::string& name, const shape_t& expected_shape) const {
+std::optional<weight_view> weights_prefix::get_optional(const std::string& name, const shape_t& expected_shape) const {
   const std::string full = full_name(name);
-  const tensor_view* view = all_->find(full);
+  const weight_view* view = all_->find(full);
   if (!view) return std::nullopt;
   all_->note_used(full);
   check_shape(full, expected_shape, view->shape);
@@ -204,7 +204,7 @@ std::optional<tensor_view> weights_prefix::get_optional(const std::string& name,
   return *view;
 }
 
-tensor_view weights_prefix::get(const std::string& name, const shape_t& expected_shape) const {
+weight_view weights_prefix::get(const std::string& name, const shape_t& expected_shape) const {
   auto view = get_optional(name, expected_shape);
   if (!view)
     throw error(error_bad_weights, "weights: missing tensor '" + full_name(name) + "' of shape " +

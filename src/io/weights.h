@@ -2,7 +2,7 @@
 // Owns the safetensors files (their bytes live once, in the heap); tensors are views into them.
 //
 //   auto attn = w.pp("model.layers").pp(i).pp("self_attn");
-//   tensor_view q = attn.get("q_proj.weight", {q_dim, hidden});
+//   weight_view q = attn.get("q_proj.weight", {q_dim, hidden});
 #pragma once
 
 #include <deque>
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/byte_buffer.h"
-#include "core/tensor.h"
+#include "core/weight_view.h"
 #include "io/safetensors.h"
 #include "ops/kernels/quant.h"
 
@@ -46,7 +46,7 @@ class weights {
   // Throws naming the first tensor of a begun file whose bytes never came.
   void check_complete() const;
 
-  const tensor_view* find(const std::string& name) const;  // a quantized tensor's view has no data
+  const weight_view* find(const std::string& name) const;  // a quantized tensor's view has no data
   // weights_prefix notes each tensor a model reads, so that a load can report what it left.
   void note_used(const std::string& name) const { used_.insert(name); }
   // Tensors no model read, in name order; buffers that transformers also recomputes rather than
@@ -62,7 +62,7 @@ class weights {
   void release_files();
 
  private:
-  void add_view(const std::string& file_name, const std::string& name, tensor_view view);
+  void add_view(const std::string& file_name, const std::string& name, weight_view view);
 
   mutable bool views_kept_ = false;
   mutable std::set<std::string> used_;
@@ -74,7 +74,7 @@ class weights {
     size_t received = 0;  // entries (in header order) whose bytes came
   };
   std::map<std::string, arriving_file> arriving_;
-  std::map<std::string, tensor_view> tensors_;
+  std::map<std::string, weight_view> tensors_;
   std::map<std::string, std::string> file_of_;  // tensor name -> file, for error messages
 };
 
@@ -88,8 +88,8 @@ class weights_prefix {
   weights_prefix pp(int index) const { return pp(std::to_string(index)); }
 
   // Throws naming the tensor, the expected and the actual shape. Float tensors only (F32, F16, BF16).
-  tensor_view get(const std::string& name, const shape_t& expected_shape) const;
-  std::optional<tensor_view> get_optional(const std::string& name, const shape_t& expected_shape) const;
+  weight_view get(const std::string& name, const shape_t& expected_shape) const;
+  std::optional<weight_view> get_optional(const std::string& name, const shape_t& expected_shape) const;
   // The matrix if it was quantized as it arrived (checked against `expected_shape`), else null.
   std::shared_ptr<const quantized_matrix> quantized(const std::string& name, const shape_t& expected_shape) const;
   bool contains(const std::string& name) const { return all_->find(full_name(name)) != nullptr; }

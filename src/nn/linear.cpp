@@ -6,7 +6,7 @@
 namespace wax {
 
 std::vector<float> load_vector(const weights_prefix& w, const std::string& name, int64_t size) {
-  tensor_view view = w.get(name, {size});
+  weight_view view = w.get(name, {size});
   std::vector<float> values(static_cast<size_t>(size));
   tensor_to_f32(view, 0, size, values.data());
   return values;

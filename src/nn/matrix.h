@@ -30,7 +30,7 @@ class matrix {
 
  private:
   int64_t rows_ = 0, cols_ = 0;
-  tensor_view view_;  // F32/F16/BF16: the checkpoint's bytes, or converted_
+  weight_view view_;  // F32/F16/BF16: the checkpoint's bytes, or converted_
   std::shared_ptr<const std::vector<uint16_t>> converted_;   // F16 copy (rows, cols)
   std::shared_ptr<const quantized_matrix> quantized_;
 };

@@ -1,8 +1,6 @@
 #include "ops/matmul.h"
 
 #include <algorithm>
-#include <cassert>
-#include <cstring>
 #include <vector>
 
 #include "ops/kernels/gemm_f32.h"
@@ -15,41 +13,7 @@ constexpr int64_t half_panel_rows = 64;
 
 }  // namespace
 
-void tensor_to_f32(const tensor_view& t, int64_t first, int64_t count, float* out) {
-  switch (t.type) {
-    case dtype::f32:
-      std::memcpy(out, reinterpret_cast<const float*>(t.data) + first, size_t(count) * sizeof(float));
-      return;
-    case dtype::f16: {
-      const auto* bits = reinterpret_cast<const uint16_t*>(t.data) + first;
-      for (int64_t i = 0; i < count; ++i) out[i] = f16_to_f32(bits[i]);
-      return;
-    }
-    case dtype::bf16: {
-      const auto* bits = reinterpret_cast<const uint16_t*>(t.data) + first;
-      for (int64_t i = 0; i < count; ++i) out[i] = bf16_to_f32(bits[i]);
-      return;
-    }
-    default:
-      assert(false && "weights_prefix::get admits only float dtypes");
-  }
-}
-
-void tensor_to_f16(const tensor_view& t, uint16_t* out) {
-  float chunk[4096];
-  for (int64_t first = 0; first < t.numel(); first += 4096) {
-    const int64_t count = std::min<int64_t>(4096, t.numel() - first);
-    tensor_to_f32(t, first, count, chunk);
-    for (int64_t i = 0; i < count; ++i) out[first + i] = f32_to_f16(chunk[i]);
-  }
-}
-
-tensor_view slice_rows(const tensor_view& w, int64_t first, int64_t count) {
-  const size_t row_bytes = size_t(w.shape[1]) * dtype_size(w.type);
-  return {w.type, {count, w.shape[1]}, w.data + size_t(first) * row_bytes, size_t(count) * row_bytes};
-}
-
-void matmul_xwt(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y, int64_t y_stride) {
+void matmul_xwt(const float* x, int64_t rows, int64_t in, const weight_view& w, float* y, int64_t y_stride) {
   const int64_t out = w.shape[0];
   if (rows >= 4) {  // prompts and batches: packing pays for itself (bench/kernels.cpp)
     gemm_xwt_packed_4x8(x, rows, in, w, y, y_stride);
@@ -67,7 +31,7 @@ void matmul_xwt(const float* x, int64_t rows, int64_t in, const tensor_view& w, 
   }
 }
 
-void matmul_xwt_reference(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y) {
+void matmul_xwt_reference(const float* x, int64_t rows, int64_t in, const weight_view& w, float* y) {
   const int64_t out = w.shape[0];
   std::vector<float> w_row(static_cast<size_t>(in));
   for (int64_t o = 0; o < out; ++o) {

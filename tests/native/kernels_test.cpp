@@ -55,7 +55,7 @@ TEST(kernels, gemm_xwt_packed_4x8_equals_its_scalar_twin_for_each_weight_dtype) 
           std::vector<uint16_t> halves(w.size());
           // F16 patterns in [0x3000, 0x4000) are normal numbers in [0.125, 2).
           for (size_t i = 0; i < w.size(); ++i) halves[i] = type == dtype::bf16 ? f32_to_bf16(w[i]) : uint16_t(0x3000 + (i * 2654435761u) % 0x1000);
-          const tensor_view view{type, {out, in},
+          const weight_view view{type, {out, in},
                                  type == dtype::f32 ? reinterpret_cast<const std::byte*>(w.data()) : reinterpret_cast<const std::byte*>(halves.data()),
                                  size_t(out * in) * dtype_size(type)};
           std::vector<float> y(size_t(rows * out)), expected(y.size());
@@ -65,7 +65,7 @@ TEST(kernels, gemm_xwt_packed_4x8_equals_its_scalar_twin_for_each_weight_dtype) 
         }
 }
 
-tensor_view f32_view(const std::vector<float>& values, int64_t rows, int64_t cols) {
+weight_view f32_view(const std::vector<float>& values, int64_t rows, int64_t cols) {
   return {dtype::f32, {rows, cols}, reinterpret_cast<const std::byte*>(values.data()), values.size() * sizeof(float)};
 }
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/dtype.h"
-#include "core/tensor.h"
+#include "core/weight_view.h"
 #include "ops/activations.h"
 #include "ops/attention.h"
 #include "ops/matmul.h"
@@ -68,7 +68,7 @@ struct stored_weight {
   shape_t shape;
   std::vector<std::byte> bytes;
   std::vector<double> values;
-  tensor_view view() const { return {type, shape, bytes.data(), bytes.size()}; }
+  weight_view view() const { return {type, shape, bytes.data(), bytes.size()}; }
 };
 
 stored_weight make_weight(dtype type, int64_t out, int64_t in, uint32_t seed) {

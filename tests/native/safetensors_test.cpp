@@ -57,7 +57,7 @@ std::string valid_data() {
 
 std::string valid_file() { return serialise(valid_header().dump(), valid_data()); }
 
-std::map<std::string, tensor_view> parse(const std::string& file) {
+std::map<std::string, weight_view> parse(const std::string& file) {
   return safetensors_parse(reinterpret_cast<const std::byte*>(file.data()), file.size(), file_name);
 }
 
@@ -107,7 +107,7 @@ TEST(safetensors_parse, accepts_every_dtype_zero_size_scalar_and_metadata) {
   for (const auto& [name, type, shape, begin] : expected) {
     SCOPED_TRACE(name);
     ASSERT_EQ(views.count(name), 1u);
-    const tensor_view& view = views.at(name);
+    const weight_view& view = views.at(name);
     EXPECT_EQ(view.type, type);
     EXPECT_EQ(view.shape, shape);
     EXPECT_EQ(view.data, data + begin);
@@ -292,7 +292,7 @@ TEST(weights, copies_misaligned_tensors_to_aligned_memory) {
   header.append((5 - (8 + header.size()) % 4) % 4, ' ');  // data section at 1 mod 4 of a malloc'd block
   weights w;
   w.add_file(file_name, to_buffer(serialise(header, valid_data())));
-  const tensor_view* view = w.find("weight");
+  const weight_view* view = w.find("weight");
   ASSERT_NE(view, nullptr);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(view->data) % alignof(float), 0u);
   EXPECT_EQ(std::memcmp(view->data, weight_values, sizeof weight_values), 0);

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "ops/kernels/simd.h"
-#include "ops/matmul.h"
 
 namespace wax {
 namespace {
@@ -137,7 +136,7 @@ void packed_tile(const float* x, int64_t in, const float* panel, float* y, int64
 
 }  // namespace
 
-void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y, int64_t y_stride) {
+void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, const weight_view& w, float* y, int64_t y_stride) {
   gemm_xwt_packed_4x8(x, rows, in, w.shape[0], [&](int64_t r, float* out) { tensor_to_f32(w, r * in, in, out); }, y, y_stride);
 }
 
@@ -158,7 +157,7 @@ void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, int64_t out,
   }
 }
 
-void gemm_xwt_packed_4x8_scalar(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y, int64_t y_stride) {
+void gemm_xwt_packed_4x8_scalar(const float* x, int64_t rows, int64_t in, const weight_view& w, float* y, int64_t y_stride) {
   const int64_t out = w.shape[0];
   std::vector<float> w_row(static_cast<size_t>(in));
   for (int64_t o = 0; o < out; ++o) {

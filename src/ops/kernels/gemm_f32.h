@@ -12,12 +12,12 @@
 #include <cstdint>
 #include <functional>
 
-#include "core/tensor.h"
+#include "core/weight_view.h"
 
 namespace wax {
 
 // Packed GEMM over a weight view (F32, F16 or BF16); y rows are `y_stride` floats apart.
-void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y, int64_t y_stride);
+void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, const weight_view& w, float* y, int64_t y_stride);
 
 // The same over `out` weight rows that `weight_row(r, row)` widens to f32 (quantized ones, say).
 void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, int64_t out,
@@ -28,7 +28,7 @@ void gemm_xwt_f32_dot(const float* x, int64_t rows, int64_t in, const float* w, 
 
 // Scalar twins for the tests: the same sums in the same order as the kernels (but for the one-row
 // dot kernel, whose eight accumulators sum in another order: equal within float rounding).
-void gemm_xwt_packed_4x8_scalar(const float* x, int64_t rows, int64_t in, const tensor_view& w, float* y, int64_t y_stride);
+void gemm_xwt_packed_4x8_scalar(const float* x, int64_t rows, int64_t in, const weight_view& w, float* y, int64_t y_stride);
 void gemm_xwt_f32_dot_scalar(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, float* y, int64_t y_stride);
 
 }  // namespace wax

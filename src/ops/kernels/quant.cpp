@@ -8,7 +8,7 @@
 
 #include "core/thread_pool.h"
 #include "ops/kernels/simd.h"
-#include "ops/matmul.h"
+#include "core/weight_view.h"
 
 namespace wax {
 namespace {
@@ -138,7 +138,7 @@ int weight_level(const quantized_matrix& w, const uint8_t* block, int64_t j) {
 
 }  // namespace
 
-quantized_matrix quantize(const tensor_view& w, quant_type type) {
+quantized_matrix quantize(const weight_view& w, quant_type type) {
   quantized_matrix q;
   q.type = type;
   q.rows = w.shape[0];

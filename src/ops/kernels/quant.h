@@ -14,7 +14,7 @@
 #include <cstring>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/weight_view.h"
 
 namespace wax {
 
@@ -57,7 +57,7 @@ struct quantized_matrix {
 };
 
 // Quantizes an F32/F16/BF16 matrix (rows, cols) one row at a time (no f32 copy of the whole).
-quantized_matrix quantize(const tensor_view& w, quant_type type);
+quantized_matrix quantize(const weight_view& w, quant_type type);
 
 // Row `row` back to f32 (cols values).
 void dequantize_row(const quantized_matrix& w, int64_t row, float* out);
