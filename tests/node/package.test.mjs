@@ -39,13 +39,15 @@ it('the tarball carries the .wasm builds, jinja, the bundled model, README and L
   assert.deepEqual(project.files.toSorted(), files.toSorted(), 'the tarball holds what --dry-run listed');
 });
 
-it('installed offline into another project, `import … from \'wax-ml\'` generates and chats with the bundled model', async () => {
+it('installed offline into another project, `import … from \'wax-ml\'` generates and chats with the bundled model (the default one too)', async () => {
   const script = join(project.dir, 'use-wax.mjs');
   await writeFile(script, `
     import { pipeline } from 'wax-ml';
     const generator = await pipeline('text-generation', 'node_modules/wax-ml/models/kjv-llama-5m');
     const [{ generated_text }] = await generator('In the beginning', { max_new_tokens: 8, do_sample: false });
-    const [{ generated_text: chat }] = await generator([{ role: 'user', content: 'Who made the light?' }], { max_new_tokens: 8, do_sample: false });
+    const bundled = await pipeline('text-generation'); // no model: the package's own models/kjv-llama-5m
+    const [{ generated_text: chat }] = await bundled([{ role: 'user', content: 'Who made the light?' }], { max_new_tokens: 8, do_sample: false });
+    bundled.dispose();
     console.log(JSON.stringify({ resolved: import.meta.resolve('wax-ml'), generated_text, answer: chat.at(-1) }));
     generator.dispose();
   `);
