@@ -107,8 +107,9 @@ describe('errors, aborts and dispose across the worker', () => {
       const broken = await pipeline('text-generation', '/broken/').then(() => null, describe);
       const generator = await pipeline('text-generation', '/models/kjv-llama-5m/');
       const controller = new AbortController();
-      setTimeout(() => controller.abort(), 100);
-      const aborted = await generator('And', { max_new_tokens: 5000, eos_token_id: [], signal: controller.signal }).then(() => null, describe);
+      // Aborted as the first ids reach the page (the bundled model's 256 positions last under a second).
+      const streamer = { put: () => controller.abort(), end() {} };
+      const aborted = await generator('And', { max_new_tokens: 250, eos_token_id: [], signal: controller.signal, streamer }).then(() => null, describe);
       const after = await generator('And', { max_new_tokens: 3, do_sample: false });
       window.__generator = generator;
       return { missing, broken, aborted, after: after[0].generated_text };
