@@ -172,16 +172,16 @@ class WaxRuntime {
     return { ptr, length: bytes.length };
   }
 
-  /** The UTF-8 text of `length` bytes at `ptr`. */
+  /** The UTF-8 text of `length` bytes at `ptr` (copied out: browsers' TextDecoder refuses views of the threaded build's shared heap). */
   readText(ptr, length) {
-    return utf8Decoder.decode(this.heapU8.subarray(ptr, ptr + length));
+    return utf8Decoder.decode(this.heapU8.slice(ptr, ptr + length));
   }
 
   /** The NUL-terminated UTF-8 string at `ptr`. */
   readString(ptr) {
     const heap = this.heapU8;
     const end = heap.indexOf(0, ptr);
-    return utf8Decoder.decode(heap.subarray(ptr, end));
+    return utf8Decoder.decode(heap.slice(ptr, end));
   }
 
   /**
