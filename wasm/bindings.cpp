@@ -16,7 +16,7 @@
 #include "generation/generate.h"
 #include "models/bert.h"
 #include "models/causal_lm.h"
-#include "nn/matrix.h"
+#include "io/load_options.h"
 #include "ops/pooling.h"
 #include "tokenizers/tokenizer.h"
 
@@ -245,11 +245,12 @@ EMSCRIPTEN_KEEPALIVE float* wax_encoder_forward(const encoder_model* model, cons
     *pooler_rows = 0;
     if (pooling == 0) {
       if (normalize) l2_normalize(out.last_hidden_state.data(), int64_t(batch) * seq, hidden);
-      if (!out.pooler_output.empty()) {
+      std::vector<float>& values = out.last_hidden_state.values();
+      if (out.pooler_output.numel() > 0) {
         *pooler_rows = batch;
-        out.last_hidden_state.insert(out.last_hidden_state.end(), out.pooler_output.begin(), out.pooler_output.end());
+        values.insert(values.end(), out.pooler_output.values().begin(), out.pooler_output.values().end());
       }
-      return copy_to_heap(out.last_hidden_state);
+      return copy_to_heap(values);
     }
     std::vector<float> pooled(checked_elements({batch, hidden}, sizeof(float), "the pooled embeddings"));  // (batch, hidden)
     if (pooling == 1) mean_pool(out.last_hidden_state.data(), mask, batch, seq, hidden, pooled.data());

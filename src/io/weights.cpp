@@ -133,16 +133,6 @@ size_t weights::weight_bytes() const {
   return total;
 }
 
-const std::string& load_options::dtype_for(const std::string& key) const {
-  for (size_t start = 0; start <= key.size();) {
-    const size_t end = std::min(key.find('.', start), key.size());
-    auto found = per_module.find(key.substr(start, end - start));
-    if (found != per_module.end()) return found->second;
-    start = end + 1;
-  }
-  return dtype;
-}
-
 std::vector<std::string> weights::unused_tensor_names() const {
   const auto recomputed = [](const std::string& name) {
     for (const std::string_view buffer : {"rotary_emb.inv_freq", "position_ids"})

@@ -15,20 +15,11 @@
 
 #include "core/byte_buffer.h"
 #include "core/weight_view.h"
+#include "io/load_options.h"
 #include "io/safetensors.h"
 #include "ops/kernels/quant.h"
 
 namespace wax {
-
-// How weight matrices are kept after loading, in transformers.js's dtype vocabulary: "fp32"
-// (as stored: F32, F16 or BF16, read in place), "fp16", "q8", "q4"; `per_module` overrides it for
-// keys with that component (e.g. {"embed_tokens": "q8"}).
-struct load_options {
-  std::string dtype = "fp32";
-  std::map<std::string, std::string> per_module;
-
-  const std::string& dtype_for(const std::string& key) const;
-};
 
 class weights {
  public:

@@ -5,10 +5,10 @@
 #include "core/error.h"
 #include "core/sizes.h"
 #include "io/config.h"
+#include "nn/attention.h"
 #include "nn/linear.h"
+#include "nn/norm.h"
 #include "ops/activations.h"
-#include "ops/attention.h"
-#include "ops/norm.h"
 
 namespace wax {
 namespace {
@@ -48,30 +48,20 @@ struct bert_config {
   }
 };
 
-struct layer_norm_params {
-  layer_norm_params(const weights_prefix& w, int64_t dim)
-      : weight(load_vector(w, "weight", dim)), bias(load_vector(w, "bias", dim)) {}
-  void forward(float* x, int64_t rows, float eps) const {
-    layer_norm(x, rows, int64_t(weight.size()), weight.data(), bias.data(), eps, x);
-  }
-  std::vector<float> weight, bias;  // (dim,)
-};
-
 struct bert_layer {
   bert_layer(const bert_config& c, const weights_prefix& w)
-      : query(linear::load(w.pp("attention.self.query"), c.hidden_size, c.hidden_size, true)),
-        key(linear::load(w.pp("attention.self.key"), c.hidden_size, c.hidden_size, true)),
-        value(linear::load(w.pp("attention.self.value"), c.hidden_size, c.hidden_size, true)),
-        attention_output(linear::load(w.pp("attention.output.dense"), c.hidden_size, c.hidden_size, true)),
-        attention_norm(w.pp("attention.output.LayerNorm"), c.hidden_size),
+      : attention_block(attention::load(w.pp("attention"), {c.hidden_size, c.num_attention_heads, c.num_attention_heads,
+                                                             c.hidden_size / c.num_attention_heads},
+                                        {"self.query", "self.key", "self.value", "output.dense", true, true})),
+        attention_norm(layer_norm::load(w.pp("attention.output.LayerNorm"), c.hidden_size, c.layer_norm_eps)),
         intermediate(linear::load(w.pp("intermediate.dense"), c.hidden_size, c.intermediate_size, true)),
         output(linear::load(w.pp("output.dense"), c.intermediate_size, c.hidden_size, true)),
-        output_norm(w.pp("output.LayerNorm"), c.hidden_size) {}
+        output_norm(layer_norm::load(w.pp("output.LayerNorm"), c.hidden_size, c.layer_norm_eps)) {}
 
-  linear query, key, value, attention_output;
-  layer_norm_params attention_norm;
+  attention attention_block;  // attention.self.{query,key,value} and attention.output.dense
+  layer_norm attention_norm;
   linear intermediate, output;
-  layer_norm_params output_norm;
+  layer_norm output_norm;
 };
 
 class bert_model : public encoder_model {
@@ -81,7 +71,7 @@ class bert_model : public encoder_model {
         word_embeddings_(embedding::load(root_.pp("embeddings.word_embeddings"), c_.vocab_size, c_.hidden_size)),
         position_embeddings_(embedding::load(root_.pp("embeddings.position_embeddings"), c_.max_position_embeddings, c_.hidden_size)),
         token_type_embeddings_(embedding::load(root_.pp("embeddings.token_type_embeddings"), c_.type_vocab_size, c_.hidden_size)),
-        embeddings_norm_(root_.pp("embeddings.LayerNorm"), c_.hidden_size) {
+        embeddings_norm_(layer_norm::load(root_.pp("embeddings.LayerNorm"), c_.hidden_size, c_.layer_norm_eps)) {
     for (int64_t i = 0; i < c_.num_hidden_layers; ++i) layers_.emplace_back(c_, root_.pp("encoder.layer").pp(int(i)));
     if (root_.contains("pooler.dense.weight"))
       pooler_ = std::make_unique<linear>(linear::load(root_.pp("pooler.dense"), c_.hidden_size, c_.hidden_size, true));
@@ -100,77 +90,63 @@ class bert_model : public encoder_model {
                                        std::to_string(c_.max_position_embeddings) + "); truncate the input");
     const int64_t tokens = batch * seq, hidden = c_.hidden_size;
     encoder_output out;
-    std::vector<float>& x = out.last_hidden_state;  // (batch · seq, hidden)
-    x.resize(checked_elements({batch, seq, hidden}, sizeof(float), "the hidden states"));
+    tensor& x = out.last_hidden_state;  // (batch, seq, hidden)
+    x.resize({batch, seq, hidden}, "the hidden states");
 
     // Embeddings: word + absolute position + token type, then LayerNorm.
-    word_embeddings_.forward(ids, tokens, x.data());
-    std::vector<int32_t> positions(static_cast<size_t>(tokens)), types(static_cast<size_t>(tokens), 0);
+    word_embeddings_.forward(ids, {batch, seq}, x);
+    std::vector<int32_t> positions(static_cast<size_t>(tokens)), types(static_cast<size_t>(tokens), 0);  // (batch, seq)
     for (int64_t t = 0; t < tokens; ++t) positions[size_t(t)] = int32_t(t % seq);
     if (token_type_ids) types.assign(token_type_ids, token_type_ids + tokens);
-    std::vector<float> addend(x.size());
-    position_embeddings_.forward(positions.data(), tokens, addend.data());
-    for (size_t i = 0; i < x.size(); ++i) x[i] += addend[i];
-    token_type_embeddings_.forward(types.data(), tokens, addend.data());
-    for (size_t i = 0; i < x.size(); ++i) x[i] += addend[i];
-    embeddings_norm_.forward(x.data(), tokens, float(c_.layer_norm_eps));
+    tensor addend;  // (batch, seq, hidden)
+    position_embeddings_.forward(positions.data(), {batch, seq}, addend);
+    x.add(addend);
+    token_type_embeddings_.forward(types.data(), {batch, seq}, addend);
+    x.add(addend);
+    embeddings_norm_.forward(x, x);
 
-    std::vector<uint8_t> visible(static_cast<size_t>(tokens), 1);  // (batch, seq): keys a query may attend to
-    if (mask)
+    // Bidirectional self-attention, over the real tokens of each row when a mask marks padding.
+    std::vector<uint8_t> visible;  // (batch, seq): keys a query may attend to
+    if (mask) {
+      visible.resize(static_cast<size_t>(tokens));
       for (int64_t t = 0; t < tokens; ++t) visible[size_t(t)] = mask[t] != 0;
-    for (const bert_layer& layer : layers_) encoder_layer(layer, x, visible, batch, seq);
+    }
+    layer_buffers buffers;
+    for (const bert_layer& layer : layers_) encoder_layer(layer, x, mask ? visible.data() : nullptr, buffers);
 
     if (pooler_) {
-      std::vector<float> first(static_cast<size_t>(batch * hidden));  // (batch, hidden): each row's [CLS] state
-      for (int64_t b = 0; b < batch; ++b) std::copy_n(x.begin() + b * seq * hidden, hidden, first.begin() + b * hidden);
-      out.pooler_output.resize(first.size());
-      pooler_->forward(first.data(), batch, out.pooler_output.data());
-      for (float& v : out.pooler_output) v = std::tanh(v);
+      tensor& first = buffers.h.resize({batch, hidden});  // (batch, hidden): each row's [CLS] state
+      for (int64_t b = 0; b < batch; ++b) std::copy_n(x.row(b * seq), hidden, first.row(b));
+      pooler_->forward(first, out.pooler_output);
+      for (float& v : out.pooler_output.values()) v = std::tanh(v);
     }
     return out;
   }
 
  private:
+  // Working buffers of one forward, shared by its layers.
+  struct layer_buffers {
+    attention_buffers attention;
+    tensor h;      // (batch, seq, hidden): each block's output before its residual
+    tensor inner;  // (batch, seq, intermediate)
+  };
+
   weights_prefix root_prefix() const {
     const weights_prefix plain(weights_, options_);
     return plain.contains("bert.embeddings.word_embeddings.weight") ? plain.pp("bert") : plain;
   }
 
-  void encoder_layer(const bert_layer& layer, std::vector<float>& x, const std::vector<uint8_t>& visible, int64_t batch,
-                     int64_t seq) const {
-    const int64_t tokens = batch * seq, hidden = c_.hidden_size;
-    const int64_t heads = c_.num_attention_heads, head_dim = hidden / heads;
-    std::vector<float> q(x.size()), k(x.size()), v(x.size()), context(x.size());  // (tokens, heads, head_dim)
-    layer.query.forward(x.data(), tokens, q.data());
-    layer.key.forward(x.data(), tokens, k.data());
-    layer.value.forward(x.data(), tokens, v.data());
-
-    // Bidirectional: every query sees every unmasked key of its row, so each query sits at the
-    // last slot. Keys and values go to (heads, seq, head_dim) per row, as the attention op reads.
-    const attention_shape shape{heads, heads, head_dim, seq};
-    const std::vector<int64_t> query_slots(static_cast<size_t>(seq), seq - 1);
-    std::vector<float> keys(static_cast<size_t>(seq * hidden)), values(keys.size());
-    for (int64_t b = 0; b < batch; ++b) {
-      for (int64_t t = 0; t < seq; ++t)
-        for (int64_t h = 0; h < heads; ++h) {
-          const int64_t from = ((b * seq + t) * heads + h) * head_dim, to = (h * seq + t) * head_dim;
-          std::copy_n(k.begin() + from, head_dim, keys.begin() + to);
-          std::copy_n(v.begin() + from, head_dim, values.begin() + to);
-        }
-      attention(q.data() + b * seq * hidden, seq, keys.data(), values.data(), seq, shape, visible.data() + b * seq,
-                query_slots.data(), 0, 1.0f / std::sqrt(float(head_dim)), context.data() + b * seq * hidden);
-    }
-
-    // Post-LN residual blocks: x = LayerNorm(x + dense(context)); x = LayerNorm(x + output(act(intermediate(x)))).
-    layer.attention_output.forward(context.data(), tokens, q.data());
-    for (size_t i = 0; i < x.size(); ++i) x[i] += q[i];
-    layer.attention_norm.forward(x.data(), tokens, float(c_.layer_norm_eps));
-    std::vector<float> inner(checked_elements({tokens, c_.intermediate_size}, sizeof(float), "a working buffer"));  // (tokens, intermediate)
-    layer.intermediate.forward(x.data(), tokens, inner.data());
-    activation_apply(c_.hidden_act, inner.data(), int64_t(inner.size()));
-    layer.output.forward(inner.data(), tokens, q.data());
-    for (size_t i = 0; i < x.size(); ++i) x[i] += q[i];
-    layer.output_norm.forward(x.data(), tokens, float(c_.layer_norm_eps));
+  // Post-LN residual blocks: x = LayerNorm(x + attention(x)); x = LayerNorm(x + output(act(intermediate(x)))).
+  void encoder_layer(const bert_layer& layer, tensor& x, const uint8_t* visible, layer_buffers& buffers) const {
+    const attention_mask_kind kind = visible ? attention_mask_kind::padding : attention_mask_kind::none;
+    layer.attention_block.forward(x, x, kind, visible, nullptr, buffers.attention, buffers.h);
+    x.add(buffers.h);
+    layer.attention_norm.forward(x, x);
+    layer.intermediate.forward(x, buffers.inner);
+    activation_apply(c_.hidden_act, buffers.inner.data(), buffers.inner.numel());
+    layer.output.forward(buffers.inner, buffers.h);
+    x.add(buffers.h);
+    layer.output_norm.forward(x, x);
   }
 
   bert_config c_;
@@ -178,7 +154,7 @@ class bert_model : public encoder_model {
   load_options options_;
   weights_prefix root_;
   embedding word_embeddings_, position_embeddings_, token_type_embeddings_;
-  layer_norm_params embeddings_norm_;
+  layer_norm embeddings_norm_;
   std::vector<bert_layer> layers_;
   std::unique_ptr<linear> pooler_;
 };

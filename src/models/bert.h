@@ -8,14 +8,15 @@
 #include <string_view>
 #include <vector>
 
+#include "core/tensor.h"
 #include "io/weights.h"
 #include "models/loaded_model.h"
 
 namespace wax {
 
 struct encoder_output {
-  std::vector<float> last_hidden_state;  // (batch, seq, hidden)
-  std::vector<float> pooler_output;      // (batch, hidden), empty when the checkpoint has no pooler
+  tensor last_hidden_state;  // (batch, seq, hidden)
+  tensor pooler_output;      // (batch, hidden), empty when the checkpoint has no pooler
 };
 
 class encoder_model : public loaded_model {

@@ -6,9 +6,10 @@
 #include <string_view>
 #include <vector>
 
-#include "generation/kv_cache.h"
+#include "core/tensor.h"
 #include "io/weights.h"
 #include "models/loaded_model.h"
+#include "nn/kv_cache.h"
 
 namespace wax {
 
@@ -21,7 +22,7 @@ struct forward_pass {
   int64_t n_new = 0;
   int64_t start = 0;               // cache slots before this pass
   std::vector<int64_t> positions;  // (batch, n_new)
-  std::vector<float> x;            // (batch · n_new, hidden): the residual stream
+  tensor x;                        // (batch, n_new, hidden): the residual stream
   int64_t next_layer = 0;
 };
 

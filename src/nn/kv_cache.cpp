@@ -1,4 +1,4 @@
-#include "generation/kv_cache.h"
+#include "nn/kv_cache.h"
 
 #include <algorithm>
 #include <string>

@@ -16,6 +16,13 @@ linear linear::load(const weights_prefix& w, int64_t in, int64_t out, bool has_b
   return linear(matrix::load(w, "weight", out, in), has_bias ? load_vector(w, "bias", out) : std::vector<float>{});
 }
 
+void linear::forward(const tensor& x, tensor& y) const {
+  shape_t shape = x.shape();
+  shape.back() = out_features();
+  y.resize(std::move(shape));
+  forward(x.data(), x.rows(), y.data());
+}
+
 void linear::forward(const float* x, int64_t rows, float* y) const {
   weight_.multiply(x, rows, y);
   if (bias_.empty()) return;
@@ -26,6 +33,13 @@ void linear::forward(const float* x, int64_t rows, float* y) const {
 
 embedding embedding::load(const weights_prefix& w, int64_t vocab_size, int64_t dim) {
   return embedding(matrix::load(w, "weight", vocab_size, dim));
+}
+
+void embedding::forward(const int32_t* ids, const shape_t& ids_shape, tensor& out) const {
+  shape_t shape = ids_shape;
+  shape.push_back(table_.cols());
+  out.resize(std::move(shape), "the embeddings");
+  forward(ids, out.rows(), out.data());
 }
 
 void embedding::forward(const int32_t* ids, int64_t n, float* out) const {

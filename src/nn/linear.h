@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "core/tensor.h"
 #include "nn/matrix.h"
 
 namespace wax {
@@ -13,6 +14,8 @@ class linear {
   static linear load(const weights_prefix& w, int64_t in, int64_t out, bool has_bias);
   static linear from_matrix(matrix weight) { return linear(std::move(weight), {}); }
 
+  // x (..., in) -> y (..., out)
+  void forward(const tensor& x, tensor& y) const;
   // x (rows, in) -> y (rows, out)
   void forward(const float* x, int64_t rows, float* y) const;
   int64_t in_features() const { return weight_.cols(); }
@@ -32,6 +35,8 @@ class embedding {
 
   // ids (n) -> out (n, dim); throws on an id outside the table.
   void forward(const int32_t* ids, int64_t n, float* out) const;
+  // ids (ids_shape) -> out (ids_shape..., dim)
+  void forward(const int32_t* ids, const shape_t& ids_shape, tensor& out) const;
   const matrix& table() const { return table_; }
 
  private:

@@ -5,7 +5,6 @@
 
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "io/weights.h"
@@ -34,11 +33,5 @@ class matrix {
   std::shared_ptr<const std::vector<uint16_t>> converted_;   // F16 copy (rows, cols)
   std::shared_ptr<const quantized_matrix> quantized_;
 };
-
-// Checks a dtype name of load_options; throws naming it otherwise.
-void check_dtype_name(const std::string& dtype);
-
-// {"dtype": "q4"} or {"dtype": {"embed_tokens": "q8", "default": "q4"}}; empty text: defaults.
-load_options load_options_from_json(std::string_view options_json);
 
 }  // namespace wax

@@ -18,24 +18,36 @@ using matrix_rm = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Ro
 using strided_map = Eigen::Map<matrix_rm, 0, Eigen::OuterStride<>>;
 using const_strided_map = Eigen::Map<const matrix_rm, 0, Eigen::OuterStride<>>;
 
-bool key_is_visible(int64_t key, int64_t query_slot, const uint8_t* key_visible, int64_t window) {
-  return key <= query_slot && key_visible[key] && (window <= 0 || query_slot - key < window);
+bool key_is_visible(const attention_mask& mask, int64_t key, int64_t query) {
+  if (mask.key_visible && !mask.key_visible[key]) return false;
+  if (mask.kind != attention_mask_kind::causal) return true;
+  const int64_t slot = mask.query_slots[query];
+  return key <= slot && (mask.window <= 0 || slot - key < mask.window);
 }
 
 // Softmax of one query's scores over its visible keys; invisible keys get weight 0, and a query
 // that sees no key gets all zeros.
-void masked_softmax(float* scores, int64_t n_keys, const uint8_t* key_visible, int64_t query_slot, int64_t window) {
+void masked_softmax(float* scores, int64_t n_keys, const attention_mask& mask, int64_t query) {
   float max_score = -std::numeric_limits<float>::infinity();
   for (int64_t j = 0; j < n_keys; ++j)
-    if (key_is_visible(j, query_slot, key_visible, window)) max_score = std::max(max_score, scores[j]);
+    if (key_is_visible(mask, j, query)) max_score = std::max(max_score, scores[j]);
   float sum = 0;
   for (int64_t j = 0; j < n_keys; ++j) {
-    const float weight = key_is_visible(j, query_slot, key_visible, window) ? std::exp(scores[j] - max_score) : 0.0f;
+    const float weight = key_is_visible(mask, j, query) ? std::exp(scores[j] - max_score) : 0.0f;
     scores[j] = weight;
     sum += weight;
   }
   if (sum > 0)
     for (int64_t j = 0; j < n_keys; ++j) scores[j] /= sum;
+}
+
+// scores (queries, seen) += bias rows [first_query, first_query + queries) of one head, whose rows
+// hold n_keys values.
+void add_bias(float* scores, int64_t queries, int64_t seen, const float* bias_h, int64_t first_query, int64_t n_keys) {
+  for (int64_t i = 0; i < queries; ++i) {
+    const float* row = bias_h + (first_query + i) * n_keys;
+    for (int64_t j = 0; j < seen; ++j) scores[i * seen + j] += row[j];
+  }
 }
 
 // out (d,) = Σ_j weights[j] · rows[j] over n rows of d floats: sixteen columns at a time, so the
@@ -67,9 +79,9 @@ void weighted_sum(const float* weights, const float* rows, int64_t n, int64_t d,
 
 }  // namespace
 
-void attention(const float* q, int64_t n_queries, const float* keys, const float* values, int64_t n_keys,
-               const attention_shape& shape, const uint8_t* key_visible, const int64_t* query_slots,
-               int64_t window, float scale, float* out) {
+void scaled_dot_product_attention(const float* q, int64_t n_queries, const float* keys, const float* values,
+                                  int64_t n_keys, const attention_shape& shape, const attention_mask& mask,
+                                  const float* bias, float scale, float* out) {
   const int64_t group = shape.n_heads / shape.n_kv_heads;
   const int64_t row_stride = shape.n_heads * shape.head_dim;
   // The threads take (head, block of queries) tasks: a prompt's 9 heads on 2 threads would
@@ -85,30 +97,35 @@ void attention(const float* q, int64_t n_queries, const float* keys, const float
       const float* q_h = q + first_query * row_stride + h * shape.head_dim;
       const float* k_h = keys + kv_head * shape.key_stride * shape.head_dim;
       const float* v_h = values + kv_head * shape.key_stride * shape.head_dim;
+      const float* bias_h = bias ? bias + h * n_queries * n_keys : nullptr;
       float* out_h = out + first_query * row_stride + h * shape.head_dim;
       // Keys after the block's last slot are in its future: causal attention never sees them.
-      const int64_t seen = std::min(n_keys, 1 + *std::max_element(query_slots + first_query, query_slots + first_query + queries));
+      const int64_t seen = mask.kind != attention_mask_kind::causal
+                               ? n_keys
+                               : std::min(n_keys, 1 + *std::max_element(mask.query_slots + first_query,
+                                                                         mask.query_slots + first_query + queries));
       scores.resize(queries, seen);
       if (queries == 1) {  // decode: Eigen's products cost more than they compute at this size
         gemm_xwt_f32_dot(q_h, 1, shape.head_dim, k_h, seen, scores.data(), seen);
         scores *= scale;
-        masked_softmax(scores.data(), seen, key_visible, query_slots[first_query], window);
+        if (bias_h) add_bias(scores.data(), 1, seen, bias_h, first_query, n_keys);
+        masked_softmax(scores.data(), seen, mask, first_query);
         weighted_sum(scores.data(), v_h, seen, shape.head_dim, out_h);
         continue;
       }
       const_strided_map q_map(q_h, queries, shape.head_dim, Eigen::OuterStride<>(row_stride));
       Eigen::Map<const matrix_rm> k_map(k_h, seen, shape.head_dim), v_map(v_h, seen, shape.head_dim);
       scores.noalias() = (q_map * k_map.transpose()) * scale;
-      for (int64_t i = 0; i < queries; ++i)
-        masked_softmax(scores.data() + i * seen, seen, key_visible, query_slots[first_query + i], window);
+      if (bias_h) add_bias(scores.data(), queries, seen, bias_h, first_query, n_keys);
+      for (int64_t i = 0; i < queries; ++i) masked_softmax(scores.data() + i * seen, seen, mask, first_query + i);
       strided_map(out_h, queries, shape.head_dim, Eigen::OuterStride<>(row_stride)).noalias() = scores * v_map;
     }
   });
 }
 
-void attention_reference(const float* q, int64_t n_queries, const float* keys, const float* values,
-                         int64_t n_keys, const attention_shape& shape, const uint8_t* key_visible,
-                         const int64_t* query_slots, int64_t window, float scale, float* out) {
+void scaled_dot_product_attention_reference(const float* q, int64_t n_queries, const float* keys,
+                                            const float* values, int64_t n_keys, const attention_shape& shape,
+                                            const attention_mask& mask, const float* bias, float scale, float* out) {
   const int64_t group = shape.n_heads / shape.n_kv_heads;
   const int64_t d = shape.head_dim;
   std::vector<double> weights(static_cast<size_t>(n_keys));
@@ -120,13 +137,12 @@ void attention_reference(const float* q, int64_t n_queries, const float* keys, c
       for (int64_t j = 0; j < n_keys; ++j) {
         double dot = 0;
         for (int64_t c = 0; c < d; ++c) dot += double(q_row[c]) * keys[kv_offset + j * d + c];
-        weights[size_t(j)] = dot * scale;
-        if (key_is_visible(j, query_slots[i], key_visible, window)) max_score = std::max(max_score, weights[size_t(j)]);
+        weights[size_t(j)] = dot * scale + (bias ? bias[(h * n_queries + i) * n_keys + j] : 0.0);
+        if (key_is_visible(mask, j, i)) max_score = std::max(max_score, weights[size_t(j)]);
       }
       double sum = 0;
       for (int64_t j = 0; j < n_keys; ++j) {
-        weights[size_t(j)] = key_is_visible(j, query_slots[i], key_visible, window)
-                                 ? std::exp(weights[size_t(j)] - max_score) : 0.0;
+        weights[size_t(j)] = key_is_visible(mask, j, i) ? std::exp(weights[size_t(j)] - max_score) : 0.0;
         sum += weights[size_t(j)];
       }
       float* out_row = out + (i * shape.n_heads + h) * d;
@@ -137,6 +153,13 @@ void attention_reference(const float* q, int64_t n_queries, const float* keys, c
       }
     }
   }
+}
+
+void heads_to_positions(const float* rows, int64_t n, int64_t n_heads, int64_t head_dim, float* out, int64_t stride,
+                        int64_t first) {
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t h = 0; h < n_heads; ++h)
+      std::copy_n(rows + (t * n_heads + h) * head_dim, head_dim, out + (h * stride + first + t) * head_dim);
 }
 
 }  // namespace wax

@@ -40,13 +40,13 @@ void layer_norm_rows(const float* x, int64_t first, int64_t end, int64_t dim, co
 
 }  // namespace
 
-void rms_norm(const float* x, int64_t rows, int64_t dim, const float* weight, float eps, float* y) {
+void rms_normalize(const float* x, int64_t rows, int64_t dim, const float* weight, float eps, float* y) {
   thread_pool::instance().parallel_for(rows, rows_per_task(dim), [&](int64_t first, int64_t end) {
     rms_norm_rows(x, first, end, dim, weight, eps, y);
   });
 }
 
-void layer_norm(const float* x, int64_t rows, int64_t dim, const float* weight, const float* bias, float eps, float* y) {
+void layer_normalize(const float* x, int64_t rows, int64_t dim, const float* weight, const float* bias, float eps, float* y) {
   thread_pool::instance().parallel_for(rows, rows_per_task(dim), [&](int64_t first, int64_t end) {
     layer_norm_rows(x, first, end, dim, weight, bias, eps, y);
   });

@@ -141,9 +141,36 @@ TEST(rms_norm, matches_scalar_formula_on_odd_dims_and_in_place) {
     }
 
     std::vector<float> y(x.size(), NAN);
-    rms_norm(x.data(), rows, dim, weight.data(), eps, y.data());
+    rms_normalize(x.data(), rows, dim, weight.data(), eps, y.data());
     expect_close(y, expected, 1e-5);
-    rms_norm(x.data(), rows, dim, weight.data(), eps, x.data());
+    rms_normalize(x.data(), rows, dim, weight.data(), eps, x.data());
+    EXPECT_EQ(x, y);
+  }
+}
+
+TEST(layer_norm, matches_scalar_formula_on_odd_dims_and_in_place) {
+  for (int64_t dim : {1, 3, 33, 385}) {
+    SCOPED_TRACE("dim " + std::to_string(dim));
+    const int64_t rows = 3;
+    const float eps = 1e-12f;
+    std::vector<float> x = random_floats(size_t(rows * dim), -2, 2, uint32_t(dim));  // (rows, dim)
+    std::fill(x.end() - dim, x.end(), 0.5f);  // a constant row: eps keeps it finite, the output is the bias
+    const std::vector<float> weight = random_floats(size_t(dim), 0.5f, 1.5f, uint32_t(dim + 1));
+    const std::vector<float> bias = random_floats(size_t(dim), -0.5f, 0.5f, uint32_t(dim + 2));
+    std::vector<double> expected(x.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* row = &x[size_t(r * dim)];
+      double mean = 0, variance = 0;
+      for (int64_t i = 0; i < dim; ++i) mean += double(row[i]) / double(dim);
+      for (int64_t i = 0; i < dim; ++i) variance += (row[i] - mean) * (row[i] - mean) / double(dim);
+      for (int64_t i = 0; i < dim; ++i)
+        expected[size_t(r * dim + i)] = (row[i] - mean) / std::sqrt(variance + eps) * weight[size_t(i)] + bias[size_t(i)];
+    }
+
+    std::vector<float> y(x.size(), NAN);
+    layer_normalize(x.data(), rows, dim, weight.data(), bias.data(), eps, y.data());
+    expect_close(y, expected, 1e-5);
+    layer_normalize(x.data(), rows, dim, weight.data(), bias.data(), eps, x.data());
     EXPECT_EQ(x, y);
   }
 }
@@ -240,31 +267,41 @@ struct attention_case {
   const char* name;
   int64_t n_heads, n_kv_heads, head_dim;
   std::vector<uint8_t> key_visible;  // one per key
-  std::vector<int64_t> query_slots;
+  std::vector<int64_t> query_slots;  // one per query (their slots matter to the causal kind only)
   int64_t window;
+  attention_mask_kind kind = attention_mask_kind::causal;
+  bool with_bias = false;
 };
 
-// Softmax(q·kᵀ · scale) · v over the keys a query may see, in double; blind[i] is set when query i
-// sees none. q (n_queries, n_heads, head_dim); keys, values (n_kv_heads, key_stride, head_dim).
+bool naive_sees(const attention_case& c, int64_t query, int64_t key) {
+  if (!c.key_visible[size_t(key)] && c.kind != attention_mask_kind::none) return false;
+  if (c.kind != attention_mask_kind::causal) return true;
+  const int64_t slot = c.query_slots[size_t(query)];
+  return key <= slot && (c.window <= 0 || key > slot - c.window);
+}
+
+// Softmax(q·kᵀ · scale + bias) · v over the keys a query may see, in double; blind[i] is set when
+// query i sees none. q (n_queries, n_heads, head_dim); keys, values (n_kv_heads, key_stride,
+// head_dim); bias empty or (n_heads, n_queries, n_keys).
 std::vector<double> naive_attention(const attention_case& c, const std::vector<float>& q,
                                     const std::vector<float>& keys, const std::vector<float>& values,
-                                    int64_t key_stride, double scale, std::vector<bool>& blind) {
-  const size_t n_queries = c.query_slots.size(), d = size_t(c.head_dim);
+                                    const std::vector<float>& bias, int64_t key_stride, double scale,
+                                    std::vector<bool>& blind) {
+  const size_t n_queries = c.query_slots.size(), n_keys = c.key_visible.size(), d = size_t(c.head_dim);
   std::vector<double> out(n_queries * size_t(c.n_heads) * d);
   blind.assign(n_queries, true);
   for (size_t i = 0; i < n_queries; ++i) {
-    const int64_t slot = c.query_slots[i];
     for (int64_t h = 0; h < c.n_heads; ++h) {
       const size_t row = (i * size_t(c.n_heads) + size_t(h)) * d;
       const size_t kv_head = size_t(h / (c.n_heads / c.n_kv_heads) * key_stride) * d;  // as transformers' repeat_kv
       std::vector<size_t> seen;
       std::vector<double> weights;
-      for (int64_t j = 0; j < int64_t(c.key_visible.size()); ++j) {
-        if (j > slot || !c.key_visible[size_t(j)] || (c.window > 0 && j <= slot - c.window)) continue;
+      for (int64_t j = 0; j < int64_t(n_keys); ++j) {
+        if (!naive_sees(c, int64_t(i), j)) continue;
         double dot = 0;
         for (size_t e = 0; e < d; ++e) dot += double(q[row + e]) * keys[kv_head + size_t(j) * d + e];
         seen.push_back(kv_head + size_t(j) * d);
-        weights.push_back(dot * scale);
+        weights.push_back(dot * scale + (bias.empty() ? 0.0 : bias[(size_t(h) * n_queries + i) * n_keys + size_t(j)]));
       }
       if (seen.empty()) continue;
       blind[i] = false;
@@ -301,6 +338,15 @@ TEST(attention, matches_naive_softmax_under_every_mask) {
       {"one key", 4, 1, 8, {1}, {0}, 0},
       {"grouped query decode, wide heads (the SIMD paths and their tails)", 6, 2, 67, std::vector<uint8_t>(40, 1), {39}, 0},
       {"decode over holes, heads of 4", 4, 2, 4, {1, 0, 1, 1, 0, 1}, {5}, 0},
+      {"bidirectional, every key (the padding entries ignored)", 4, 4, 8, {1, 0, 1, 1, 0, 1, 1}, {0, 0, 0, 0, 0, 0, 0}, 0,
+       attention_mask_kind::none},
+      {"bidirectional over padding, 20 queries (two blocks)", 6, 6, 5, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0},
+       std::vector<int64_t>(20, 0), 0, attention_mask_kind::padding},
+      {"bidirectional over padding, one query", 4, 2, 16, {0, 1, 1, 0, 1}, {0}, 0, attention_mask_kind::padding},
+      {"causal with an additive bias", 6, 2, 8, {1, 1, 0, 1, 1, 1}, {2, 3, 4, 5}, 0, attention_mask_kind::causal, true},
+      {"padding with an additive bias", 4, 4, 7, {1, 1, 1, 0, 1, 1, 0}, {0, 0, 0, 0, 0, 0, 0}, 0,
+       attention_mask_kind::padding, true},
+      {"decode with an additive bias", 4, 1, 20, {1, 1, 1, 1, 0, 1}, {5}, 0, attention_mask_kind::causal, true},
   };
   int blind_queries = 0;
   for (const attention_case& c : cases) {
@@ -310,15 +356,20 @@ TEST(attention, matches_naive_softmax_under_every_mask) {
     const std::vector<float> keys = make_cache(c, key_stride, 2, 1), values = make_cache(c, key_stride, 1, 2);
     const std::vector<float> q = random_floats(size_t(n_queries * c.n_heads * c.head_dim), -2, 2, 3);
     const float scale = 1.0f / std::sqrt(float(c.head_dim));
+    const std::vector<float> bias =
+        c.with_bias ? random_floats(size_t(c.n_heads * n_queries * n_keys), -3, 3, 4) : std::vector<float>{};
     std::vector<bool> blind;
-    const std::vector<double> expected = naive_attention(c, q, keys, values, key_stride, scale, blind);
+    const std::vector<double> expected = naive_attention(c, q, keys, values, bias, key_stride, scale, blind);
 
     const attention_shape shape{c.n_heads, c.n_kv_heads, c.head_dim, key_stride};
+    const attention_mask mask{c.kind, c.kind == attention_mask_kind::none ? nullptr : c.key_visible.data(),
+                              c.query_slots.data(), c.window};
+    const float* bias_data = bias.empty() ? nullptr : bias.data();
     std::vector<float> out(expected.size(), NAN), out_reference(expected.size(), NAN);
-    attention(q.data(), n_queries, keys.data(), values.data(), n_keys, shape, c.key_visible.data(),
-              c.query_slots.data(), c.window, scale, out.data());
-    attention_reference(q.data(), n_queries, keys.data(), values.data(), n_keys, shape, c.key_visible.data(),
-                        c.query_slots.data(), c.window, scale, out_reference.data());
+    scaled_dot_product_attention(q.data(), n_queries, keys.data(), values.data(), n_keys, shape, mask, bias_data,
+                                 scale, out.data());
+    scaled_dot_product_attention_reference(q.data(), n_queries, keys.data(), values.data(), n_keys, shape, mask,
+                                           bias_data, scale, out_reference.data());
     expect_close(out, expected, 1e-5);
     expect_close(out_reference, expected, 1e-6);
     const size_t row = size_t(c.n_heads * c.head_dim);

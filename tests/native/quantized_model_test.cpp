@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "io/config.h"
 #include "io/safetensors.h"
-#include "nn/matrix.h"
+#include "io/load_options.h"
 #include "test_util.h"
 
 namespace wax {

@@ -13,7 +13,7 @@
 #include "io/safetensors.h"
 #include "models/bert.h"
 #include "models/causal_lm.h"
-#include "nn/matrix.h"
+#include "io/load_options.h"
 #include "test_util.h"
 
 namespace wax {

@@ -1,0 +1,84 @@
+#include "nn/attention.h"
+
+#include <cmath>
+
+#include "ops/rope.h"
+
+namespace wax {
+
+size_t attention_buffers::bytes() const {
+  size_t total = 0;
+  for (const tensor* t : {&q, &k, &v, &keys, &values, &context}) total += t->capacity_bytes();
+  return total;
+}
+
+attention attention::load(const weights_prefix& w, const attention_dims& d, const attention_names& names,
+                          std::vector<float> rope_inv_freq, float rope_attention_scaling) {
+  const int64_t q_dim = d.n_heads * d.head_dim, kv_dim = d.n_kv_heads * d.head_dim;
+  return attention(d, linear::load(w.pp(names.q), d.hidden, q_dim, names.q_k_v_bias),
+                   linear::load(w.pp(names.k), d.hidden, kv_dim, names.q_k_v_bias),
+                   linear::load(w.pp(names.v), d.hidden, kv_dim, names.q_k_v_bias),
+                   linear::load(w.pp(names.o), q_dim, d.hidden, names.o_bias), std::move(rope_inv_freq),
+                   rope_attention_scaling);
+}
+
+size_t attention::owned_bytes() const {
+  return q_proj_.owned_bytes() + k_proj_.owned_bytes() + v_proj_.owned_bytes() + o_proj_.owned_bytes();
+}
+
+float attention::scale() const { return 1.0f / std::sqrt(float(dims_.head_dim)); }
+
+void attention::forward_cached(const tensor& x, const int64_t* positions, kv_cache& cache, int64_t layer, int64_t start,
+                               int64_t window, attention_buffers& buffers, tensor& out) const {
+  const int64_t batch = x.dim(0), n_new = x.dim(1), tokens = batch * n_new;
+  const int64_t q_dim = dims_.n_heads * dims_.head_dim;
+  tensor &q = buffers.q, &k = buffers.k, &v = buffers.v, &context = buffers.context;
+  q_proj_.forward(x, q);
+  k_proj_.forward(x, k);
+  v_proj_.forward(x, v);
+  if (!rope_inv_freq_.empty()) {
+    rope_apply(q.data(), tokens, dims_.n_heads, dims_.head_dim, positions, rope_inv_freq_, rope_attention_scaling_);
+    rope_apply(k.data(), tokens, dims_.n_kv_heads, dims_.head_dim, positions, rope_inv_freq_, rope_attention_scaling_);
+  }
+
+  std::vector<int64_t> query_slots(static_cast<size_t>(n_new));  // (n_new,)
+  for (int64_t t = 0; t < n_new; ++t) query_slots[size_t(t)] = start + t;
+  attention_mask mask{attention_mask_kind::causal, nullptr, query_slots.data(), window};
+  context.resize({batch, n_new, q_dim});
+  for (int64_t b = 0; b < batch; ++b) {
+    float* keys = cache.keys(layer, b);  // (n_kv_heads, capacity, head_dim)
+    float* values = cache.values(layer, b);
+    heads_to_positions(k.row(b * n_new), n_new, dims_.n_kv_heads, dims_.head_dim, keys, cache.capacity(), start);
+    heads_to_positions(v.row(b * n_new), n_new, dims_.n_kv_heads, dims_.head_dim, values, cache.capacity(), start);
+    mask.key_visible = cache.visible(b);
+    scaled_dot_product_attention(q.row(b * n_new), n_new, keys, values, start + n_new, shape(cache.capacity()), mask,
+                                 nullptr, scale(), context.row(b * n_new));
+  }
+  o_proj_.forward(context, out);
+}
+
+void attention::forward(const tensor& x, const tensor& source, attention_mask_kind kind, const uint8_t* key_visible,
+                        const float* bias, attention_buffers& buffers, tensor& out) const {
+  const int64_t batch = x.dim(0), n_queries = x.dim(1), n_keys = source.dim(1);
+  const int64_t q_dim = dims_.n_heads * dims_.head_dim;
+  tensor &q = buffers.q, &k = buffers.k, &v = buffers.v, &context = buffers.context;
+  q_proj_.forward(x, q);
+  k_proj_.forward(source, k);
+  v_proj_.forward(source, v);
+
+  tensor& keys = buffers.keys.resize({dims_.n_kv_heads, n_keys, dims_.head_dim});
+  tensor& values = buffers.values.resize({dims_.n_kv_heads, n_keys, dims_.head_dim});
+  context.resize({batch, n_queries, q_dim});
+  attention_mask mask{kind, nullptr, nullptr, 0};
+  for (int64_t b = 0; b < batch; ++b) {
+    heads_to_positions(k.row(b * n_keys), n_keys, dims_.n_kv_heads, dims_.head_dim, keys.data(), n_keys, 0);
+    heads_to_positions(v.row(b * n_keys), n_keys, dims_.n_kv_heads, dims_.head_dim, values.data(), n_keys, 0);
+    mask.key_visible = key_visible ? key_visible + b * n_keys : nullptr;
+    scaled_dot_product_attention(q.row(b * n_queries), n_queries, keys.data(), values.data(), n_keys, shape(n_keys),
+                                 mask, bias ? bias + b * dims_.n_heads * n_queries * n_keys : nullptr, scale(),
+                                 context.row(b * n_queries));
+  }
+  o_proj_.forward(context, out);
+}
+
+}  // namespace wax
