@@ -231,5 +231,5 @@ if (args.child) {
     }
   }
   const slow = rows.filter((r) => r.ratio < 1.3);
-  if (slow.length) console.log(`below the 1.3x goal: ${slow.map((r) => `${r.threads}T batch ${r.batch} (${r.ratio.toFixed(2)}x)`).join(', ')}; bench/bert_profile.cpp says where wax's time goes`);
+  if (slow.length) console.log(`below the 1.3x goal: ${slow.map((r) => `${r.threads}T batch ${r.batch} (${r.ratio.toFixed(2)}x)`).join(', ')}; build/native/wax_bench_bert under perf record says where wax's time goes (bench/bert_forward.cpp)`);
 }
