@@ -21,7 +21,7 @@ export const WAX_ERROR_CODES = Object.freeze({
   WAX_FETCH_FAILED: 'a download failed or stalled: the message names the URL and the HTTP status or network error',
   WAX_NOT_FOUND: 'a model, a folder or a file does not exist where wax looked: the message lists the places',
   WAX_WASM_LOAD_FAILED: 'the WebAssembly module or the wax worker could not be loaded (env.wasm.wasmPaths, MIME type, CSP)',
-  WAX_MISSING_DEPENDENCY: 'an optional npm package is needed for this call (@huggingface/jinja for chat templates)',
+  WAX_MISSING_DEPENDENCY: 'a file that the build makes is missing (js/dist/jinja.mjs, the copy of @huggingface/jinja for chat templates): run npm run build',
   WAX_DISPOSED: 'the model, tokenizer or pipeline was disposed (or its worker ended) before or during the call',
   WAX_INTERNAL: 'a bug in wax: please report it with the message',
   WAX_ERROR: 'a WaxError constructed without a code (not thrown by wax itself)',
