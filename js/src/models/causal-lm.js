@@ -197,7 +197,6 @@ export class CausalLM extends Callable {
     throwIfAborted(signal);
     const { batch, seq, input_ids: promptIds } = read;
     const newTokens = generatorOptions.max_new_tokens;
-    this.#warnPastPositions(seq + newTokens, `the prompt (${seq} tokens) and max_new_tokens (${newTokens}) reach ${seq + newTokens} positions`);
     const criteria = stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, seq);
     const { idsPtr, maskPtr } = idsToHeap(runtime, read);
     const promptRows = () => Array.from({ length: batch }, (_, b) => Array.from(promptIds.subarray(b * seq, (b + 1) * seq), BigInt));
@@ -206,6 +205,7 @@ export class CausalLM extends Callable {
       optionsPtr = runtime.copyString(JSON.stringify(generatorOptions), 'generation options');
       generator = runtime.call('wax_generator_new', handle, idsPtr, maskPtr, batch, seq, optionsPtr) >>> 0;
       this.#generators.add(generator);
+      this.#warnPastPositions(seq + newTokens, `the prompt (${seq} tokens) and max_new_tokens (${newTokens}) reach ${seq + newTokens} positions`);
       runtime.free(idsPtr);
       runtime.free(maskPtr);
       streamer?.put(promptRows());
