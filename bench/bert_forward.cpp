@@ -2,9 +2,10 @@
 // (hidden 384, 6 layers, 12 heads, intermediate 1536, vocab 30522) with random F32 weights, built
 // in memory, run at batch 1 and batch 8 of 128 tokens. Prints one JSON line of median ms per forward.
 //   wax_bench_bert [runs=5] [threads=1]
-// Where the time goes inside a forward: run this binary under `perf record -g` (natively) and read
-// `perf report` by symbol (matmul, attention, layer_norm, gelu); the model keeps no copy of itself
-// for profiling.
+// Where the time goes inside a forward: the real model under perf, by symbol (the packed GEMM,
+// the attention op's softmax, layer_normalize, activation_apply), with no copy of the model to
+// keep in step with it:
+//   perf record -g build/native/wax_bench_bert 3 && perf report --no-children --sort symbol
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

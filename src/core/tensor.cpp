@@ -15,20 +15,6 @@ std::string shape_to_string(const shape_t& shape) {
   return text + (shape.size() == 1 ? ",)" : ")");
 }
 
-int64_t tensor_view::numel() const {
-  int64_t count = 1;
-  for (int64_t d : shape_) count *= d;
-  return count;
-}
-
-tensor_view tensor_view::slice(int64_t first, int64_t count) const {
-  assert(!shape_.empty() && first >= 0 && first + count <= shape_[0]);
-  shape_t shape = shape_;
-  shape[0] = count;
-  const int64_t stride = shape_[0] == 0 ? 0 : numel() / shape_[0];
-  return {data_ + first * stride, std::move(shape)};
-}
-
 tensor::tensor(shape_t shape, const char* what) : shape_(std::move(shape)) {
   values_.assign(checked_elements(shape_, sizeof(float), what), 0.0f);
 }

@@ -26,14 +26,6 @@ class tensor_view {
   float* data() const { return data_; }
   const shape_t& shape() const { return shape_; }
   int64_t dim(size_t axis) const { return shape_[axis]; }
-  int64_t numel() const;
-  // The last dimension, and how many of it there are: a (batch, seq, hidden) tensor is
-  // batch · seq rows of hidden values, as the row ops (linear, norms) read it.
-  int64_t cols() const { return shape_.empty() ? 1 : shape_.back(); }
-  int64_t rows() const { return cols() == 0 ? 0 : numel() / cols(); }
-  float* row(int64_t r) const { return data_ + r * cols(); }
-  // Entries [first, first + count) of the first dimension.
-  tensor_view slice(int64_t first, int64_t count) const;
 
  private:
   float* data_ = nullptr;
@@ -56,11 +48,12 @@ class tensor {
   const shape_t& shape() const { return shape_; }
   int64_t dim(size_t axis) const { return shape_[axis]; }
   int64_t numel() const { return int64_t(values_.size()); }
+  // The last dimension, and how many of it there are: a (batch, seq, hidden) tensor is
+  // batch · seq rows of hidden values, as the row ops (linear, norms) read it.
   int64_t cols() const { return shape_.empty() ? 1 : shape_.back(); }
   int64_t rows() const { return cols() == 0 ? 0 : numel() / cols(); }
   float* row(int64_t r) { return data() + r * cols(); }
   const float* row(int64_t r) const { return data() + r * cols(); }
-  tensor_view view() { return {data(), shape_}; }
   std::vector<float>& values() { return values_; }
   const std::vector<float>& values() const { return values_; }
   size_t capacity_bytes() const { return values_.capacity() * sizeof(float); }

@@ -46,13 +46,12 @@ void attention::forward_cached(const tensor& x, const int64_t* positions, kv_cac
   attention_mask mask{attention_mask_kind::causal, nullptr, query_slots.data(), window};
   context.resize({batch, n_new, q_dim});
   for (int64_t b = 0; b < batch; ++b) {
-    float* keys = cache.keys(layer, b);  // (n_kv_heads, capacity, head_dim)
-    float* values = cache.values(layer, b);
-    heads_to_positions(k.row(b * n_new), n_new, dims_.n_kv_heads, dims_.head_dim, keys, cache.capacity(), start);
-    heads_to_positions(v.row(b * n_new), n_new, dims_.n_kv_heads, dims_.head_dim, values, cache.capacity(), start);
+    const tensor_view keys = cache.keys(layer, b), values = cache.values(layer, b);  // (n_kv_heads, capacity, head_dim)
+    heads_to_positions(k.row(b * n_new), n_new, dims_.n_kv_heads, dims_.head_dim, keys.data(), keys.dim(1), start);
+    heads_to_positions(v.row(b * n_new), n_new, dims_.n_kv_heads, dims_.head_dim, values.data(), values.dim(1), start);
     mask.key_visible = cache.visible(b);
-    scaled_dot_product_attention(q.row(b * n_new), n_new, keys, values, start + n_new, shape(cache.capacity()), mask,
-                                 nullptr, scale(), context.row(b * n_new));
+    scaled_dot_product_attention(q.row(b * n_new), n_new, keys.data(), values.data(), start + n_new, shape(keys.dim(1)),
+                                 mask, nullptr, scale(), context.row(b * n_new));
   }
   o_proj_.forward(context, out);
 }

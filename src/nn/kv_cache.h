@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "core/tensor.h"
+
 namespace wax {
 
 struct kv_cache_shape {
@@ -36,8 +38,8 @@ class kv_cache {
   std::vector<int64_t> append(const int32_t* mask, int64_t n_new);
 
   // (n_kv_heads, capacity, head_dim) for one layer and row.
-  float* keys(int64_t layer, int64_t row) { return keys_.data() + offset(layer, row); }
-  float* values(int64_t layer, int64_t row) { return values_.data() + offset(layer, row); }
+  tensor_view keys(int64_t layer, int64_t row) { return {keys_.data() + offset(layer, row), row_shape()}; }
+  tensor_view values(int64_t layer, int64_t row) { return {values_.data() + offset(layer, row), row_shape()}; }
   const uint8_t* visible(int64_t row) const { return visible_.data() + row * capacity_; }
   size_t bytes() const { return (keys_.size() + values_.size()) * sizeof(float) + visible_.size(); }
 
@@ -45,6 +47,7 @@ class kv_cache {
   size_t offset(int64_t layer, int64_t row) const {
     return size_t(((layer * batch_ + row) * shape_.n_kv_heads) * capacity_ * shape_.head_dim);
   }
+  shape_t row_shape() const { return {shape_.n_kv_heads, capacity_, shape_.head_dim}; }
   void reallocate(int64_t capacity);
 
   kv_cache_shape shape_;
