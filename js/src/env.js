@@ -7,6 +7,8 @@
  * env.remoteHost = 'https://hf-mirror.example.com/';    // a Hub mirror
  * env.cacheDir = '/tmp/wax-cache';                      // Node: where downloads are kept
  */
+import { WaxError } from './errors.js';
+
 const isNodeEnv = typeof process === 'object' && !!process.versions?.node;
 const isBrowserEnv = !isNodeEnv && typeof globalThis.caches === 'object';
 
@@ -31,7 +33,10 @@ export const env = {
     // isolated pages. Read once, when the first model or tokenizer loads.
     numThreads: isNodeEnv && process.env.WAX_NUM_THREADS ? Number(process.env.WAX_NUM_THREADS) : null,
   },
-  /** Whether repo ids ('org/name') may be fetched from `remoteHost`. */
+  /**
+   * Whether repo ids ('org/name') may be fetched from `remoteHost`. When false, they load only from
+   * `localModelPath` or the cache, as with from_pretrained's `local_files_only: true`.
+   */
   allowRemoteModels: true,
   /** Where repo ids are fetched from, and how a file's path is built ({model}, {revision}). */
   remoteHost: 'https://huggingface.co/',
@@ -47,8 +52,27 @@ export const env = {
   /** When true, `customCache` ({ match(key), put(key, response), delete?(key) }, as the Cache API) is used instead of the above. */
   useCustomCache: false,
   customCache: null,
-  /** How many files download at once (shards of one model). */
+  /** How many files download at once (shards of one model): an integer, at least 1. */
   maxParallelDownloads: 4,
+  /**
+   * Milliseconds a download may go without receiving anything (its response headers, then each
+   * chunk of its body) before it fails with WAX_FETCH_FAILED naming the URL; 0 or Infinity: wait as
+   * long as the connection stays open (Node's fetch gives up after 300 s, browsers never).
+   */
+  fetchStallTimeout: 30_000,
   /** The fetch used for every download (swap it for tests or proxies). */
   fetch: (...args) => globalThis.fetch(...args),
 };
+
+/**
+ * `env[key]` checked where it is read: a number of at least `min` (an integer when `integer`), else
+ * a WaxError naming the key, what it must be and what it is.
+ */
+export function envNumber(key, { min, integer = false }) {
+  const value = env[key];
+  if (typeof value !== 'number' || !(value >= min) || (integer && !Number.isInteger(value))) {
+    const given = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    throw new WaxError(`env.${key} must be ${integer ? 'an integer' : 'a number'} of at least ${min}, got ${given}`, { code: 'WAX_BAD_INPUT' });
+  }
+  return value;
+}

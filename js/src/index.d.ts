@@ -61,6 +61,8 @@ export interface PretrainedOptions {
   signal?: AbortSignal;
   progress_callback?: (event: ProgressInfo) => void;
   revision?: string;
+  /** Never use the network: repo ids and URLs load from the cache only (as transformers.js; env.allowRemoteModels = false does it for repo ids). */
+  local_files_only?: boolean;
   /** Weights as stored, or converted on load; a map names modules ({ embed_tokens: 'q8', default: 'q4' }). */
   dtype?: DType | Record<string, DType>;
   /** Positions the KV cache must hold, for the fit check. */
@@ -223,7 +225,7 @@ export class PreTrainedTokenizer {
 }
 
 export class AutoTokenizer {
-  static from_pretrained(source: ModelSource, options?: Pick<PretrainedOptions, 'signal' | 'progress_callback' | 'revision' | 'worker'>): Promise<PreTrainedTokenizer>;
+  static from_pretrained(source: ModelSource, options?: Pick<PretrainedOptions, 'signal' | 'progress_callback' | 'revision' | 'local_files_only' | 'worker'>): Promise<PreTrainedTokenizer>;
 }
 
 export class TextStreamer implements Streamer {
@@ -289,7 +291,7 @@ export interface PreflightReport {
   limit_bytes: number;
   advice: string;
 }
-export function preflight(source: ModelSource, options?: { dtype?: DType | Record<string, DType>; max_length?: number; revision?: string; signal?: AbortSignal }): Promise<PreflightReport>;
+export function preflight(source: ModelSource, options?: { dtype?: DType | Record<string, DType>; max_length?: number; revision?: string; local_files_only?: boolean; signal?: AbortSignal }): Promise<PreflightReport>;
 export function isCached(source: ModelSource, options?: { revision?: string }): Promise<boolean>;
 /** Removes the cached files of `source`, or of every model when it is omitted; resolves to how many were removed. */
 export function clearCache(source?: ModelSource, options?: { revision?: string }): Promise<number>;
@@ -310,6 +312,8 @@ export interface Env {
   useCustomCache: boolean;
   customCache: { match(key: string): Promise<Response | undefined>; put(key: string, response: Response): Promise<void>; delete?(key: string): Promise<boolean> } | null;
   maxParallelDownloads: number;
+  /** Milliseconds a download may receive nothing (headers, then each body chunk) before WAX_FETCH_FAILED; 0 or Infinity: no limit. Default 30000. */
+  fetchStallTimeout: number;
   fetch: typeof fetch;
 }
 export const env: Env;

@@ -281,16 +281,18 @@ export class AutoTokenizer {
   /**
    * @param {string | URL | object} source a Hub repo id, a folder URL, a local folder (Node) or picked files,
    *   as for the models
-   * @param {{ signal?: AbortSignal, revision?: string, progress_callback?: (event: object) => void, worker?: boolean }} [options]
-   *   read through the models' loader: the same cache, `revision` (default 'main') and progress events
+   * @param {{ signal?: AbortSignal, revision?: string, progress_callback?: (event: object) => void, local_files_only?: boolean,
+   *   worker?: boolean }} [options]
+   *   read through the models' loader: the same cache, `revision` (default 'main'), progress events and
+   *   `local_files_only` (nothing fetched: repo ids and URLs come from the cache)
    */
-  static async from_pretrained(source, { signal, revision, progress_callback, worker = false } = {}) {
+  static async from_pretrained(source, { signal, revision, progress_callback, local_files_only, worker = false } = {}) {
     // Tokenizers are light and their methods synchronous: in-process unless asked otherwise.
     if (worker) {
-      return createRemote('AutoTokenizer', [source instanceof URL ? source.href : source, { signal, revision, progress_callback }]);
+      return createRemote('AutoTokenizer', [source instanceof URL ? source.href : source, { signal, revision, progress_callback, local_files_only }]);
     }
     const runtime = await getRuntime();
-    const folder = openSource(source, { revision, progress_callback });
+    const folder = openSource(source, { revision, progress_callback, local_files_only });
     const jsonText = await folder.readText('tokenizer.json', { signal, optional: true });
     if (jsonText === null) {
       throw new WaxError(`${folder.label}: no tokenizer.json (wax reads the fast-tokenizer file that transformers saves)`, { code: 'WAX_NOT_FOUND' });

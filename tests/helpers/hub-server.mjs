@@ -10,6 +10,9 @@
 //   the Hub's errors: 401 RepoNotFound, 404 RevisionNotFound / EntryNotFound, with X-Error-Code,
 //   X-Error-Message and the Hub's bodies
 //   CORS (Access-Control-Allow-Origin: *, exposed headers), so Chromium pages on another origin can use it
+//   anything else through options.intercept({ method, path, file }): null (answer as usual), 'hang'
+//       (never answer: no headers), or { status, headers?, body? } (a captive portal's HTML, a 503, a
+//       404 that comes and goes)
 //
 //   const hub = await startHubServer();
 //   hub.addRepo('wax-test/tiny', { 'config.json': buffer, 'model.safetensors': { path } });
@@ -25,7 +28,7 @@ import { parseRange } from '../../tools/serve.mjs';
 
 const DEFAULT_OPTIONS = {
   range: true, gzip: false, redirect: true, lfsSha256: true, bytesPerSecond: 0, stallAt: null, truncateAt: null,
-  throttled: /\.safetensors$/, chunkBytes: 64 * 1024,
+  throttled: /\.safetensors$/, chunkBytes: 64 * 1024, intercept: null,
 };
 const EXPOSED = 'Content-Range, Content-Length, Content-Encoding, Accept-Ranges, ETag, X-Linked-Etag, X-Linked-Size, X-Repo-Commit, X-Error-Code, X-Error-Message';
 
@@ -69,6 +72,12 @@ export async function startHubServer({ host = '127.0.0.1' } = {}) {
     const match = /^\/(cdn\/)?([^/]+\/[^/]+)\/(?:resolve\/)?([^/]+)\/(.+)$/.exec(record.path);
     if (!match) return hubError(404, 'NotFound', 'Not found');
     const [, cdn, repoId, revision, file] = match;
+    const intercepted = state.options.intercept?.({ method: request.method, path: record.path, file }) ?? null;
+    if (intercepted === 'hang') return undefined; // reset() or close() cuts the socket
+    if (intercepted) {
+      const body = intercepted.body ?? '';
+      return send(intercepted.status, { 'Content-Length': Buffer.byteLength(body), ...intercepted.headers }, body);
+    }
     const repo = repos.get(repoId);
     if (!repo) return send(401, { 'X-Error-Code': 'RepoNotFound', 'X-Error-Message': 'Repository not found', 'Content-Type': 'application/json' }, JSON.stringify({ error: 'Repository not found' }));
     const files = repo.get(revision);

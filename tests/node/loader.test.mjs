@@ -369,9 +369,10 @@ describe('errors name the URL and the file', () => {
       e.code === 'WAX_NOT_FOUND' && e.message.includes(`${hub.url}wax-test/empty/resolve/main/config.json`) && /EntryNotFound: Entry not found/.test(e.message));
   });
 
-  it('401 RepoNotFound', async () => {
+  it('401 RepoNotFound, also said to be no local folder (Node looks for one first)', async () => {
     await assert.rejects(AutoModelForCausalLM.from_pretrained('nobody/nothing'), (e) =>
-      e.code === 'WAX_FETCH_FAILED' && e.message.includes(`${hub.url}nobody/nothing/resolve/main/config.json`) && /401 RepoNotFound/.test(e.message) && /private or gated/.test(e.message));
+      e.code === 'WAX_NOT_FOUND' && e.cause.code === 'WAX_FETCH_FAILED' && /^no folder 'nobody\/nothing' here \(cwd /.test(e.message) &&
+      e.message.includes(`${hub.url}nobody/nothing/resolve/main/config.json`) && /401 RepoNotFound/.test(e.message) && /private or gated/.test(e.message));
   });
 
   it('404 RevisionNotFound', async () => {
@@ -403,7 +404,7 @@ describe('errors name the URL and the file', () => {
   it('a connection refused', async () => {
     env.remoteHost = 'http://127.0.0.1:9/';
     await assert.rejects(AutoModelForCausalLM.from_pretrained(TINY), (e) =>
-      e.code === 'WAX_FETCH_FAILED' && e.message.includes('http://127.0.0.1:9/wax-test/tiny/resolve/main/config.json'));
+      e.cause.code === 'WAX_FETCH_FAILED' && e.message.includes('http://127.0.0.1:9/wax-test/tiny/resolve/main/config.json'));
   });
 });
 

@@ -18,18 +18,37 @@ const FS_CHUNK_BYTES = 16 * 1024 ** 2;
  * @typedef {{ size: number, sha256: string | null, reader: ChunkReader }} CachedFile
  * @typedef {{ write(chunk: Uint8Array): Promise<void>, close(): Promise<void>, abort(reason?: unknown): void }} CacheWriter
  * @typedef {{
- *   readText(key: string): Promise<string | null | typeof MISSING>,
+ *   readText(key: string): Promise<string | null | typeof MISSING | typeof STALE_MISSING>,
  *   putText(key: string, text: string | typeof MISSING): Promise<void>,
- *   openFile(key: string): Promise<CachedFile | null | typeof MISSING>,
+ *   openFile(key: string): Promise<CachedFile | null>,
  *   writer(key: string, meta: { size: number, sha256: string | null }): Promise<CacheWriter>,
  *   delete(key: string): Promise<boolean>,
  *   has(key: string): Promise<boolean>,
  *   clear(prefix: string | null, known?: string[]): Promise<number>,
+ *   sweep(prefix: string | null): Promise<number>,
  * }} ModelCache
+ * `sweep` removes what interrupted writes left under `prefix` (null: everywhere) and returns how many.
  */
 
-/** A cached answer "this optional file does not exist", so a second load asks the server nothing. */
+/**
+ * A cached answer "this optional file does not exist" (the server said 404), so a load soon after
+ * asks the server nothing. Trusted for MISSING_TTL_MS; after that the file is asked for again, and
+ * the old answer (STALE_MISSING) stands only when the server cannot be reached.
+ */
 export const MISSING = Symbol('missing');
+export const STALE_MISSING = Symbol('stale missing');
+export const MISSING_TTL_MS = 10 * 60 * 1000;
+/**
+ * A temporary `.part` file (Node) older than this whose writer may still run (its pid is alive,
+ * maybe reused, or it wrote from another machine sharing the folder) counts as abandoned: a live
+ * download rewrites its file every chunk, and stalls for at most env.fetchStallTimeout.
+ */
+const ABANDONED_PART_MS = 60 * 60 * 1000;
+
+/** MISSING or STALE_MISSING by when the 404 was seen (entries from before the TTL carry no time). */
+function absence(seenAt) {
+  return Number.isFinite(seenAt) && Date.now() - seenAt < MISSING_TTL_MS ? MISSING : STALE_MISSING;
+}
 
 /** @returns {Promise<ModelCache | null>} the cache env selects, or null when caching is off. */
 export async function openCache() {
@@ -60,13 +79,13 @@ function responseCache(store) {
   const withMeta = async (key) => {
     const response = await store.match(key);
     if (!response) return null;
-    if (response.headers.get('x-wax-missing') === '1') return MISSING;
+    if (response.headers.get('x-wax-missing') === '1') return absence(Number(response.headers.get('x-wax-missing-at')));
     return response;
   };
   return {
     async readText(key) {
       const response = await withMeta(key);
-      if (response === null || response === MISSING) return response;
+      if (response === null || typeof response === 'symbol') return response;
       const value = await response.text();
       const size = Number(response.headers.get('x-wax-size') ?? NaN);
       if (Number.isFinite(size) && new TextEncoder().encode(value).length !== size) {
@@ -77,13 +96,13 @@ function responseCache(store) {
     },
     async putText(key, value) {
       const response = value === MISSING
-        ? new Response('', { headers: { 'x-wax-missing': '1' } })
+        ? new Response('', { headers: { 'x-wax-missing': '1', 'x-wax-missing-at': String(Date.now()) } })
         : new Response(value, { headers: { 'content-type': 'text/plain; charset=utf-8', 'x-wax-size': String(new TextEncoder().encode(value).length) } });
       await store.put(key, response);
     },
     async openFile(key) {
       const response = await withMeta(key);
-      if (response === null || response === MISSING) return response;
+      if (response === null || typeof response === 'symbol') return null;
       // Entries written by other tools (a shared customCache) may lack x-wax-size: then the
       // content-length, and in any case the size the safetensors header implies, are checked.
       const size = Number(response.headers.get('x-wax-size') ?? response.headers.get('content-length') ?? NaN);
@@ -118,7 +137,12 @@ function responseCache(store) {
       return !!(await store.delete?.(key));
     },
     async has(key) {
-      return !!(await store.match(key));
+      const response = await withMeta(key);
+      return response !== null && typeof response !== 'symbol';
+    },
+    /** A Cache API put of a stream that broke off stores nothing: nothing to sweep. */
+    async sweep() {
+      return 0;
     },
     /** Deletes every entry under `prefix` (null: all) that the store can list, and `known` keys. Returns how many. */
     async clear(prefix, known = []) {
@@ -143,6 +167,42 @@ async function pathFor(cacheDir, key) {
   return join(cacheDir, safe(url.host), ...parts);
 }
 
+/** The temporary files this process is writing: never swept while their writer runs. */
+const writing = new Set();
+
+/** `<path>.<pid>-<thread>.<random>.part`: where a file is written before the rename that publishes it. */
+async function tempPath(path) {
+  const { threadId } = await import('node:worker_threads');
+  return `${path}.${process.pid}-${threadId}.${Math.random().toString(36).slice(2)}.part`;
+}
+
+function processAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM'; // alive, owned by another user
+  }
+}
+
+/**
+ * Whether a `.part` file was abandoned: written by this thread but no longer being written (a
+ * failed write), by a process that is gone (killed mid-download), or untouched for ABANDONED_PART_MS
+ * (the writer's pid may have been reused, or be another thread's, or another machine's).
+ */
+async function abandoned(path, modifiedMs) {
+  if (writing.has(path)) return false;
+  const [, pidText, threadText] = /\.(\d+)(?:-(\d+))?\.[a-z0-9]*\.part$/.exec(path) ?? [];
+  const pid = Number(pidText);
+  if (pid === process.pid) {
+    const { threadId } = await import('node:worker_threads');
+    if (threadText === undefined || Number(threadText) === threadId) return true;
+  } else if (Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid)) {
+    return true;
+  }
+  return Date.now() - modifiedMs > ABANDONED_PART_MS;
+}
+
 function fsCache(cacheDir) {
   const fs = () => import('node:fs/promises');
   /** The entry's metadata; the data file is trusted only when its size matches. */
@@ -155,12 +215,20 @@ function fsCache(cacheDir) {
   };
   /** Write to a temporary name, then rename: a reader never sees a half-written file. */
   const atomicWrite = async (path, data) => {
-    const { mkdir, rename, writeFile } = await fs();
+    const { mkdir, rename, rm, writeFile } = await fs();
     const { dirname } = await import('node:path');
     await mkdir(dirname(path), { recursive: true });
-    const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
-    await writeFile(temp, data);
-    await rename(temp, path);
+    const temp = await tempPath(path);
+    writing.add(temp);
+    try {
+      await writeFile(temp, data);
+      await rename(temp, path);
+    } catch (error) {
+      await rm(temp, { force: true }).catch(() => {});
+      throw error;
+    } finally {
+      writing.delete(temp);
+    }
   };
   const remove = async (path) => {
     const { rm } = await fs();
@@ -181,26 +249,26 @@ function fsCache(cacheDir) {
     await remove(path); // truncated or replaced behind our back: never served as complete
     return { path, meta: null };
   };
+  const folderOf = async (prefix) => (prefix === null ? cacheDir : pathFor(cacheDir, prefix));
 
   return {
     async readText(key) {
       const { path, meta } = await open(key);
       if (!meta) return null;
-      if (meta.missing) return MISSING;
+      if (meta.missing) return absence(meta.at);
       return (await fs()).readFile(path, 'utf8');
     },
     async putText(key, value) {
       const path = await pathFor(cacheDir, key);
       await remove(path);
-      if (value === MISSING) return atomicWrite(`${path}.wax.json`, JSON.stringify({ missing: true }));
+      if (value === MISSING) return atomicWrite(`${path}.wax.json`, JSON.stringify({ missing: true, at: Date.now() }));
       const bytes = new TextEncoder().encode(value);
       await atomicWrite(path, bytes);
       await atomicWrite(`${path}.wax.json`, JSON.stringify({ size: bytes.length }));
     },
     async openFile(key) {
       const { path, meta } = await open(key);
-      if (!meta) return null;
-      if (meta.missing) return MISSING;
+      if (!meta || meta.missing) return null;
       const handle = await (await fs()).open(path, 'r');
       let position = 0;
       const reader = new ChunkReader(async () => {
@@ -215,28 +283,47 @@ function fsCache(cacheDir) {
       }, () => handle.close().catch(() => {}));
       return { size: meta.size, sha256: meta.sha256 ?? null, reader };
     },
+    /** Streams into `<path>.<pid>.<random>.part`, renamed into place by close(); abort() removes it. */
     async writer(key, { size, sha256 }) {
       const { mkdir, open: openFile, rename, rm } = await fs();
       const { dirname } = await import('node:path');
       const path = await pathFor(cacheDir, key);
       await mkdir(dirname(path), { recursive: true });
-      const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
-      const handle = await openFile(temp, 'w');
-      let closed = false;
+      const temp = await tempPath(path);
+      writing.add(temp);
+      let handle;
+      try {
+        handle = await openFile(temp, 'w');
+      } catch (error) {
+        writing.delete(temp);
+        throw error;
+      }
+      let finished = false; // closed and renamed, or aborted
+      const discard = async () => {
+        finished = true;
+        await handle.close().catch(() => {});
+        await rm(temp, { force: true }).catch(() => {});
+        writing.delete(temp);
+      };
       return {
         async write(chunk) {
           await handle.write(chunk, 0, chunk.length);
         },
         async close() {
-          closed = true;
-          await handle.close();
-          await remove(path);
-          await rename(temp, path);
+          try {
+            await handle.close();
+            await remove(path);
+            await rename(temp, path);
+          } catch (error) {
+            await discard();
+            throw error;
+          }
+          finished = true;
+          writing.delete(temp);
           await atomicWrite(`${path}.wax.json`, JSON.stringify({ size, ...(sha256 ? { sha256 } : {}) }));
         },
         abort() {
-          if (!closed) handle.close().catch(() => {}).then(() => rm(temp, { force: true }));
-          closed = true;
+          return finished ? undefined : discard();
         },
       };
     },
@@ -247,17 +334,35 @@ function fsCache(cacheDir) {
       return existed;
     },
     async has(key) {
-      return !!(await open(key)).meta;
+      const { meta } = await open(key);
+      return !!meta && !meta.missing;
     },
-    /** Deletes the entries under `prefix` (null: every entry wax wrote). Returns how many. */
+    /** Deletes the entries under `prefix` (null: every entry wax wrote), and abandoned `.part` files. Returns how many entries. */
     async clear(prefix) {
-      const { readdir, rm } = await fs();
+      const { readdir } = await fs();
       const { join } = await import('node:path');
-      const folder = prefix === null ? cacheDir : await pathFor(cacheDir, prefix);
+      const folder = await folderOf(prefix);
       const names = await readdir(folder, { recursive: true }).catch(() => []);
       const entries = names.filter((name) => name.endsWith('.wax.json'));
       for (const name of entries) await remove(join(folder, name.slice(0, -'.wax.json'.length)));
+      await this.sweep(prefix);
       return entries.length;
+    },
+    async sweep(prefix) {
+      const { readdir, rm, stat } = await fs();
+      const { join } = await import('node:path');
+      const folder = await folderOf(prefix);
+      const parts = (await readdir(folder, { recursive: true }).catch(() => [])).filter((name) => name.endsWith('.part'));
+      let count = 0;
+      for (const name of parts) {
+        const path = join(folder, name);
+        const info = await stat(path).catch(() => null);
+        if (info && await abandoned(path, info.mtimeMs)) {
+          await rm(path, { force: true }).catch(() => {});
+          count++;
+        }
+      }
+      return count;
     },
   };
 }

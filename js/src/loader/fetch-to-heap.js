@@ -34,9 +34,9 @@ export class ChunkReader {
    * Over a WHATWG ReadableStream (fetch bodies, Blob.stream(), Cache API responses). Byte streams
    * are read with a BYOB reader into one reused buffer, so a download leaves no trail of chunk
    * garbage behind it (in Chromium that trail reached a third of the file before GC ran).
-   * A chunk is valid until the next read.
+   * A chunk is valid until the next read. `guard(read)` wraps each pending read (hub.js: the stall timeout).
    */
-  static fromStream(stream) {
+  static fromStream(stream, guard = (read) => read) {
     let reader = null;
     try {
       reader = stream.getReader({ mode: 'byob' });
@@ -46,13 +46,13 @@ export class ChunkReader {
     if (!reader) {
       const plain = stream.getReader();
       return new ChunkReader(async () => {
-        const { done, value } = await plain.read();
+        const { done, value } = await guard(plain.read());
         return done ? null : value;
       }, (reason) => plain.cancel(reason).catch(() => {}));
     }
     let buffer = new ArrayBuffer(BYOB_CHUNK_BYTES);
     return new ChunkReader(async () => {
-      const { done, value } = await reader.read(new Uint8Array(buffer, 0, BYOB_CHUNK_BYTES));
+      const { done, value } = await guard(reader.read(new Uint8Array(buffer, 0, BYOB_CHUNK_BYTES)));
       if (done) return null;
       buffer = value.buffer; // the read transferred it; it comes back with the bytes
       return value;
@@ -215,6 +215,7 @@ async function readHeaderFirst(access, label, signal) {
 function startCachePump(state, sink, writer, label) {
   let wake = null;
   let stopped = false;
+  let aborted = null; // the writer's abort, once: a load that failed, or a cache write that did
   let written = 0;
   let waiters = [];
   const settleWaiters = () => {
@@ -239,9 +240,11 @@ function startCachePump(state, sink, writer, label) {
       }
       await writer.close();
     } catch (error) {
+      if (!aborted) { // not the load's own failure (stop() closed the writer under a write)
+        aborted = writer.abort(error);
+        console.warn(`wax: could not cache ${label} (${error?.name ?? 'Error'}: ${error?.message ?? error}); loading without the cache`);
+      }
       stopped = true;
-      writer.abort(error);
-      console.warn(`wax: could not cache ${label} (${error?.name ?? 'Error'}: ${error?.message ?? error}); loading without the cache`);
     } finally {
       stopped = true;
       settleWaiters();
@@ -258,11 +261,13 @@ function startCachePump(state, sink, writer, label) {
         settleWaiters();
       });
     },
+    /** Ends caching for a failed load: the writer is aborted (its temporary file removed) when this resolves. */
     stop() {
-      if (!stopped) writer.abort(new Error('load failed'));
+      if (!stopped && !aborted) aborted = writer.abort(new Error('load failed'));
       stopped = true;
       wake?.();
       settleWaiters();
+      return aborted;
     },
     finished: run,
   };
@@ -368,21 +373,21 @@ export function tensorRunSink(runtime, opened, { begin, addRun, runBytes = RUN_B
  */
 export async function streamIntoHeap(runtime, opened, { signal, onProgress, cacheWriter = null, sink = null } = {}) {
   const { label, prefix } = opened;
-  throwIfAborted(signal);
-  if (opened.declaredSize !== null && opened.declaredSize < opened.size) {
-    opened.close();
-    const dataSection = opened.declaredSize - prefix.length;
-    const error = badFile(label, `tensor '${opened.header.last}': data_offsets end ${opened.header.dataBytes} is past the data section ` +
-      `(${dataSection} bytes; the file may be truncated)`);
-    if (opened.fromCache) error.code = 'WAX_BAD_CACHE';
-    throw error;
-  }
-  sink ??= wholeFileSink(runtime, opened);
   const state = { loaded: 0, done: false };
-  const pump = cacheWriter ? startCachePump(state, sink, cacheWriter, label) : null;
-  const hash = opened.sha256 ? await createSha256() : null;
-  let body = null;
+  let pump = null, body = null;
+  // From here on every exit frees the sink, closes the file and aborts the cache writer.
   try {
+    throwIfAborted(signal);
+    if (opened.declaredSize !== null && opened.declaredSize < opened.size) {
+      const dataSection = opened.declaredSize - prefix.length;
+      const error = badFile(label, `tensor '${opened.header.last}': data_offsets end ${opened.header.dataBytes} is past the data section ` +
+        `(${dataSection} bytes; the file may be truncated)`);
+      if (opened.fromCache) error.code = 'WAX_BAD_CACHE';
+      throw error;
+    }
+    sink ??= wholeFileSink(runtime, opened);
+    pump = cacheWriter ? startCachePump(state, sink, cacheWriter, label) : null;
+    const hash = opened.sha256 ? await createSha256() : null;
     await sink.write(prefix, 0, pump);
     hash?.update(prefix);
     state.loaded = prefix.length;
@@ -417,10 +422,10 @@ export async function streamIntoHeap(runtime, opened, { signal, onProgress, cach
     await pump?.finished;
     return result;
   } catch (error) {
-    pump?.stop();
+    await (pump ? pump.stop() : cacheWriter?.abort(error));
     (body ?? opened).cancel?.(error);
     opened.close();
-    sink.free();
+    sink?.free();
     if (signal?.aborted) throw signal.reason;
     if (error instanceof WaxError) throw error;
     throw new WaxError(`${label}: the ${opened.fromCache ? 'cache read' : 'download'} broke off after ${state.loaded} of ${opened.size} bytes ` +

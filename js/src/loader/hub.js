@@ -10,11 +10,14 @@ import { WaxError, throwIfAborted } from '../errors.js';
 import { isNode } from '../runtime.js';
 import { ChunkReader } from './fetch-to-heap.js';
 import { sha256FromEtag } from './sha256.js';
+import { watchStalls } from './stall.js';
 
 /** Local (disk, ArrayBuffer) reads: large enough to be fast, small enough to keep abort prompt. */
 const LOCAL_CHUNK_BYTES = 16 * 1024 ** 2;
 /** 'gpt2', 'org/name', 'org/name.v2' — what the Hub accepts as a repo id. */
 const REPO_ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
+/** Where transformers.js's ONNX exports (Xenova/*, onnx-community/*) keep their weights. */
+const ONNX_FILES = ['onnx/model.onnx', 'onnx/model_quantized.onnx', 'model.onnx'];
 
 /** Whether `text` reads as a Hub repo id rather than a path. */
 export function isRepoId(text) {
@@ -23,11 +26,16 @@ export function isRepoId(text) {
 
 /** The folder URL of a repo id at a revision, from env.remoteHost and env.remotePathTemplate. */
 export function hubFolderUrl(model, revision = 'main') {
-  const host = env.remoteHost.endsWith('/') ? env.remoteHost : `${env.remoteHost}/`;
-  const path = env.remotePathTemplate
-    .replaceAll('{model}', model)
-    .replaceAll('{revision}', encodeURIComponent(revision));
-  return new URL(path.endsWith('/') ? path : `${path}/`, host);
+  try {
+    const host = env.remoteHost.endsWith('/') ? env.remoteHost : `${env.remoteHost}/`;
+    const path = env.remotePathTemplate
+      .replaceAll('{model}', model)
+      .replaceAll('{revision}', encodeURIComponent(revision));
+    return new URL(path.endsWith('/') ? path : `${path}/`, host);
+  } catch (error) {
+    throw new WaxError(`env.remoteHost ${JSON.stringify(env.remoteHost)} with env.remotePathTemplate ${JSON.stringify(env.remotePathTemplate)} ` +
+      `is not a URL (${error.message}); expected e.g. 'https://huggingface.co/' and '{model}/resolve/{revision}/'`, { code: 'WAX_BAD_INPUT', cause: error });
+  }
 }
 
 function isMemorySource(source) {
@@ -40,43 +48,102 @@ function isMemorySource(source) {
  * Resolves what the user passed to from_pretrained into a source.
  *
  * @param {string | URL | object} source
- * @param {{ revision?: string, signal?: AbortSignal }} [options]
- * @returns {Promise<HubSource | LocalSource | MemorySource>}
+ * @param {{ revision?: string, signal?: AbortSignal, local_files_only?: boolean }} [options]
+ *   local_files_only: repo ids and URLs are read from the cache only, never the network (as
+ *   env.allowRemoteModels = false does for repo ids)
+ * @returns {Promise<RemoteSource | LocalSource | MemorySource>}
  */
-export async function resolveSource(source, { revision = 'main', signal } = {}) {
+export async function resolveSource(source, { revision = 'main', signal, local_files_only = false } = {}) {
   if (source === null || source === undefined || source === '') {
     throw new WaxError('from_pretrained: expected a repo id, a folder URL, a local path or a map of files, got nothing', { code: 'WAX_BAD_INPUT' });
   }
   if (isMemorySource(source)) return new MemorySource(source);
   const text = String(source);
+  const offline = local_files_only ? 'local_files_only is true' : null;
   if (/^[a-z][a-z0-9+.-]*:/i.test(text)) {
-    if (isNode && text.startsWith('file:')) return new LocalSource(decodeURIComponent(new URL(text).pathname));
-    return new RemoteSource(new URL(text.endsWith('/') ? text : `${text}/`), text);
+    if (isNode && text.startsWith('file:')) return resolveNodePath(decodeURIComponent(new URL(text).pathname), revision, offline);
+    return new RemoteSource(new URL(text.endsWith('/') ? text : `${text}/`), text, { offline });
   }
-  const tried = [];
-  if (isNode) {
-    const { stat } = await import('node:fs/promises');
-    const { join } = await import('node:path');
-    const candidates = [text, ...(env.allowLocalModels && env.localModelPath ? [join(env.localModelPath, text)] : [])];
-    for (const path of candidates) {
-      tried.push(path);
-      if (await stat(path).then((info) => info.isDirectory(), () => false)) return new LocalSource(path);
-    }
-  } else if (!isRepoId(text)) {
-    return new RemoteSource(new URL(text.endsWith('/') ? text : `${text}/`, globalThis.location?.href), text);
-  } else if (env.allowLocalModels && env.localModelPath) {
+  if (isNode) return resolveNodePath(text, revision, offline);
+  if (!isRepoId(text)) return new RemoteSource(new URL(text.endsWith('/') ? text : `${text}/`, globalThis.location?.href), text, { offline });
+  if (env.allowLocalModels && env.localModelPath) {
     // As transformers.js: a repo id is looked for on this origin first.
     const base = new URL(`${env.localModelPath.replace(/\/?$/, '/')}${text}/`, globalThis.location?.href);
-    tried.push(base.href);
     const probe = await env.fetch(new URL('config.json', base), { signal, method: 'HEAD' }).catch(() => null);
     if (probe?.ok) return new RemoteSource(base, text);
   }
-  if (isRepoId(text)) {
-    if (env.allowRemoteModels) return new RemoteSource(hubFolderUrl(text, revision), text);
-    throw new WaxError(`'${text}': not found locally (${tried.join(', ') || 'local models are off'}) and env.allowRemoteModels is false`, { code: 'WAX_NOT_FOUND' });
+  return hubSource(text, revision, offline, null);
+}
+
+function hubSource(text, revision, offline, notLocal) {
+  const reason = offline ?? (env.allowRemoteModels ? null : 'env.allowRemoteModels is false');
+  return new RemoteSource(hubFolderUrl(text, revision), text, { offline: reason, notLocal });
+}
+
+/**
+ * Node: `text` as a folder on disk (as given, then under env.localModelPath); else, when it reads as
+ * a repo id, the Hub, whose failure then also says which folders were looked at.
+ */
+async function resolveNodePath(text, revision, offline) {
+  const { stat } = await import('node:fs/promises');
+  const { dirname, isAbsolute, join } = await import('node:path');
+  const tried = [text];
+  if (env.allowLocalModels && env.localModelPath && !isAbsolute(text)) tried.push(join(env.localModelPath, text));
+  for (const path of tried) {
+    const info = await stat(path).catch(() => null);
+    if (info?.isDirectory()) return new LocalSource(path);
+    if (info) {
+      throw new WaxError(`'${path}' is a file, but a folder was expected: the one holding config.json (or tokenizer.json) and the ` +
+        `weights, such as '${dirname(path)}'`, { code: 'WAX_BAD_INPUT' });
+    }
   }
-  // A path that does not exist: reading its config.json reports the full path.
-  return new LocalSource(text);
+  const notLocal = await noFolderHere(text, tried);
+  return isRepoId(text) ? hubSource(text, revision, offline, notLocal) : new LocalSource(text, { notLocal });
+}
+
+/** "no folder 'x' here (cwd …; looked at …)", with the folder the user probably meant when only the case differs. */
+async function noFolderHere(text, tried) {
+  const { readdir } = await import('node:fs/promises');
+  const { basename, dirname, join, resolve } = await import('node:path');
+  let hint = '';
+  for (const path of tried) {
+    const name = basename(path);
+    const near = (await readdir(dirname(resolve(path))).catch(() => [])).find((other) => other !== name && other.toLowerCase() === name.toLowerCase());
+    if (near) {
+      hint = `; did you mean '${join(dirname(path), near)}'?`;
+      break;
+    }
+  }
+  return `no folder '${text}' here (cwd ${process.cwd()}; looked at ${tried.map((path) => resolve(path)).join(', ')}${hint})`;
+}
+
+/**
+ * The repo's original model, when the README's front matter names it (`base_model: org/name`, or
+ * the first of a list): where ONNX exports point to their source.
+ */
+function baseModelOf(readme) {
+  const front = /^---\r?\n([\s\S]*?)\r?\n---/.exec(readme ?? '')?.[1] ?? '';
+  return /^base_model:[ \t]*(?:\r?\n[ \t]*-[ \t]*)?['"]?([A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*)/m.exec(front)?.[1] ?? null;
+}
+
+/**
+ * The error for a source without safetensors weights: an ONNX export (transformers.js's kind)
+ * is named as such, with where its safetensors usually live.
+ */
+export async function noWeightsError(source, signal, tried) {
+  let onnx = null;
+  for (const file of ONNX_FILES) {
+    if (await source.has(file, signal).catch(() => false)) {
+      onnx = file;
+      break;
+    }
+  }
+  if (!onnx) return new WaxError(`${source.label}: neither ${tried.join(' nor ')} was found (${source.labelFor(tried[0])})`, { code: 'WAX_NOT_FOUND' });
+  const base = baseModelOf(await source.readText('README.md', { signal, optional: true }).catch(() => null));
+  return new WaxError(`${source.label}: ${source.labelFor(onnx)} is there, but neither ${tried.join(' nor ')}: this is an ONNX export, ` +
+    'as transformers.js\'s Xenova/* and onnx-community/* repos are. wax reads safetensors: load the original model\'s repo instead' +
+    (base ? `, '${base}' (the README's base_model)` : ' (the model card usually names it as base_model), which holds model.safetensors'),
+  { code: 'WAX_UNSUPPORTED' });
 }
 
 // ---- Remote: the Hub, a mirror or any static server --------------------------------------------
@@ -87,11 +154,48 @@ function parseContentRange(value) {
   return { start: Number(match[1]), end: Number(match[2]), total: match[3] === '*' ? null : Number(match[3]) };
 }
 
+/** Body chunks read under the stall watch: a server that stops sending fails the read. */
+const bodyReader = (response, watch) => ChunkReader.fromStream(response.body, (read) => watch.within(read, 'the body'));
+
+/**
+ * A whole (small) body under the stall watch. A body cut short (a connection closed before its
+ * Content-Length, which fetch reports as `TypeError: terminated`) is a WAX_FETCH_FAILED naming `what`.
+ */
+async function readBody(response, watch, what, signal) {
+  if (!response.body) return new Uint8Array(0);
+  const reader = bodyReader(response, watch);
+  const parts = [];
+  let length = 0;
+  try {
+    for (let chunk = await reader.next(); chunk !== null; chunk = await reader.next()) {
+      parts.push(chunk.slice()); // a chunk lives until the next read
+      length += chunk.length;
+    }
+  } catch (error) {
+    reader.cancel(error);
+    if (signal?.aborted) throw signal.reason;
+    if (error instanceof WaxError) throw error;
+    const announced = response.headers.get('content-length');
+    throw new WaxError(`${what}: the body was cut off after ${length}${announced ? ` of the ${announced} bytes its Content-Length announced` : ' bytes'} ` +
+      `(${error.cause?.message ?? error.message})`, { code: 'WAX_FETCH_FAILED', cause: error });
+  }
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return bytes;
+}
+
 /** A WaxError for a failed response: the file, the URL, the status and the Hub's own explanation. */
-async function httpError(response, url, file) {
+async function httpError(response, watch, url, file) {
   const hubCode = response.headers.get('x-error-code');
   let detail = response.headers.get('x-error-message') ?? '';
-  if (!detail) detail = (await response.text().catch(() => '')).slice(0, 300).replace(/\s+/g, ' ').trim();
+  if (!detail) {
+    const body = await readBody(response, watch, file).catch(() => new Uint8Array(0));
+    detail = new TextDecoder().decode(body).slice(0, 300).replace(/\s+/g, ' ').trim();
+  }
   const status = `HTTP ${response.status}${hubCode ? ` ${hubCode}` : ''}${detail ? `: ${detail}` : ''}`;
   if (response.status === 404) {
     return new WaxError(`${file}: not found at ${url} (${status})`, { code: 'WAX_NOT_FOUND' });
@@ -104,12 +208,20 @@ async function httpError(response, url, file) {
 }
 
 class RemoteSource {
-  /** @param {URL} base folder URL ending in '/' @param {string} name what the user passed */
-  constructor(base, name) {
+  #answered = false;
+  /**
+   * @param {URL} base folder URL ending in '/' @param {string} name what the user passed
+   * @param {{ offline?: string | null, notLocal?: string | null }} [options] offline: why the network
+   *   is not to be used (only the cache serves); notLocal: which local folders were looked at first
+   *   (Node), said when the first request fails
+   */
+  constructor(base, name, { offline = null, notLocal = null } = {}) {
     this.kind = 'remote';
     this.base = base;
     this.name = name;
     this.label = base.href;
+    this.offline = offline;
+    this.notLocal = notLocal;
   }
 
   url(file) {
@@ -124,15 +236,32 @@ class RemoteSource {
     return this.url(file).href;
   }
 
+  /** One request, its headers awaited under the stall watch: { response, watch } (the watch reads the body). */
   async #request(file, signal, init = {}) {
     throwIfAborted(signal);
     const url = this.url(file);
+    if (this.offline) throw new WaxError(`${file}: not in the cache, and ${this.offline}: ${url} was not asked`, { code: 'WAX_NOT_FOUND' });
+    const watch = watchStalls(`${file} from ${url}`, signal);
+    let response;
     try {
-      return await env.fetch(url.href, { signal, ...init });
+      response = await watch.within(env.fetch(url.href, { ...init, signal: watch.signal }), 'the response');
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
+      if (error instanceof WaxError) throw error;
       throw new WaxError(`${file}: request to ${url} failed (${error.cause?.message ?? error.message})`, { code: 'WAX_FETCH_FAILED', cause: error });
     }
+    if (response.ok) this.#answered = true;
+    return { response, watch };
+  }
+
+  /**
+   * A failure before the server ever answered, for a name that was also looked for as a local
+   * folder (Node): says both, as the user may have meant either.
+   */
+  #explain(error) {
+    const fromServer = error?.code === 'WAX_FETCH_FAILED' || error?.code === 'WAX_NOT_FOUND';
+    if (this.#answered || !this.notLocal || !fromServer) return error;
+    return new WaxError(`${this.notLocal}; as a Hub repo id it failed because: ${error.message}`, { code: 'WAX_NOT_FOUND', cause: error });
   }
 
   /**
@@ -147,18 +276,25 @@ class RemoteSource {
 
   /** The text of `file`, or null when `optional` and the server says 404. */
   async readText(file, { signal, optional = false } = {}) {
-    const response = await this.#request(file, signal);
-    if (response.status === 404 && optional) {
-      response.body?.cancel().catch(() => {});
-      return null;
-    }
-    if (!response.ok) throw await httpError(response, this.url(file), file);
     try {
-      return await response.text();
+      const { response, watch } = await this.#request(file, signal);
+      if (response.status === 404 && optional) {
+        response.body?.cancel().catch(() => {});
+        return null;
+      }
+      if (!response.ok) throw await httpError(response, watch, this.url(file), file);
+      return new TextDecoder().decode(await readBody(response, watch, `${file} from ${this.url(file)}`, signal));
     } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      throw new WaxError(`${file}: the body from ${this.url(file)} was cut off (${error.message})`, { code: 'WAX_FETCH_FAILED', cause: error });
+      throw this.#explain(error);
     }
+  }
+
+  /** Whether the server has `file` (a HEAD request). */
+  async has(file, signal) {
+    if (this.offline) return false;
+    const { response } = await this.#request(file, signal, { method: 'HEAD' });
+    response.body?.cancel().catch(() => {});
+    return response.ok;
   }
 
   /**
@@ -168,32 +304,36 @@ class RemoteSource {
    */
   async openAccess(file, { signal } = {}) {
     const url = this.url(file);
-    const response = await this.#requestRange(file, signal, 'bytes=0-7');
-    if (!response.ok) throw await httpError(response, url, file);
-    const sha256 = sha256FromEtag(response.headers.get('x-linked-etag')) ?? sha256FromEtag(response.headers.get('etag'));
-    if (response.status === 206) {
-      const range = parseContentRange(response.headers.get('content-range'));
-      const first8 = new Uint8Array(await response.arrayBuffer());
-      return {
-        kind: 'range', first8, size: range?.total ?? null, sha256,
-        readRange: (start, end, rangeSignal) => this.#readRange(file, start, end, rangeSignal),
-        openFrom: (start, bodySignal) => this.#openFrom(file, start, range?.total ?? null, bodySignal),
-      };
+    try {
+      const { response, watch } = await this.#requestRange(file, signal, 'bytes=0-7');
+      if (!response.ok) throw await httpError(response, watch, url, file);
+      const sha256 = sha256FromEtag(response.headers.get('x-linked-etag')) ?? sha256FromEtag(response.headers.get('etag'));
+      if (response.status === 206) {
+        const range = parseContentRange(response.headers.get('content-range'));
+        const first8 = await readBody(response, watch, `${file} from ${url}`, signal);
+        return {
+          kind: 'range', first8, size: range?.total ?? null, sha256,
+          readRange: (start, end, rangeSignal) => this.#readRange(file, start, end, rangeSignal),
+          openFrom: (start, bodySignal) => this.#openFrom(file, start, range?.total ?? null, bodySignal),
+        };
+      }
+      const encoding = response.headers.get('content-encoding');
+      const declared = Number(response.headers.get('content-length'));
+      // content-length counts the compressed bytes when the body is encoded: a hint only, then.
+      const size = (!encoding || encoding === 'identity') && declared > 0 ? declared : null;
+      const reader = bodyReader(response, watch);
+      return { kind: 'stream', size, sha256, reader, close: () => reader.cancel() };
+    } catch (error) {
+      throw this.#explain(error);
     }
-    const encoding = response.headers.get('content-encoding');
-    const declared = Number(response.headers.get('content-length'));
-    // content-length counts the compressed bytes when the body is encoded: a hint only, then.
-    const size = (!encoding || encoding === 'identity') && declared > 0 ? declared : null;
-    const reader = ChunkReader.fromStream(response.body);
-    return { kind: 'stream', size, sha256, reader, close: () => reader.cancel() };
   }
 
   async #readRange(file, start, end, signal) {
-    const response = await this.#requestRange(file, signal, `bytes=${start}-${end - 1}`);
+    const { response, watch } = await this.#requestRange(file, signal, `bytes=${start}-${end - 1}`);
     if (response.status === 416) return new Uint8Array(0);
-    if (!response.ok) throw await httpError(response, this.url(file), file);
-    if (response.status === 206) return new Uint8Array(await response.arrayBuffer());
-    const reader = ChunkReader.fromStream(response.body);
+    if (!response.ok) throw await httpError(response, watch, this.url(file), file);
+    if (response.status === 206) return readBody(response, watch, `${file} from ${this.url(file)}`, signal);
+    const reader = bodyReader(response, watch);
     await reader.skip(start);
     const bytes = await reader.read(end - start);
     reader.cancel();
@@ -202,13 +342,16 @@ class RemoteSource {
 
   async #openFrom(file, start, total, signal) {
     if (total !== null && start >= total) return ChunkReader.empty();
-    const response = await this.#requestRange(file, signal, `bytes=${start}-`);
+    const { response, watch } = await this.#requestRange(file, signal, `bytes=${start}-`);
     if (response.status === 416) return ChunkReader.empty();
-    if (!response.ok) throw await httpError(response, this.url(file), file);
-    const reader = ChunkReader.fromStream(response.body);
+    if (!response.ok) throw await httpError(response, watch, this.url(file), file);
+    const reader = bodyReader(response, watch);
     const range = response.status === 206 ? parseContentRange(response.headers.get('content-range')) : null;
     if (response.status !== 206) await reader.skip(start); // Range ignored this time: the whole file came
-    else if (range && range.start !== start) throw new WaxError(`${file}: ${this.url(file)} sent bytes from ${range.start}, asked for ${start}`, { code: 'WAX_FETCH_FAILED' });
+    else if (range && range.start !== start) {
+      reader.cancel();
+      throw new WaxError(`${file}: ${this.url(file)} sent bytes from ${range.start}, asked for ${start}`, { code: 'WAX_FETCH_FAILED' });
+    }
     return reader;
   }
 }
@@ -216,11 +359,13 @@ class RemoteSource {
 // ---- Local folders (Node) ----------------------------------------------------------------------
 
 class LocalSource {
-  constructor(folder) {
+  /** @param {string} folder @param {{ notLocal?: string | null }} [options] notLocal: set when the folder does not exist */
+  constructor(folder, { notLocal = null } = {}) {
     this.kind = 'local';
     this.folder = folder;
     this.name = folder;
     this.label = folder;
+    this.notLocal = notLocal;
   }
 
   cacheKey() {
@@ -235,6 +380,18 @@ class LocalSource {
     return (await import('node:path')).join(this.folder, file);
   }
 
+  /**
+   * A file that could not be opened: null when `optional` and absent from a folder that exists;
+   * otherwise the WaxError to throw (a missing folder is said even for an optional file).
+   */
+  #openFailed(path, error, optional) {
+    if (this.notLocal) return new WaxError(`${path}: not found: ${this.notLocal}`, { code: 'WAX_NOT_FOUND', cause: error });
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') {
+      return optional ? null : new WaxError(`${path}: file not found`, { code: 'WAX_NOT_FOUND', cause: error });
+    }
+    return new WaxError(`${path}: could not be read (${error.code ?? error.name}: ${error.message})`, { code: 'WAX_FETCH_FAILED', cause: error });
+  }
+
   async readText(file, { signal, optional = false } = {}) {
     throwIfAborted(signal);
     const { readFile } = await import('node:fs/promises');
@@ -242,12 +399,16 @@ class LocalSource {
     try {
       return await readFile(path, { encoding: 'utf8', signal });
     } catch (error) {
-      if (error.code === 'ENOENT') {
-        if (optional) return null;
-        throw new WaxError(`${path}: file not found`, { code: 'WAX_NOT_FOUND', cause: error });
-      }
-      throw error.name === 'AbortError' ? signal.reason ?? error : error;
+      if (error.name === 'AbortError') throw signal?.reason ?? error;
+      const failure = this.#openFailed(path, error, optional);
+      if (failure) throw failure;
+      return null;
     }
+  }
+
+  async has(file) {
+    const { stat } = await import('node:fs/promises');
+    return !!(await stat(await this.#path(file)).catch(() => null))?.isFile();
   }
 
   async openAccess(file) {
@@ -257,7 +418,7 @@ class LocalSource {
     try {
       handle = await open(path, 'r');
     } catch (error) {
-      throw error.code === 'ENOENT' ? new WaxError(`${path}: file not found`, { code: 'WAX_NOT_FOUND', cause: error }) : error;
+      throw this.#openFailed(path, error, false);
     }
     const { size } = await handle.stat();
     let closed = false;
@@ -309,6 +470,11 @@ class MemorySource {
 
   labelFor(file) {
     return file;
+  }
+
+  /** Files are keyed by their names without folders ('onnx/model.onnx' is 'model.onnx'). */
+  async has(file) {
+    return this.files.has(file.split('/').pop());
   }
 
   #get(file, optional) {

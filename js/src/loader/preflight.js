@@ -33,12 +33,31 @@ export async function memoryLimits() {
   return limits;
 }
 
+/** No dimension of a model wax can hold reaches 2^31: one f32 row of it would fill the wasm32 heap twice. */
+const MAX_DIMENSION = 2 ** 31 - 1;
+
+/** A size field of config.json: a positive integer below MAX_DIMENSION, or undefined when absent (null too). */
+function sizeField(config, name, where) {
+  const value = config[name];
+  if (value === undefined || value === null) return undefined;
+  if (!Number.isSafeInteger(value) || value <= 0 || value > MAX_DIMENSION) {
+    throw new WaxError(`${where}: '${name}' expected a positive integer of at most ${MAX_DIMENSION}, got ${JSON.stringify(value)}`, { code: 'WAX_BAD_CONFIG' });
+  }
+  return value;
+}
+
 /**
  * The estimate from parsed config.json and headers: pure arithmetic, used by preflight() and by
  * from_pretrained's refusal. `headers`: [{ size, header: { tensors } }] as openSafetensors gives.
  */
 export function estimateMemory({ config, headers, dtype, max_length, limits, inUseBytes = 0 }) {
-  const c = config.text_config ?? config;
+  const c = config?.text_config ?? config;
+  if (!c || typeof c !== 'object' || Array.isArray(c)) {
+    throw new WaxError(`config.json${c === config ? '' : ' \'text_config\''}: expected a JSON object, got ${JSON.stringify(c)?.slice(0, 80)}`, { code: 'WAX_BAD_CONFIG' });
+  }
+  if (max_length !== undefined && max_length !== null && !(Number.isSafeInteger(max_length) && max_length > 0)) {
+    throw new WaxError(`max_length: expected a positive integer, got ${typeof max_length === 'string' ? JSON.stringify(max_length) : String(max_length)}`, { code: 'WAX_BAD_INPUT' });
+  }
   // A per-module map ({ embed_tokens: 'q8', default: 'q4' }) is estimated by its default.
   const target = typeof dtype === 'object' && dtype !== null ? dtype.default ?? 'fp32' : dtype;
   if (target !== undefined && !(target in DTYPE_BYTES)) {
@@ -61,12 +80,12 @@ export function estimateMemory({ config, headers, dtype, max_length, limits, inU
     }
   }
   const weightBytes = converting ? convertedBytes : fileBytes;
-  const maxLength = max_length ?? Math.min(Number.isFinite(c.max_position_embeddings) ? c.max_position_embeddings : DEFAULT_MAX_LENGTH, DEFAULT_MAX_LENGTH);
-  // Fields are only estimated from here; the C++ reader validates them and names the bad one.
-  const field = (value, fallback) => (Number.isFinite(value) && value > 0 ? value : fallback);
-  const hidden = field(c.hidden_size, 0), layers = field(c.num_hidden_layers, 0), heads = field(c.num_attention_heads, 1);
-  const kvHeads = field(c.num_key_value_heads, heads), headDim = field(c.head_dim, hidden / heads);
-  const inter = field(c.intermediate_size, 4 * hidden), vocab = field(c.vocab_size, 0);
+  // An absent field is estimated from the others here (the C++ reader says which are required).
+  const field = (name, fallback) => sizeField(c, name, config === c ? 'config.json' : "config.json 'text_config'") ?? fallback;
+  const maxLength = max_length ?? Math.min(field('max_position_embeddings', DEFAULT_MAX_LENGTH), DEFAULT_MAX_LENGTH);
+  const hidden = field('hidden_size', 0), layers = field('num_hidden_layers', 0), heads = field('num_attention_heads', 1);
+  const kvHeads = field('num_key_value_heads', heads), headDim = field('head_dim', hidden / heads);
+  const inter = field('intermediate_size', 4 * hidden), vocab = field('vocab_size', 0);
   // The KV cache is f32: keys and values, (layers, kv_heads, max_length, head_dim).
   const kvPerToken = 2 * layers * kvHeads * headDim * 4;
   // A forward over L tokens holds (L, ·) f32 activations, one head's (L, L) scores and (L, vocab) logits.
@@ -116,9 +135,9 @@ export function estimateMemory({ config, headers, dtype, max_length, limits, inU
  * works before the wasm module is loaded.
  *
  * @param {string | URL | object} source as for from_pretrained: a repo id, a folder URL, a local folder or a map of files
- * @param {{ dtype?: 'fp32'|'fp16'|'q8'|'q4', max_length?: number, revision?: string, signal?: AbortSignal }} [options]
+ * @param {{ dtype?: 'fp32'|'fp16'|'q8'|'q4', max_length?: number, revision?: string, local_files_only?: boolean, signal?: AbortSignal }} [options]
  *   dtype: as from_pretrained's (default fp32: the checkpoint's tensors as stored); max_length: the longest
- *   sequence to plan the KV cache for (default: the model's, at most 2048)
+ *   sequence to plan the KV cache for (default: the model's, at most 2048); local_files_only: from the cache only
  * @returns {Promise<{ fits: boolean, weight_bytes: number, kv_cache_bytes: number, peak_bytes: number, limit_bytes: number, advice: string }>}
  *
  * @example
@@ -127,22 +146,13 @@ export function estimateMemory({ config, headers, dtype, max_length, limits, inU
  * report.fits;   // true
  * report.advice; // 'fits: about 624.1 MiB of 4.00 GiB (the wasm32 address space (4 GiB))'
  */
-export async function preflight(source, { dtype, max_length, revision, signal } = {}) {
-  const session = openSource(source, { revision });
-  const configText = await session.readText('config.json', { signal });
-  const config = parseConfig(configText, session.label);
+export async function preflight(source, { dtype, max_length, revision, signal, local_files_only } = {}) {
+  const session = openSource(source, { revision, local_files_only });
+  const { json: config } = await session.readJson('config.json', { signal });
   const plan = await openWeightFiles(session, { signal });
   plan.close();
   const headers = plan.files.map((entry) => ({ ...entry.opened, file: entry.file }));
   return estimateMemory({ config, headers, dtype, max_length, limits: await memoryLimits() });
-}
-
-export function parseConfig(text, label) {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new WaxError(`${label}/config.json: not valid JSON (${error.message})`, { code: 'WAX_BAD_CONFIG', cause: error });
-  }
 }
 
 /** from_pretrained's refusal: throws WAX_TOO_LARGE naming the model, what it needs and what to try. */

@@ -11,8 +11,11 @@
 
 const TALLY = Symbol('wax progress tally');
 
-/** Per-file bytes behind progress_total; `waitingForWeights` holds it back until their sizes count. */
-const newTally = (waitingForWeights) => ({ files: {}, waitingForWeights });
+/**
+ * Per-file bytes behind progress_total; `waitingForWeights` holds it back until their sizes count;
+ * `callbackFailed`: the callback threw once (said once per load, or per pipeline).
+ */
+const newTally = (waitingForWeights) => ({ files: {}, waitingForWeights, callbackFailed: false });
 
 /**
  * The progress_callback for the several loads of one pipeline (tokenizer, then model): they add
@@ -35,8 +38,25 @@ export class Progress {
     this.name = name;
   }
 
+  /**
+   * A callback that throws (or rejects) never breaks or leaks a load: its first failure is said
+   * once, naming the event, and the load goes on.
+   */
   #emit(event) {
-    this.#callback?.(event);
+    if (!this.#callback) return;
+    try {
+      const result = this.#callback(event);
+      if (typeof result?.then === 'function') result.then(undefined, (error) => this.#callbackFailed(event, error));
+    } catch (error) {
+      this.#callbackFailed(event, error);
+    }
+  }
+
+  #callbackFailed(event, error) {
+    if (this.#tally.callbackFailed) return;
+    this.#tally.callbackFailed = true;
+    console.warn(`wax: progress_callback threw at the '${event.status}' event${event.file ? ` of ${event.file}` : ''} ` +
+      `(${error?.name ?? 'Error'}: ${error?.message ?? error}); the load goes on, and later errors of this callback are not reported`);
   }
 
   /**

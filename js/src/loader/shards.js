@@ -3,10 +3,10 @@
 //
 //   model.safetensors                          one file; or
 //   model.safetensors.index.json               { "weight_map": { tensor: "model-00001-of-00003.safetensors", … } }
-import { env } from '../env.js';
+import { envNumber } from '../env.js';
 import { WaxError } from '../errors.js';
-import { MISSING } from './cache.js';
 import { openSafetensors, streamIntoHeap } from './fetch-to-heap.js';
+import { noWeightsError } from './hub.js';
 
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
@@ -69,71 +69,82 @@ export async function mapBounded(items, limit, signal, task, cleanup = () => {})
   return results;
 }
 
+/** One safetensors file from the cache, its header read; null when the cache lacks it (a damaged entry is deleted). */
+async function openCachedWeightFile(source, cache, file, signal) {
+  const key = cache ? source.cacheKey(file) : null;
+  const hit = key ? await cache.openFile(key).catch(() => null) : null;
+  if (!hit) return null;
+  const label = source.labelFor(file);
+  try {
+    const access = { kind: 'stream', size: hit.size, sha256: hit.sha256, reader: hit.reader, fromCache: true, close: () => hit.reader.cancel() };
+    return { file, key, opened: await openSafetensors(access, `${label} (cached)`, signal), fromCache: true };
+  } catch (error) {
+    hit.reader.cancel();
+    if (signal?.aborted) throw signal.reason;
+    console.warn(`wax: the cached ${label} is damaged (${error.message}); downloading it again`);
+    await cache.delete(key).catch(() => {});
+    return null;
+  }
+}
+
 /**
- * Opens one safetensors file of `source` (cache first) and reads its header.
+ * Opens one safetensors file of `source` from the source itself and reads its header. A 404 is
+ * never remembered: a sharded model in the cache is found by its cached index (openWeightFiles).
  * @returns {Promise<{ file: string, key: string | null, opened: object, fromCache: boolean } | null>} null: optional and absent
  */
-export async function openWeightFile(source, cache, file, { signal, optional = false } = {}) {
-  const key = source.cacheKey(file);
-  const label = source.labelFor(file);
-  if (cache && key) {
-    const hit = await cache.openFile(key).catch(() => null);
-    if (hit === MISSING) {
-      if (optional) return null;
-      throw new WaxError(`${file}: not found at ${label} (remembered by the cache; clearCache() forgets it)`, { code: 'WAX_NOT_FOUND' });
-    }
-    if (hit) {
-      try {
-        const access = { kind: 'stream', size: hit.size, sha256: hit.sha256, reader: hit.reader, fromCache: true, close: () => hit.reader.cancel() };
-        return { file, key, opened: await openSafetensors(access, `${label} (cached)`, signal), fromCache: true };
-      } catch (error) {
-        hit.reader.cancel();
-        if (signal?.aborted) throw signal.reason;
-        console.warn(`wax: the cached ${label} is damaged (${error.message}); downloading it again`);
-        await cache.delete(key).catch(() => {});
-      }
-    }
-  }
+async function openSourceWeightFile(source, file, { signal, optional = false } = {}) {
   let access;
   try {
     access = await source.openAccess(file, { signal });
   } catch (error) {
-    if (error.code !== 'WAX_NOT_FOUND') throw error;
-    if (cache && key) await cache.putText(key, MISSING).catch(() => {});
-    if (optional) return null;
+    if (optional && error.code === 'WAX_NOT_FOUND' && !signal?.aborted) return null;
     throw error;
   }
   try {
-    return { file, key, opened: await openSafetensors(access, label, signal), fromCache: false };
+    return { file, key: source.cacheKey(file), opened: await openSafetensors(access, source.labelFor(file), signal), fromCache: false };
   } catch (error) {
     access.close?.();
     throw signal?.aborted ? signal.reason : error;
   }
 }
 
+/** Opens one safetensors file of `source`, cache first, and reads its header. */
+export async function openWeightFile(source, cache, file, { signal } = {}) {
+  return await openCachedWeightFile(source, cache, file, signal) ?? openSourceWeightFile(source, file, { signal });
+}
+
 /**
- * The headers of every weight file: model.safetensors, or the shards its index lists.
+ * The headers of every weight file: model.safetensors, or the shards its index lists. The cache
+ * answers first for both layouts, so a cached sharded model asks nothing of the network.
  * @returns {Promise<{ files: Array<{ file, key, opened, fromCache }>, close(): void }>}
  */
 export async function openWeightFiles(session, { signal } = {}) {
   const { source, cache } = await session.context(signal);
-  const single = await openWeightFile(source, cache, SINGLE_FILE, { signal, optional: true });
+  let single = await openCachedWeightFile(source, cache, SINGLE_FILE, signal);
+  let index = single ? null : await session.readJson(INDEX_FILE, { signal, cacheOnly: true });
+  if (!single && !index) {
+    if (source.offline) {
+      throw new WaxError(`${source.label}: neither ${SINGLE_FILE} nor ${INDEX_FILE} is in the cache, and ${source.offline}: nothing was downloaded`,
+        { code: 'WAX_NOT_FOUND' });
+    }
+    single = await openSourceWeightFile(source, SINGLE_FILE, { signal, optional: true });
+    if (!single) index = await session.readJson(INDEX_FILE, { signal, optional: true, rememberAbsence: false });
+  }
   let files;
   if (single) {
     files = [single];
   } else {
-    const indexText = await session.readText(INDEX_FILE, { signal, optional: true });
-    if (indexText === null) {
-      throw new WaxError(`${source.label}: neither ${SINGLE_FILE} nor ${INDEX_FILE} was found (${source.labelFor(SINGLE_FILE)})`, { code: 'WAX_NOT_FOUND' });
-    }
-    const names = shardFiles(indexText, source.label);
-    files = await mapBounded(names, env.maxParallelDownloads, signal,
+    if (!index) throw await noWeightsError(source, signal, [SINGLE_FILE, INDEX_FILE]);
+    const names = shardFiles(index.text, source.label);
+    files = await mapBounded(names, maxParallelDownloads(), signal,
       (name, shared) => openWeightFile(source, cache, name, { signal: shared }),
       (opened) => opened.forEach((entry) => entry.opened.close()));
   }
   for (const entry of files) session.progress.initiate(entry.file);
   return { files, close: () => files.forEach((entry) => entry.opened.close()) };
 }
+
+const maxParallelDownloads = () => envNumber('maxParallelDownloads', { min: 1, integer: true });
 
 /**
  * Streams every opened weight file into its own heap block, a few at once; files that came
@@ -149,34 +160,36 @@ export async function downloadWeightFiles(session, runtime, plan, { signal, sink
   const { progress } = session;
   progress.expectWeights(Object.fromEntries(plan.files.map((entry) => [entry.file, entry.opened.size])));
 
+  /** A cache writer for a downloaded file, or null (caching off, or the cache refused: a warning). */
+  const writerFor = (entry) => {
+    if (entry.fromCache || !cache || !entry.key) return null;
+    return cache.writer(entry.key, { size: entry.opened.size, sha256: entry.opened.sha256 }).catch((error) => {
+      console.warn(`wax: could not cache ${source.labelFor(entry.file)} (${error.message}); loading without the cache`);
+      return null;
+    });
+  };
   const load = async (entry, shared) => {
     const { file, key } = entry;
     const onProgress = (loaded, total) => progress.progress(file, loaded, total);
     if (!entry.fromCache) progress.download(file);
-    let writer = null;
-    if (!entry.fromCache && cache && key) {
-      writer = await cache.writer(key, { size: entry.opened.size, sha256: entry.opened.sha256 }).catch((error) => {
-        console.warn(`wax: could not cache ${source.labelFor(file)} (${error.message}); loading without the cache`);
-        return null;
-      });
-    }
     let block;
     try {
-      block = await streamIntoHeap(runtime, entry.opened, { signal: shared, onProgress, cacheWriter: writer, sink: sinkFor?.(entry.opened) });
+      const sink = sinkFor?.(entry.opened);
+      // streamIntoHeap owns the writer from here: every way out of it aborts or closes it.
+      block = await streamIntoHeap(runtime, entry.opened, { signal: shared, onProgress, cacheWriter: await writerFor(entry), sink });
     } catch (error) {
       if (!entry.fromCache || error.code !== 'WAX_BAD_CACHE' || shared.aborted) throw error;
       console.warn(`wax: ${error.message}; downloading it again`);
       await cache.delete(key).catch(() => {});
       if (sinkFor) throw error;
-      const fresh = await openWeightFile(source, null, file, { signal: shared });
+      const fresh = await openSourceWeightFile(source, file, { signal: shared });
       progress.download(file);
-      writer = await cache.writer(key, { size: fresh.opened.size, sha256: fresh.opened.sha256 }).catch(() => null);
-      block = await streamIntoHeap(runtime, fresh.opened, { signal: shared, onProgress, cacheWriter: writer });
+      block = await streamIntoHeap(runtime, fresh.opened, { signal: shared, onProgress, cacheWriter: await writerFor(fresh) });
     }
     progress.done(file);
     return { file, label: source.labelFor(file), ...block };
   };
-  return mapBounded(plan.files, env.maxParallelDownloads, signal, load, (blocks) => {
+  return mapBounded(plan.files, maxParallelDownloads(), signal, load, (blocks) => {
     plan.close();
     blocks.forEach((block) => runtime.free(block.ptr));
   });

@@ -19,20 +19,17 @@ export function parseJson(text, file, label, code = 'WAX_BAD_CONFIG') {
  * Loads `source` and builds a C++ model: `build(runtime, weightsHandle, configPtr, optionsPtr)`
  * calls the binding that consumes the weights and returns a handle. `extraJson` names optional
  * JSON files to read (before the download, so a bad one fails early); absent ones give {}.
+ * `local_files_only`: nothing is fetched (repo ids and URLs come from the cache), as transformers.js.
  * @returns {Promise<{ runtime: object, handle: number, config: object, extra: object, files: object, name: string }>}
  */
-export async function loadCheckpoint(source, { signal, progress_callback, revision, max_length, dtype, task } = {}, build,
-  extraJson = []) {
+export async function loadCheckpoint(source, { signal, progress_callback, revision, max_length, dtype, task, local_files_only } = {},
+  build, extraJson = []) {
   const name = typeof source === 'string' ? source : String(source?.href ?? 'model');
-  const files = openSource(source, { revision, progress_callback, name });
+  const files = openSource(source, { revision, progress_callback, name, local_files_only });
   files.progress.awaitWeights();
-  const [runtime, configText] = await Promise.all([getRuntime(), files.readText('config.json', { signal })]);
-  const config = parseJson(configText, 'config.json', files.label);
+  const [runtime, { text: configText, json: config }] = await Promise.all([getRuntime(), files.readJson('config.json', { signal })]);
   const extra = {};
-  for (const file of extraJson) {
-    const text = await files.readText(file, { signal, optional: true });
-    extra[file] = text ? parseJson(text, file, files.label) : {};
-  }
+  for (const file of extraJson) extra[file] = (await files.readJson(file, { signal, optional: true }))?.json ?? {};
 
   const options = { signal, dtype, max_length, optionsJson: JSON.stringify({ dtype: dtype ?? 'fp32' }) };
   const plan = await openAndCheckFit(files, runtime, config, options);

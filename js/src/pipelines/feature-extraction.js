@@ -19,8 +19,8 @@ const BATCH = 32;
  * The sentence-transformers defaults a folder declares: modules.json lists a Pooling module
  * (its config.json names the mode) and maybe a Normalize module.
  */
-async function sentenceTransformersDefaults(source, { signal, revision }) {
-  const files = openSource(source, { revision });
+async function sentenceTransformersDefaults(source, { signal, revision, local_files_only }) {
+  const files = openSource(source, { revision, local_files_only });
   const modulesText = await files.readText('modules.json', { signal, optional: true }).catch(() => null);
   if (!modulesText) return { pooling: 'none', normalize: false };
   const modules = parseJson(modulesText, 'modules.json', files.label);
@@ -107,8 +107,8 @@ makeAsyncDisposable(FeatureExtractionPipeline.prototype);
 export async function loadFeatureExtraction(task, source, { signal, revision, progress_callback, ...rest } = {}) {
   const progress = pipelineProgress(progress_callback);
   const [tokenizer, defaults] = await Promise.all([
-    AutoTokenizer.from_pretrained(source, { signal, revision, progress_callback: progress }),
-    sentenceTransformersDefaults(source, { signal, revision })]);
+    AutoTokenizer.from_pretrained(source, { signal, revision, progress_callback: progress, local_files_only: rest.local_files_only }),
+    sentenceTransformersDefaults(source, { signal, revision, local_files_only: rest.local_files_only })]);
   try {
     const model = await AutoModel.from_pretrained(source, { signal, revision, progress_callback: progress, ...rest });
     return new FeatureExtractionPipeline({ task, model, tokenizer, defaults });

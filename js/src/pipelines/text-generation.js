@@ -124,7 +124,7 @@ makeAsyncDisposable(TextGenerationPipeline.prototype);
 
 export async function loadTextGeneration(task, source, { signal, revision, progress_callback, ...rest } = {}) {
   const progress = pipelineProgress(progress_callback);
-  const tokenizer = await AutoTokenizer.from_pretrained(source, { signal, revision, progress_callback: progress });
+  const tokenizer = await AutoTokenizer.from_pretrained(source, { signal, revision, progress_callback: progress, local_files_only: rest.local_files_only });
   try {
     const model = await AutoModelForCausalLM.from_pretrained(source, { signal, revision, progress_callback: progress, ...rest });
     return new TextGenerationPipeline({ task, model, tokenizer });
