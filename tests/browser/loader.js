@@ -19,8 +19,9 @@ function describeError(error) {
  * Loads `source` (a repo id on env.remoteHost) and checks its logits against upstream.
  * abortAt: a fraction of model.safetensors at which to abort.
  */
-async function load(source, { remoteHost, abortAt = null, file = 'model.safetensors', useBrowserCache = true, maxParallelDownloads = 4 } = {}) {
-  Object.assign(env, { remoteHost, useBrowserCache, maxParallelDownloads });
+async function load(source, { remoteHost, abortAt = null, file = 'model.safetensors', useBrowserCache = true, maxParallelDownloads = 4,
+  fetchStallTimeout = 30_000 } = {}) {
+  Object.assign(env, { remoteHost, useBrowserCache, maxParallelDownloads, fetchStallTimeout });
   const runtime = await getRuntime();
   const heapBefore = runtime.heapUsed();
   const events = [];

@@ -106,6 +106,25 @@ describe('loading from the stand-in Hub in Chromium', () => {
     });
   }
 
+  it('a captive portal\'s HTML "200" is never cached; a server that stops sending fails after env.fetchStallTimeout', async () => {
+    hub.options.intercept = ({ file }) => (file === 'config.json' ? { status: 200, headers: { 'Content-Type': 'text/html' }, body: '<!DOCTYPE html><html>Sign in</html>' } : null);
+    const portal = await call('load', 'wax-test/tiny', { remoteHost: hub.url });
+    assert.equal(portal.error?.code, 'WAX_FETCH_FAILED', JSON.stringify(portal.error));
+    assert.match(portal.error.message, /config\.json: .* sent an HTML page, not JSON/);
+    assert.equal(await call('isCached', 'wax-test/tiny', hub.url), false);
+    hub.reset();
+    hub.options.stallAt = 0.5;
+    const stalled = await call('load', 'wax-test/tiny', { remoteHost: hub.url, fetchStallTimeout: 500 });
+    assert.equal(stalled.error?.code, 'WAX_FETCH_FAILED', JSON.stringify(stalled.error));
+    assert.ok(stalled.error.message.includes(`${hub.url}wax-test/tiny/resolve/main/model.safetensors`), stalled.error.message);
+    assert.match(stalled.error.message, /nothing arrived for 0\.5 s while waiting for the body/);
+    assert.ok(Math.abs(stalled.heapAfter - stalled.heapBefore) <= 64 * 1024, `heap ${stalled.heapBefore} → ${stalled.heapAfter}`);
+    hub.reset();
+    const next = await call('load', 'wax-test/tiny', { remoteHost: hub.url });
+    assert.ok(next.loaded && next.logitsOk, JSON.stringify(next.error));
+    await call('clearCache', 'wax-test/tiny', hub.url);
+  });
+
   it('a 404 names the URL and the file', async () => {
     const result = await call('load', 'nobody/nothing', { remoteHost: hub.url, useBrowserCache: false });
     assert.equal(result.error.code, 'WAX_FETCH_FAILED');
