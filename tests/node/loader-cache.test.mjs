@@ -4,29 +4,28 @@
 // disagrees with the header) is removed: no `.part` file, no open descriptor.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, readlink, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, readlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { AutoModelForCausalLM, AutoTokenizer, clearCache, env, isCached } from '../../js/src/index.js';
 import { openCache } from '../../js/src/loader/cache.js';
 import { getRuntime } from '../../js/src/runtime.js';
-import { splitSafetensors, startHubServer } from '../helpers/hub-server.mjs';
+import { splitSafetensors } from '../helpers/hub-server.mjs';
+import { useTestHub } from '../helpers/test-hub.mjs';
 import { fixtureDir } from './fixtures.mjs';
 
 const TINY = 'wax-test/tiny';
 const SHARDED = 'wax-test/sharded';
 const TRUNCATED = 'wax-test/truncated';
-const SAVED_ENV = { ...env };
 const CAPTIVE_PORTAL = '<!DOCTYPE html><html><head><title>Sign in to the network</title></head><body>Accept the terms</body></html>';
+const testHub = useTestHub('loader-cache');
 
-let hub, scratch, files;
+let hub, files;
 
 before(async () => {
-  hub = await startHubServer();
-  scratch = await mkdtemp(join(tmpdir(), 'wax-loader-cache-'));
+  hub = await testHub.start();
   const read = async (file) => new Uint8Array(await readFile(join(fixtureDir('llama_gqa_tied'), file)));
   files = Object.fromEntries(await Promise.all(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json']
     .map(async (file) => [file, await read(file)])));
@@ -35,16 +34,6 @@ before(async () => {
   // The server's Content-Range total (the file's real size) is shorter than the header says.
   await hub.addRepo(TRUNCATED, { 'config.json': files['config.json'], 'model.safetensors': files['model.safetensors'].subarray(0, files['model.safetensors'].length - 4096) });
 });
-after(async () => {
-  await hub?.close();
-  await rm(scratch, { recursive: true, force: true });
-});
-let cacheCount = 0;
-beforeEach(() => {
-  Object.assign(env, SAVED_ENV, { remoteHost: hub.url, cacheDir: join(scratch, `cache-${cacheCount++}`) });
-  hub.reset();
-});
-afterEach(() => Object.assign(env, SAVED_ENV));
 
 async function loadAndDispose(source, options) {
   const model = await AutoModelForCausalLM.from_pretrained(source, options);
@@ -53,8 +42,6 @@ async function loadAndDispose(source, options) {
   return generationConfig;
 }
 
-/** The cache folder of a repo's files at main. */
-const repoFolder = (repo) => join(env.cacheDir, new URL(hub.url).host.replace(':', '%3a'), ...repo.split('/'), 'resolve', 'main');
 const partFiles = async () => (await readdir(env.cacheDir, { recursive: true }).catch(() => [])).filter((name) => name.endsWith('.part'));
 const asked = (file) => hub.requests.some((r) => r.path.endsWith(`/${file}`));
 
@@ -117,14 +104,14 @@ describe('a failure is never remembered as absence', () => {
     hub.reset();
     assert.deepEqual(await loadAndDispose(TINY), {}, 'within the TTL the 404 stands');
     assert.ok(!asked('generation_config.json'));
-    const meta = join(repoFolder(TINY), 'generation_config.json.wax.json');
+    const meta = join(testHub.cacheFolder(TINY), 'generation_config.json.wax.json');
     await writeFile(meta, JSON.stringify({ ...JSON.parse(await readFile(meta, 'utf8')), at: Date.now() - 11 * 60 * 1000 }));
     assert.equal((await loadAndDispose(TINY)).eos_token_id, 2, 'the sampling defaults come back');
   });
 
   it('a cached model loads with no network at all, also once a remembered 404 is stale', async () => {
     await loadAndDispose(SHARDED); // no generation_config.json: its 404 is remembered
-    const meta = join(repoFolder(SHARDED), 'generation_config.json.wax.json');
+    const meta = join(testHub.cacheFolder(SHARDED), 'generation_config.json.wax.json');
     await writeFile(meta, JSON.stringify({ missing: true, at: 0 }));
     const calls = [];
     env.fetch = async (url) => {
@@ -133,7 +120,7 @@ describe('a failure is never remembered as absence', () => {
     };
     await loadAndDispose(SHARDED);
     assert.deepEqual(calls, [`${hub.url}${SHARDED}/resolve/main/generation_config.json`], 'only the stale answer was asked again');
-    env.fetch = SAVED_ENV.fetch;
+    env.fetch = testHub.savedEnv.fetch;
     hub.reset();
     await loadAndDispose(SHARDED);
     assert.ok(!hub.requests.some((r) => r.path.endsWith('model.safetensors')), 'a cached index: model.safetensors is not asked for');
@@ -193,7 +180,7 @@ describe('interrupted downloads leave nothing behind', () => {
   });
 
   it('the .part of a live writer stays; a dead one\'s, or one untouched for an hour, goes', async () => {
-    const folder = repoFolder(TINY);
+    const folder = testHub.cacheFolder(TINY);
     await mkdir(folder, { recursive: true });
     const live = `model.safetensors.${process.ppid}-0.live.part`; // the test runner: alive
     const old = `model.safetensors.${process.ppid}-0.old.part`;

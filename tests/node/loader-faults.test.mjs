@@ -3,27 +3,25 @@
 // configs, local paths mistaken for repo ids, local_files_only, and ONNX-only repos. Each ends in
 // a WaxError that names the thing and what to do, with nothing left allocated.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 
 import { AutoModelForCausalLM, AutoTokenizer, WaxError, env, isCached, pipeline, preflight } from '../../js/src/index.js';
 import { estimateMemory } from '../../js/src/loader/preflight.js';
 import { getRuntime } from '../../js/src/runtime.js';
-import { startHubServer } from '../helpers/hub-server.mjs';
+import { useTestHub } from '../helpers/test-hub.mjs';
 import { fixtureDir } from './fixtures.mjs';
 
 const FIXTURE = 'llama_gqa_tied';
 const TINY = 'wax-test/tiny';
-const SAVED_ENV = { ...env };
 const encode = (value) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
+const testHub = useTestHub('loader-faults');
 
-let hub, scratch, files;
+let hub, files;
 
 before(async () => {
-  hub = await startHubServer();
-  scratch = await mkdtemp(join(tmpdir(), 'wax-loader-faults-'));
+  hub = await testHub.start();
   const read = async (file) => new Uint8Array(await readFile(join(fixtureDir(FIXTURE), file)));
   files = Object.fromEntries(await Promise.all(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']
     .map(async (file) => [file, await read(file)])));
@@ -34,16 +32,6 @@ before(async () => {
   await hub.addRepo('Xenova/tiny', { ...onnxFiles, 'onnx/model_quantized.onnx': new Uint8Array(64) });
   await hub.addRepo('wax-test/absurd', { 'config.json': encode({ ...JSON.parse(new TextDecoder().decode(files['config.json'])), hidden_size: 1e300 }), 'model.safetensors': files['model.safetensors'] });
 });
-after(async () => {
-  await hub?.close();
-  await rm(scratch, { recursive: true, force: true });
-});
-let cacheCount = 0;
-beforeEach(() => {
-  Object.assign(env, SAVED_ENV, { remoteHost: hub.url, cacheDir: join(scratch, `cache-${cacheCount++}`) });
-  hub.reset();
-});
-afterEach(() => Object.assign(env, SAVED_ENV));
 
 async function loadAndDispose(source, options) {
   (await AutoModelForCausalLM.from_pretrained(source, options)).dispose();
@@ -54,7 +42,7 @@ function recordFetches() {
   const calls = [];
   env.fetch = (url, init) => {
     calls.push(String(url));
-    return SAVED_ENV.fetch(url, init);
+    return testHub.savedEnv.fetch(url, init);
   };
   return calls;
 }
@@ -80,7 +68,6 @@ describe('a server that stops sending fails after env.fetchStallTimeout', () => 
       e.code === 'WAX_FETCH_FAILED' && e.message.includes(`${hub.url}${TINY}/resolve/main/model.safetensors`) && /waiting for the body/.test(e.message));
     assert.ok(Math.abs(runtime.heapUsed() - heapBefore) <= 64 * 1024, `heap in use ${heapBefore} → ${runtime.heapUsed()}`);
     assert.equal(await isCached(TINY), false);
-    const { readdir } = await import('node:fs/promises');
     assert.deepEqual((await readdir(env.cacheDir, { recursive: true })).filter((name) => name.endsWith('.part')), []);
     hub.reset();
     await loadAndDispose(TINY);
@@ -184,13 +171,13 @@ describe('local folders and repo ids', () => {
 
   it('the README\'s relative path from another folder says which cwd it was looked for in', async () => {
     const cwd = process.cwd();
-    process.chdir(scratch);
+    process.chdir(testHub.scratch);
     try {
       await assert.rejects(pipeline('text-generation', 'models/kjv-llama-5m'), (e) =>
-        e.code === 'WAX_NOT_FOUND' && e.message.startsWith(`no folder 'models/kjv-llama-5m' here (cwd ${scratch}; looked at ${join(scratch, 'models/kjv-llama-5m')}`) &&
+        e.code === 'WAX_NOT_FOUND' && e.message.startsWith(`no folder 'models/kjv-llama-5m' here (cwd ${testHub.scratch}; looked at ${join(testHub.scratch, 'models/kjv-llama-5m')}`) &&
         /as a Hub repo id it failed because/.test(e.message));
       await assert.rejects(AutoTokenizer.from_pretrained('./missing'), (e) =>
-        e.code === 'WAX_NOT_FOUND' && e.message === `missing/tokenizer.json: not found: no folder './missing' here (cwd ${scratch}; looked at ${join(scratch, 'missing')}, /models/missing)`);
+        e.code === 'WAX_NOT_FOUND' && e.message === `missing/tokenizer.json: not found: no folder './missing' here (cwd ${testHub.scratch}; looked at ${join(testHub.scratch, 'missing')}, /models/missing)`);
     } finally {
       process.chdir(cwd);
     }

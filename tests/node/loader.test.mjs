@@ -3,31 +3,29 @@
 // progress events, the file cache, preflight and its refusal, abort, and every failure as a
 // clear error naming the URL and the file.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 
 import { AutoModelForCausalLM, AutoTokenizer, WaxError, clearCache, env, isCached, preflight } from '../../js/src/index.js';
 import { ChunkReader, headerLength, parseHeader, streamIntoHeap, tensorRunSink } from '../../js/src/loader/fetch-to-heap.js';
 import { estimateMemory } from '../../js/src/loader/preflight.js';
 import { getRuntime } from '../../js/src/runtime.js';
 import { withinTolerance } from '../helpers/compare.mjs';
-import { splitSafetensors, startHubServer, hugeHeaderOnly } from '../helpers/hub-server.mjs';
+import { splitSafetensors, hugeHeaderOnly } from '../helpers/hub-server.mjs';
+import { useTestHub } from '../helpers/test-hub.mjs';
 import { fixtureDir, npy, rows } from './fixtures.mjs';
 
 const FIXTURE = 'llama_gqa_tied';
 const TINY = 'wax-test/tiny';
 const SHARDED = 'wax-test/sharded';
 const HUGE = 'wax-test/huge';
-const SAVED_ENV = { ...env };
+const testHub = useTestHub('loader');
 
-let hub, scratch, files, reference, input;
-
+let hub, files, reference, input;
 
 before(async () => {
-  hub = await startHubServer();
-  scratch = await mkdtemp(join(tmpdir(), 'wax-loader-'));
+  hub = await testHub.start();
   const read = (file) => readFile(join(fixtureDir(FIXTURE), file)).then((b) => new Uint8Array(b));
   files = { 'config.json': await read('config.json'), 'generation_config.json': await read('generation_config.json'), 'model.safetensors': await read('model.safetensors') };
   await hub.addRepo(TINY, files);
@@ -38,16 +36,6 @@ before(async () => {
   reference = await npy(FIXTURE, 'logits.npy');
   input = rows(await npy(FIXTURE, 'input_ids.npy'));
 });
-after(async () => {
-  await hub?.close();
-  await rm(scratch, { recursive: true, force: true });
-});
-let cacheCount = 0;
-beforeEach(() => {
-  Object.assign(env, SAVED_ENV, { remoteHost: hub.url, cacheDir: join(scratch, `cache-${cacheCount++}`) });
-  hub.reset();
-});
-afterEach(() => Object.assign(env, SAVED_ENV));
 
 /** Loads, checks the forward logits against upstream, disposes. */
 async function loadAndCheck(source, options = {}) {
@@ -225,7 +213,7 @@ describe('cache', () => {
 
   it('a truncated cached file is never served as complete: it is downloaded again', async () => {
     await loadAndCheck(TINY);
-    const folder = join(env.cacheDir, new URL(hub.url).host.replace(':', '%3a'), ...TINY.split('/'), 'resolve', 'main');
+    const folder = testHub.cacheFolder(TINY);
     const cached = join(folder, 'model.safetensors');
     assert.deepEqual((await readdir(folder)).filter((f) => f.endsWith('.part')), [], 'no temporary file left');
     await truncate(cached, files['model.safetensors'].length - 1000);
@@ -239,7 +227,7 @@ describe('cache', () => {
 
   it('a cached file whose bytes changed fails the LFS sha256 and is downloaded again', async (t) => {
     await loadAndCheck(TINY);
-    const cached = join(env.cacheDir, new URL(hub.url).host.replace(':', '%3a'), ...TINY.split('/'), 'resolve', 'main', 'model.safetensors');
+    const cached = join(testHub.cacheFolder(TINY), 'model.safetensors');
     const bytes = await readFile(cached);
     bytes[bytes.length - 5] ^= 0xff;
     await writeFile(cached, bytes);
@@ -475,7 +463,7 @@ describe('q8/q4 loads quantize each run of tensors as it streams in', () => {
     const model = await AutoModelForCausalLM.from_pretrained(TINY, { dtype: 'q8' });
     const expected = await logitsOf(model);
     model.dispose();
-    const cached = join(env.cacheDir, new URL(hub.url).host.replace(':', '%3a'), ...TINY.split('/'), 'resolve', 'main', 'model.safetensors');
+    const cached = join(testHub.cacheFolder(TINY), 'model.safetensors');
     const bytes = await readFile(cached);
     bytes[bytes.length - 5] ^= 0xff; // found by the sha256 at the end, after every run was handed over
     await writeFile(cached, bytes);
