@@ -17,7 +17,7 @@
 #include "core/weight_view.h"
 #include "io/load_options.h"
 #include "io/safetensors.h"
-#include "ops/kernels/quant.h"
+#include "core/quantized_matrix.h"
 
 namespace wax {
 

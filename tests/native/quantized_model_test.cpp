@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "io/config.h"
 #include "io/safetensors.h"
+#include "ops/kernels/quant.h"
 #include "io/load_options.h"
 #include "test_util.h"
 
