@@ -53,6 +53,7 @@ export type ProgressInfo =
   | { status: 'progress_total'; name: string; loaded: number; total: number; progress: number; files?: Record<string, { loaded: number; total: number }> }
   | { status: 'ready'; task: string; model: string };
 
+/** The weights' dtype after loading; 'auto' (transformers.js's name for the default) is fp32 in wax. */
 export type DType = 'fp32' | 'auto' | 'fp16' | 'q8' | 'q4';
 /** A model source: a repo id ('org/name'), a folder URL, a local folder (Node), or picked files. */
 export type ModelSource = string | URL | Record<string, Blob | ArrayBuffer | Uint8Array | string> | Map<string, Blob | ArrayBuffer | Uint8Array | string> | ArrayLike<File>;
@@ -120,13 +121,30 @@ export interface GenerationOptions {
 
 export interface MemoryReport { weights_bytes: number; kv_cache_bytes: number; scratch_bytes: number; heap_bytes: number }
 
+/**
+ * The base of every model class, as transformers.js's: the parsed config.json, memory(), dispose(),
+ * and `await model(inputs)` (forward). `CausalLM.from_pretrained(source)` loads a model of that very
+ * class; the Auto classes pick the class from config.json's model_type.
+ */
+export class PreTrainedModel implements Disposable {
+  readonly config: Record<string, any>;
+  static from_pretrained(source: ModelSource, options?: PretrainedOptions): Promise<PreTrainedModel>;
+  /**
+   * Bytes held in the wasm heap; the fields C++ does not report for this kind of model are left
+   * out (heap_bytes is always there). A model in the wax worker answers with a Promise.
+   */
+  memory(): Partial<MemoryReport> & { heap_bytes: number } | Promise<Partial<MemoryReport> & { heap_bytes: number }>;
+  dispose(): void;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
 export interface CausalLMInputs { input_ids: Ids; attention_mask?: Ids }
 /** Callable as in transformers.js: `await model(inputs)` is `model.forward(inputs)`. */
 export interface CausalLM {
   (inputs: CausalLMInputs): Promise<{ logits: Tensor<'float32'> }>;
 }
-export class CausalLM implements Disposable {
-  readonly config: Record<string, any>;
+export class CausalLM extends PreTrainedModel {
+  static from_pretrained(source: ModelSource, options?: PretrainedOptions): Promise<CausalLM>;
   readonly generation_config: Record<string, any>;
   forward(inputs: CausalLMInputs): Promise<{ logits: Tensor<'float32'> }>;
   /** `tokenizer` reads the new text for `stop_strings`, as transformers' generate(stop_strings, tokenizer). */
@@ -137,8 +155,6 @@ export class CausalLM implements Disposable {
    * object: `await model.memory()` works for both.
    */
   memory(): MemoryReport | Promise<MemoryReport>;
-  dispose(): void;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export class AutoModelForCausalLM {
@@ -152,14 +168,12 @@ export interface EncoderInputs { input_ids: Ids; attention_mask?: Ids; token_typ
 export interface EncoderModel {
   (inputs: EncoderInputs): Promise<{ last_hidden_state: Tensor<'float32'>; pooler_output?: Tensor<'float32'> }>;
 }
-export class EncoderModel implements Disposable {
-  readonly config: Record<string, any>;
+export class EncoderModel extends PreTrainedModel {
+  static from_pretrained(source: ModelSource, options?: PretrainedOptions): Promise<EncoderModel>;
   readonly hidden_size: number;
   readonly max_position_embeddings: number;
   forward(inputs: EncoderInputs): Promise<{ last_hidden_state: Tensor<'float32'>; pooler_output?: Tensor<'float32'> }>;
   embed(inputs: EncoderInputs, options?: { pooling?: Pooling; normalize?: boolean }): Promise<Tensor<'float32'>>;
-  dispose(): void;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export class AutoModel {

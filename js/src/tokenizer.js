@@ -7,18 +7,10 @@ import { openSource } from './loader/source.js';
 import { MAX_SEQUENCE_TOKENS, TOKENIZER_OPTIONS, checkOptions } from './options.js';
 import { getRuntime } from './runtime.js';
 import { Tensor, toIdArray } from './tensor.js';
-import { createRemote } from './worker/remote.js';
+import { loadWhereWanted } from './worker/remote.js';
 
 /** A special token in tokenizer_config.json is a string or an AddedToken object. */
 const tokenContent = (token) => (typeof token === 'string' ? token : token?.content ?? null);
-
-function parseJson(text, file, label) {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new WaxError(`${label}/${file}: not valid JSON (${error.message})`, { code: 'WAX_BAD_TOKENIZER', cause: error });
-  }
-}
 
 let jinjaModule = null;
 /** @huggingface/jinja, which tools/build.sh copies beside the .wasm: pages need no import map. */
@@ -64,6 +56,11 @@ function checkConversation(conversation) {
  * tokenizer.decode(input_ids.tolist()[0]); // 'In the beginning'
  */
 export class PreTrainedTokenizer extends Callable {
+  /** What a proxy on the page forwards to the wax worker, and copies from it (worker/remote.js). */
+  static workerMethods = ['encode', '_call', 'decode', 'batch_decode', 'apply_chat_template'];
+  static workerProperties = ['config', 'padding_side', 'model_max_length', 'chat_template', 'bos_token', 'eos_token', 'pad_token',
+    'unk_token', 'all_special_ids'];
+
   constructor(runtime, handle, tokenizerJson, config) {
     super();
     this.runtime = runtime;
@@ -286,30 +283,31 @@ export class AutoTokenizer {
    *   read through the models' loader: the same cache, `revision` (default 'main'), progress events and
    *   `local_files_only` (nothing fetched: repo ids and URLs come from the cache)
    */
-  static async from_pretrained(source, { signal, revision, progress_callback, local_files_only, worker = false } = {}) {
+  static from_pretrained(source, { signal, revision, progress_callback, local_files_only, worker = false } = {}) {
     // Tokenizers are light and their methods synchronous: in-process unless asked otherwise.
-    if (worker) {
-      return createRemote('AutoTokenizer', [source instanceof URL ? source.href : source, { signal, revision, progress_callback, local_files_only }]);
-    }
-    const runtime = await getRuntime();
-    const folder = openSource(source, { revision, progress_callback, local_files_only });
-    const jsonText = await folder.readText('tokenizer.json', { signal, optional: true });
-    if (jsonText === null) {
-      throw new WaxError(`${folder.label}: no tokenizer.json (wax reads the fast-tokenizer file that transformers saves)`, { code: 'WAX_NOT_FOUND' });
-    }
-    const configText = await folder.readText('tokenizer_config.json', { signal, optional: true });
-    const tokenizerJson = parseJson(jsonText, 'tokenizer.json', folder.label);
-    const config = configText ? parseJson(configText, 'tokenizer_config.json', folder.label) : {};
-    throwIfAborted(signal);
-    const jsonPtr = runtime.copyString(jsonText, 'tokenizer.json');
-    let configPtr = 0;
-    try {
-      configPtr = runtime.copyString(configText ?? '', 'tokenizer_config.json');
-      const handle = runtime.call('wax_tokenizer_new', jsonPtr, configPtr) >>> 0;
-      return new PreTrainedTokenizer(runtime, handle, tokenizerJson, config);
-    } finally {
-      runtime.free(jsonPtr);
-      runtime.free(configPtr);
-    }
+    const options = { signal, revision, progress_callback, local_files_only, worker };
+    return loadWhereWanted('AutoTokenizer', source, options, () => loadTokenizer(source, options));
+  }
+}
+
+async function loadTokenizer(source, { signal, revision, progress_callback, local_files_only }) {
+  const runtime = await getRuntime();
+  const folder = openSource(source, { revision, progress_callback, local_files_only });
+  const read = { signal, optional: true, code: 'WAX_BAD_TOKENIZER' };
+  const tokenizerFile = await folder.readJson('tokenizer.json', read);
+  if (tokenizerFile === null) {
+    throw new WaxError(`${folder.label}: no tokenizer.json (wax reads the fast-tokenizer file that transformers saves)`, { code: 'WAX_NOT_FOUND' });
+  }
+  const configFile = await folder.readJson('tokenizer_config.json', read);
+  throwIfAborted(signal);
+  const jsonPtr = runtime.copyString(tokenizerFile.text, 'tokenizer.json');
+  let configPtr = 0;
+  try {
+    configPtr = runtime.copyString(configFile?.text ?? '', 'tokenizer_config.json');
+    const handle = runtime.call('wax_tokenizer_new', jsonPtr, configPtr) >>> 0;
+    return new PreTrainedTokenizer(runtime, handle, tokenizerFile.json, configFile?.json ?? {});
+  } finally {
+    runtime.free(jsonPtr);
+    runtime.free(configPtr);
   }
 }

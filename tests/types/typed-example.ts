@@ -1,7 +1,7 @@
 // A user's program against wax's declarations: type-checked by tests/node/types.test.mjs (tsc
 // --noEmit), never run. `wax-ml` resolves to this package by its own name ("exports").
 import {
-  AutoModel, AutoModelForCausalLM, AutoTokenizer, Tensor, TextStreamer, WAX_ERROR_CODES, WaxError, clearCache, cos_sim, env,
+  AutoModel, AutoModelForCausalLM, AutoTokenizer, CausalLM, PreTrainedModel, Tensor, TextStreamer, WAX_ERROR_CODES, WaxError, clearCache, cos_sim, env,
   isCached, pipeline, preflight, runtimeInfo, type Message, type ProgressInfo, type StoppingCriterion, type WaxErrorCode,
 } from 'wax-ml';
 
@@ -37,6 +37,11 @@ async function main(): Promise<void> {
   const memory = await model.memory();
   console.log(text, last?.content, vocab, first, memory.weights_bytes);
   model.dispose();
+  const direct: CausalLM = await CausalLM.from_pretrained('org/name', { dtype: 'auto' });
+  const base: PreTrainedModel = direct;
+  const held: number = (await base.memory()).heap_bytes;
+  console.log(held, base.config.model_type);
+  base.dispose();
   {
     await using scoped = await AutoModelForCausalLM.from_pretrained('org/name');
     const stops: StoppingCriterion = (input_ids) => input_ids.map((row) => row.length > 8);

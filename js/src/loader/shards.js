@@ -11,14 +11,8 @@ import { noWeightsError } from './hub.js';
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
 
-/** The shard file names of an index, in order of first appearance; names are checked. */
-export function shardFiles(indexText, label) {
-  let index;
-  try {
-    index = JSON.parse(indexText);
-  } catch (error) {
-    throw new WaxError(`${label}/${INDEX_FILE}: not valid JSON (${error.message})`, { code: 'WAX_BAD_CONFIG', cause: error });
-  }
+/** The shard file names of a parsed index, in order of first appearance; names are checked. */
+export function shardFiles(index, label) {
   const map = index?.weight_map;
   if (!map || typeof map !== 'object' || Array.isArray(map)) {
     throw new WaxError(`${label}/${INDEX_FILE}: 'weight_map' must be an object of tensor name → file name`, { code: 'WAX_BAD_CONFIG' });
@@ -135,7 +129,7 @@ export async function openWeightFiles(session, { signal } = {}) {
     files = [single];
   } else {
     if (!index) throw await noWeightsError(source, signal, [SINGLE_FILE, INDEX_FILE]);
-    const names = shardFiles(index.text, source.label);
+    const names = shardFiles(index.json, source.label);
     files = await mapBounded(names, maxParallelDownloads(), signal,
       (name, shared) => openWeightFile(source, cache, name, { signal: shared }),
       (opened) => opened.forEach((entry) => entry.opened.close()));

@@ -3,7 +3,7 @@
 // weights go through shards.js and fetch-to-heap.js.
 //
 //   const files = openSource('org/name', { progress_callback });
-//   const config = await files.readText('config.json');
+//   const { json: config } = await files.readJson('config.json');
 //   const plan = await openWeightFiles(files);                    // headers only
 //   const blocks = await downloadWeightFiles(files, runtime, plan); // bodies, into the heap
 import { WaxError } from '../errors.js';
@@ -70,27 +70,25 @@ class ModelFiles {
   }
 
   /**
-   * A JSON file through the cache, as { text, json }; null when `optional` and absent. Not JSON:
-   * WAX_BAD_CONFIG naming the file (WAX_FETCH_FAILED for a page of HTML from a server).
-   * `rememberAbsence` (default: `optional`) records a 404 for MISSING_TTL_MS; a 5xx or a network
-   * failure is never taken for absence. `cacheOnly`: the cache's answer, null when it has none.
+   * The one reader of a model's JSON files: the file through the cache, as { text, json }; null
+   * when `optional` and absent (a 404: a 5xx or a network failure is never taken for absence).
+   * Not JSON: a WaxError with `code` (default WAX_BAD_CONFIG) naming the file, and nothing cached
+   * (WAX_FETCH_FAILED for a page of HTML from a server). `rememberAbsence` (default: `optional`)
+   * records a 404 for MISSING_TTL_MS. `cacheOnly`: the cache's answer, null when it has none.
    * @returns {Promise<{ text: string, json: any } | null>}
    */
-  async readJson(file, options = {}) {
+  async readJson(file, { code = 'WAX_BAD_CONFIG', ...options } = {}) {
     const read = await this.#read(file, options);
     if (read === null || read.json !== undefined) return read;
     const { source } = await this.context();
     try {
       JSON.parse(read.text);
     } catch (error) {
-      throw new WaxError(`${source.labelFor(file)}: not valid JSON (${error.message})`, { code: 'WAX_BAD_CONFIG', cause: error });
+      throw new WaxError(`${source.labelFor(file)}: not valid JSON (${error.message})`, { code, cause: error });
     }
   }
 
-  /**
-   * The text of a file through the cache; null when `optional` and absent. A *.json file is
-   * cached only once it parses (its reader reports the error in its own terms).
-   */
+  /** The text of a file through the cache; null when `optional` and absent. JSON files go through readJson. */
   async readText(file, options = {}) {
     return (await this.#read(file, options))?.text ?? null;
   }
@@ -149,7 +147,7 @@ async function cachedKeys(source, cache) {
   const indexText = await cache.readText(source.cacheKey(INDEX_FILE)).catch(() => null);
   if (typeof indexText === 'string') {
     try {
-      names.push(...shardFiles(indexText, source.label));
+      names.push(...shardFiles(parseOrUndefined(indexText), source.label));
     } catch {
       // a damaged index: its own entry is still deleted
     }
@@ -184,7 +182,7 @@ export async function isCached(source, { revision = 'main' } = {}) {
   }
   const indexText = await cache.readText(resolved.cacheKey(INDEX_FILE)).catch(() => null);
   if (typeof indexText !== 'string') return false;
-  for (const shard of shardFiles(indexText, resolved.label)) {
+  for (const shard of shardFiles(parseOrUndefined(indexText), resolved.label)) {
     const hit = await cache.openFile(resolved.cacheKey(shard)).catch(() => null);
     if (!hit) return false;
     hit.reader.cancel();

@@ -1,20 +1,9 @@
 // Decoder-only language models (Llama, Qwen2, Mistral): load, forward, greedy generate, dispose.
-import { Callable } from '../callable.js';
-import { makeAsyncDisposable } from '../disposable.js';
 import { WaxError, throwIfAborted } from '../errors.js';
 import { GENERATE_OPTIONS, checkOptions } from '../options.js';
 import { Tensor, readModelInputs } from '../tensor.js';
-import { createRemote, wantsWorker } from '../worker/remote.js';
 import { sliceTimer } from '../yield.js';
-import { loadCheckpoint } from './checkpoint.js';
-
-/** Loads the files of `source` and builds the model in the wasm heap (models/checkpoint.js). */
-async function loadCausalLM(source, options = {}) {
-  const { runtime, handle, config, extra } = await loadCheckpoint(source, { ...options, task: 'text-generation' },
-    (rt, weights, configPtr, optionsPtr) => rt.call('wax_causal_lm_load_with_options', configPtr, weights, optionsPtr),
-    ['generation_config.json']);
-  return new CausalLM(runtime, handle, config, extra['generation_config.json']);
-}
+import { PreTrainedModel } from './pretrained-model.js';
 
 /** Copies the checked ids and mask (tensor.js readModelInputs) into heap blocks. */
 function idsToHeap(runtime, { input_ids, attention_mask }) {
@@ -60,44 +49,31 @@ async function allRowsDone(criteria, sequences, done) {
 }
 
 /** A causal language model living in the wasm heap. Create it with `AutoModelForCausalLM.from_pretrained`. */
-export class CausalLM extends Callable {
-  constructor(runtime, handle, config, generationConfig) {
-    super();
-    this.runtime = runtime;
-    this.handle = handle;
-    /** The parsed config.json. */
-    this.config = config;
+export class CausalLM extends PreTrainedModel {
+  static exports = {
+    load: 'wax_causal_lm_load_with_options',
+    free: 'wax_causal_lm_free',
+    weight_bytes: 'wax_causal_lm_weight_bytes',
+    scratch_bytes: 'wax_causal_lm_scratch_bytes',
+  };
+  static extraFiles = ['generation_config.json'];
+  static task = 'text-generation';
+  static workerMethods = [...PreTrainedModel.workerMethods, 'generate'];
+  static workerProperties = [...PreTrainedModel.workerProperties, 'generation_config'];
+
+  constructor(runtime, handle, config, extra = {}) {
+    super(runtime, handle, config);
     /** The parsed generation_config.json ({} when the model has none). */
-    this.generation_config = generationConfig;
+    this.generation_config = extra['generation_config.json'] ?? {};
   }
 
   /** Generators in flight, for memory(). */
   #generators = new Set();
 
-  /**
-   * What the model holds in the wasm heap, in bytes: its weights (checkpoint bytes still held and
-   * converted copies), the KV caches of generations in flight, its reused working buffers, and
-   * the whole heap (all models and tokenizers of this module).
-   *
-   * @example
-   * model.memory(); // { weights_bytes: 21613472, kv_cache_bytes: 0, scratch_bytes: 98304, heap_bytes: 33554432 }
-   */
-  memory() {
-    const handle = this.#live();
-    const { runtime } = this;
+  heldBytes() {
     let kv = 0;
-    for (const generator of this.#generators) kv += runtime.plain('wax_generator_cache_bytes', generator);
-    return {
-      weights_bytes: runtime.plain('wax_causal_lm_weight_bytes', handle),
-      kv_cache_bytes: kv,
-      scratch_bytes: runtime.plain('wax_causal_lm_scratch_bytes', handle),
-      heap_bytes: runtime.heapBytes(),
-    };
-  }
-
-  #live() {
-    if (!this.handle) throw new WaxError('this model was disposed', { code: 'WAX_DISPOSED' });
-    return this.handle;
+    for (const generator of this.#generators) kv += this.runtime.plain('wax_generator_cache_bytes', generator);
+    return { kv_cache_bytes: kv };
   }
 
   #warnedPastPositions = false;
@@ -116,7 +92,7 @@ export class CausalLM extends Callable {
 
   /** The checked ids, mask and dims of a forward or generate call (tensor.js readModelInputs). */
   #inputs(inputs, caller) {
-    return readModelInputs(inputs, caller, { vocab_size: this.runtime.plain('wax_causal_lm_vocab_size', this.#live()) });
+    return readModelInputs(inputs, caller, { vocab_size: this.runtime.plain('wax_causal_lm_vocab_size', this.liveHandle()) });
   }
 
   /**
@@ -128,7 +104,7 @@ export class CausalLM extends Callable {
    * logits.dims; // [1, 3, 512]
    */
   async forward(inputs) {
-    const handle = this.#live();
+    const handle = this.liveHandle();
     const { runtime } = this;
     const read = this.#inputs(inputs, 'forward');
     const { batch, seq } = read;
@@ -145,11 +121,6 @@ export class CausalLM extends Callable {
       runtime.free(idsPtr);
       runtime.free(maskPtr);
     }
-  }
-
-  /** `model(inputs)`: forward, as transformers.js's models. */
-  _call(inputs) {
-    return this.forward(inputs);
   }
 
   /**
@@ -173,7 +144,7 @@ export class CausalLM extends Callable {
    * out.dims; // [1, 7]
    */
   async generate(inputs) {
-    const handle = this.#live();
+    const handle = this.liveHandle();
     const { runtime } = this;
     const read = this.#inputs(inputs, 'generate');
     // token_type_ids, which some tokenizers return, mean nothing to a decoder.
@@ -216,7 +187,7 @@ export class CausalLM extends Callable {
       for (let state = 0; state !== 2;) {
         await pause();
         throwIfAborted(signal);
-        this.#live();
+        this.liveHandle();
         state = runtime.call('wax_generator_step', generator);
         if (state !== 1) continue;
         const tokens = new Int32Array(runtime.heapU8.buffer, runtime.plain('wax_generator_last_tokens', generator) >>> 0, batch).slice();
@@ -242,44 +213,4 @@ export class CausalLM extends Callable {
       else [idsPtr, maskPtr].forEach((ptr) => runtime.free(ptr));
       runtime.free(optionsPtr);
     }
-  }
-
-  /** Frees everything the model holds in the wasm heap. Safe to call twice. */
-  dispose() {
-    if (this.handle) this.runtime.plain('wax_causal_lm_free', this.handle);
-    this.handle = 0;
-  }
-}
-makeAsyncDisposable(CausalLM.prototype);
-
-/**
- * Loads decoder-only language models, as transformers.js's class of the same name.
- *
- * @example
- * import { AutoModelForCausalLM } from 'wax-ml';
- * const model = await AutoModelForCausalLM.from_pretrained('tests/fixtures/llama_gqa_tied');
- * const ids = await model.generate({ input_ids: [[1, 404, 442]], max_new_tokens: 5 });
- * ids.dims; // [1, 8]
- * model.dispose();
- */
-export class AutoModelForCausalLM {
-  /**
-   * @param {string | URL | object} source a Hub repo id ('org/name', fetched from env.remoteHost at
-   *   `revision`), the URL of a folder, a local folder (Node), or the files the user picked
-   *   ({ 'config.json': File, 'model.safetensors': File, … }, a Map, or an array of File). The
-   *   folder holds config.json and model.safetensors, or model.safetensors.index.json and its shards.
-   * @param {{ signal?: AbortSignal, progress_callback?: (event: object) => void, revision?: string, max_length?: number,
-   *   dtype?: 'fp32' | 'fp16' | 'q8' | 'q4' | object }} [options]
-   *   signal: aborts downloads and parsing, freeing what was allocated; progress_callback: the
-   *   transformers.js events (initiate, download, progress, done, progress_total, ready);
-   *   max_length: the longest sequence planned, for the fit check made before downloading
-   *   (default: the model's, at most 2048); dtype: the weights' dtype after loading
-   */
-  static from_pretrained(source, options = {}) {
-    if (wantsWorker(options)) {
-      const { worker, ...rest } = options;
-      return createRemote('AutoModelForCausalLM', [source instanceof URL ? source.href : source, rest]);
-    }
-    return loadCausalLM(source, options);
-  }
-}
+  }}

@@ -7,29 +7,22 @@ import { downloadWeightFiles, openWeightFiles } from '../loader/shards.js';
 import { openSource } from '../loader/source.js';
 import { getRuntime } from '../runtime.js';
 
-export function parseJson(text, file, label, code = 'WAX_BAD_CONFIG') {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new WaxError(`${label}/${file}: not valid JSON (${error.message})`, { code, cause: error });
-  }
-}
-
 /**
- * Loads `source` and builds a C++ model: `build(runtime, weightsHandle, configPtr, optionsPtr)`
- * calls the binding that consumes the weights and returns a handle. `extraJson` names optional
- * JSON files to read (before the download, so a bad one fails early); absent ones give {}.
+ * Loads `source` as the model class `modelClassFor(config)` answers (models/registry.js): reads
+ * the class's `extraFiles` (before the download, so a bad one fails early; absent ones give {}),
+ * streams the weights into the heap and hands them to the class's C++ `exports.load`.
  * `local_files_only`: nothing is fetched (repo ids and URLs come from the cache), as transformers.js.
- * @returns {Promise<{ runtime: object, handle: number, config: object, extra: object, files: object, name: string }>}
+ * @returns {Promise<import('./pretrained-model.js').PreTrainedModel>}
  */
 export async function loadCheckpoint(source, { signal, progress_callback, revision, max_length, dtype, task, local_files_only } = {},
-  build, extraJson = []) {
+  modelClassFor) {
   const name = typeof source === 'string' ? source : String(source?.href ?? 'model');
   const files = openSource(source, { revision, progress_callback, name, local_files_only });
   files.progress.awaitWeights();
   const [runtime, { text: configText, json: config }] = await Promise.all([getRuntime(), files.readJson('config.json', { signal })]);
+  const ModelClass = modelClassFor(config);
   const extra = {};
-  for (const file of extraJson) extra[file] = (await files.readJson(file, { signal, optional: true }))?.json ?? {};
+  for (const file of ModelClass.extraFiles) extra[file] = (await files.readJson(file, { signal, optional: true }))?.json ?? {};
 
   const options = { signal, dtype, max_length, optionsJson: JSON.stringify({ dtype: dtype ?? 'fp32' }) };
   const plan = await openAndCheckFit(files, runtime, config, options);
@@ -47,7 +40,7 @@ export async function loadCheckpoint(source, { signal, progress_callback, revisi
     throw error;
   }
   try {
-    const handle = build(runtime, weights, configPtr, optionsPtr) >>> 0; // consumes weights
+    const handle = runtime.call(ModelClass.exports.load, configPtr, weights, optionsPtr) >>> 0; // consumes weights
     // Tensors the model never read (a config.json with fewer layers than its checkpoint): one warning.
     const unusedPtr = runtime.call('wax_model_unused_tensors', handle) >>> 0;
     const unused = JSON.parse(runtime.readString(unusedPtr));
@@ -58,7 +51,7 @@ export async function loadCheckpoint(source, { signal, progress_callback, revisi
         '. Does config.json (num_hidden_layers, ...) describe this checkpoint?');
     }
     files.progress.ready(task, name);
-    return { runtime, handle, config, extra, files, name };
+    return new ModelClass(runtime, handle, config, extra);
   } finally {
     runtime.free(configPtr);
     runtime.free(optionsPtr);

@@ -1,33 +1,25 @@
 // Encoder models (BERT): load, forward to token states, pooled sentence embeddings, dispose.
-import { Callable } from '../callable.js';
-import { makeAsyncDisposable } from '../disposable.js';
-import { WaxError } from '../errors.js';
 import { EMBED_OPTIONS, checkOptions } from '../options.js';
 import { Tensor, readModelInputs } from '../tensor.js';
-import { createRemote, wantsWorker } from '../worker/remote.js';
-import { loadCheckpoint } from './checkpoint.js';
+import { PreTrainedModel } from './pretrained-model.js';
 
 const POOLING = { none: 0, mean: 1, cls: 2 };
 
 /** A BERT-style encoder in the wasm heap. Create it with `AutoModel.from_pretrained`. */
-export class EncoderModel extends Callable {
+export class EncoderModel extends PreTrainedModel {
+  static exports = { load: 'wax_encoder_load', free: 'wax_encoder_free' };
+  static task = 'feature-extraction';
+  static workerMethods = [...PreTrainedModel.workerMethods, 'embed'];
+  static workerProperties = [...PreTrainedModel.workerProperties, 'hidden_size', 'max_position_embeddings'];
+
   constructor(runtime, handle, config) {
-    super();
-    this.runtime = runtime;
-    this.handle = handle;
-    /** The parsed config.json. */
-    this.config = config;
+    super(runtime, handle, config);
     this.hidden_size = runtime.plain('wax_encoder_hidden_size', handle);
     this.max_position_embeddings = runtime.plain('wax_encoder_max_positions', handle);
   }
 
-  #live() {
-    if (!this.handle) throw new WaxError('this model was disposed', { code: 'WAX_DISPOSED' });
-    return this.handle;
-  }
-
   #run(inputs, caller, pooling, normalize) {
-    const handle = this.#live();
+    const handle = this.liveHandle();
     const { runtime } = this;
     // vocab_size and type_vocab_size as the C++ loader read and checked them from config.json.
     const { batch, seq, input_ids, token_type_ids, attention_mask } = readModelInputs(inputs, caller,
@@ -65,11 +57,6 @@ export class EncoderModel extends Callable {
     return result;
   }
 
-  /** `model(inputs)`: forward, as transformers.js's models. */
-  _call(inputs) {
-    return this.forward(inputs);
-  }
-
   /**
    * Sentence embeddings: `pooling` 'mean' (over the attention mask), 'cls' or 'none' (token states),
    * L2-normalised when `normalize`. Pooling runs in the wasm module, so only [batch, hidden] comes back.
@@ -80,38 +67,5 @@ export class EncoderModel extends Callable {
     const { values, batch, seq } = this.#run(inputs, 'embed', pooling, normalize);
     const dims = pooling === 'none' ? [batch, seq, this.hidden_size] : [batch, this.hidden_size];
     return new Tensor('float32', values.subarray(0, dims.reduce((a, b) => a * b, 1)), dims);
-  }
-
-  /** Frees everything the model holds in the wasm heap. Safe to call twice. */
-  dispose() {
-    if (this.handle) this.runtime.plain('wax_encoder_free', this.handle);
-    this.handle = 0;
-  }
-}
-makeAsyncDisposable(EncoderModel.prototype);
-
-/**
- * Loads encoder models (model_type bert), as transformers.js's AutoModel does.
- *
- * @example
- * import { AutoModel } from 'wax-ml';
- * const model = await AutoModel.from_pretrained('tests/fixtures/bert_tiny_st');
- * const { last_hidden_state } = await model.forward({ input_ids: [[101, 7592, 102]], attention_mask: [[1, 1, 1]] });
- * model.dispose();
- */
-export class AutoModel {
-  /**
-   * @param {string | URL} source a local folder (Node), a folder URL or a Hugging Face repo id
-   * @param {{ signal?: AbortSignal, progress_callback?: (event: object) => void, dtype?: string, revision?: string, worker?: boolean }} [options]
-   *   On a page's main thread the model runs in a wax-made module Worker unless `worker: false`.
-   */
-  static async from_pretrained(source, options = {}) {
-    if (wantsWorker(options)) {
-      const { worker, ...rest } = options;
-      return createRemote('AutoModel', [source instanceof URL ? source.href : source, rest]);
-    }
-    const { runtime, handle, config } = await loadCheckpoint(source, { ...options, task: 'feature-extraction' },
-      (rt, weights, configPtr, optionsPtr) => rt.call('wax_encoder_load', configPtr, weights, optionsPtr));
-    return new EncoderModel(runtime, handle, config);
   }
 }

@@ -1,34 +1,34 @@
 // pipeline('feature-extraction'): sentences in, embeddings out, pooled and normalised as the
 // model's sentence-transformers files say.
-import { Callable } from '../callable.js';
-import { makeAsyncDisposable } from '../disposable.js';
-import { badInput, describeValue, throwIfAborted } from '../errors.js';
-import { pipelineProgress } from '../loader/progress.js';
+import { WaxError, badInput, describeValue, throwIfAborted } from '../errors.js';
 import { openSource } from '../loader/source.js';
-import { AutoModel } from '../models/encoder.js';
-import { parseJson } from '../models/checkpoint.js';
-import { FEATURE_EXTRACTION_OPTIONS, checkOptions } from '../options.js';
+import { AutoModel } from '../models/registry.js';
+import { FEATURE_EXTRACTION_OPTIONS } from '../options.js';
 import { Tensor } from '../tensor.js';
-import { AutoTokenizer } from '../tokenizer.js';
 import { yieldToEventLoop } from '../yield.js';
+import { Pipeline } from './pipeline.js';
 
 /** Sentences per forward pass: bounds memory and keeps abort and progress prompt. */
 const BATCH = 32;
 
 /**
  * The sentence-transformers defaults a folder declares: modules.json lists a Pooling module
- * (its config.json names the mode) and maybe a Normalize module.
+ * (its config.json names the mode) and maybe a Normalize module. Only a 404 means "no
+ * modules.json"; a server or network failure fails the load rather than change the pooling.
  */
 async function sentenceTransformersDefaults(source, { signal, revision, local_files_only }) {
   const files = openSource(source, { revision, local_files_only });
-  const modulesText = await files.readText('modules.json', { signal, optional: true }).catch(() => null);
-  if (!modulesText) return { pooling: 'none', normalize: false };
-  const modules = parseJson(modulesText, 'modules.json', files.label);
-  const pooling = modules.find((m) => String(m.type).endsWith('.Pooling'));
+  const read = await files.readJson('modules.json', { signal, optional: true });
+  if (!read) return { pooling: 'none', normalize: false };
+  const modules = read.json;
+  if (!Array.isArray(modules)) {
+    throw new WaxError(`${files.label}: modules.json must be a list of sentence-transformers modules, got ${describeValue(modules)}`,
+      { code: 'WAX_BAD_CONFIG' });
+  }
+  const pooling = modules.find((m) => String(m?.type).endsWith('.Pooling'));
   let mode = 'none';
   if (pooling) {
-    const text = await files.readText(`${pooling.path ? `${pooling.path}/` : ''}config.json`, { signal, optional: true });
-    const config = text ? parseJson(text, `${pooling.path}/config.json`, files.label) : {};
+    const config = (await files.readJson(`${pooling.path ? `${pooling.path}/` : ''}config.json`, { signal, optional: true }))?.json ?? {};
     mode = config.pooling_mode_cls_token ? 'cls' : 'mean';
   }
   return { pooling: mode, normalize: modules.some((m) => String(m.type).endsWith('.Normalize')) };
@@ -43,14 +43,19 @@ async function sentenceTransformersDefaults(source, { signal, revision, local_fi
  * embeddings.dims; // [2, 64]
  * cos_sim(...embeddings.tolist()); // a number in [-1, 1]
  */
-export class FeatureExtractionPipeline extends Callable {
-  constructor({ task, model, tokenizer, defaults }) {
-    super();
-    this.task = task;
-    this.model = model;
-    this.tokenizer = tokenizer;
+export class FeatureExtractionPipeline extends Pipeline {
+  static callOptions = FEATURE_EXTRACTION_OPTIONS;
+  static workerProperties = [...Pipeline.workerProperties, 'defaults'];
+
+  constructor({ defaults, ...parts }) {
+    super(parts);
     /** Pooling and normalisation from the model's sentence-transformers files. */
     this.defaults = defaults;
+  }
+
+  static async loadParts(source, options) {
+    const defaults = await sentenceTransformersDefaults(source, options);
+    return { defaults, model: await AutoModel.from_pretrained(source, options) };
   }
 
   /**
@@ -60,7 +65,7 @@ export class FeatureExtractionPipeline extends Callable {
    * @returns {Promise<Tensor>} [n, hidden] ([n, seq, hidden] for pooling 'none')
    */
   async _call(texts, options = {}) {
-    checkOptions('feature-extraction', options, FEATURE_EXTRACTION_OPTIONS);
+    this.checkCall(options);
     const { pooling = this.defaults.pooling, normalize = this.defaults.normalize, signal, progress_callback } = options;
     const list = Array.isArray(texts) ? texts : [texts];
     if (list.length === 0) throw badInput('feature-extraction: the list of texts is empty; expected a string or at least one');
@@ -94,27 +99,6 @@ export class FeatureExtractionPipeline extends Callable {
       offset += part.data.length;
     }
     return new Tensor('float32', data, [list.length, hidden]);
-  }
-
-  /** Frees the model and the tokenizer. */
-  dispose() {
-    this.model.dispose();
-    this.tokenizer.dispose();
-  }
-}
-makeAsyncDisposable(FeatureExtractionPipeline.prototype);
-
-export async function loadFeatureExtraction(task, source, { signal, revision, progress_callback, ...rest } = {}) {
-  const progress = pipelineProgress(progress_callback);
-  const [tokenizer, defaults] = await Promise.all([
-    AutoTokenizer.from_pretrained(source, { signal, revision, progress_callback: progress, local_files_only: rest.local_files_only }),
-    sentenceTransformersDefaults(source, { signal, revision, local_files_only: rest.local_files_only })]);
-  try {
-    const model = await AutoModel.from_pretrained(source, { signal, revision, progress_callback: progress, ...rest });
-    return new FeatureExtractionPipeline({ task, model, tokenizer, defaults });
-  } catch (error) {
-    tokenizer.dispose();
-    throw error;
   }
 }
 

@@ -1,19 +1,16 @@
 import { WaxError, badInput } from '../errors.js';
-import { createRemote, wantsWorker } from '../worker/remote.js';
-import { loadFeatureExtraction } from './feature-extraction.js';
-import { loadTextGeneration } from './text-generation.js';
-
-const TASKS = {
-  'text-generation': loadTextGeneration,
-  'feature-extraction': loadFeatureExtraction,
-};
+import { loadWhereWanted } from '../worker/remote.js';
+import { FeatureExtractionPipeline } from './feature-extraction.js';
+import { TextGenerationPipeline } from './text-generation.js';
 
 /**
- * The model a task loads when none is named: the one bundled with wax, found beside this package
- * (so from any working directory, and on a page that serves the package's folder).
+ * Each task's pipeline class, and the model it loads when none is named: the one bundled with
+ * wax, found beside this package (so from any working directory, and on a page that serves the
+ * package's folder).
  */
-const DEFAULT_MODELS = {
-  'text-generation': new URL('../../../models/kjv-llama-5m/', import.meta.url),
+const TASKS = {
+  'text-generation': { pipelineClass: TextGenerationPipeline, defaultModel: new URL('../../../models/kjv-llama-5m/', import.meta.url) },
+  'feature-extraction': { pipelineClass: FeatureExtractionPipeline, defaultModel: null },
 };
 
 /**
@@ -36,19 +33,16 @@ const DEFAULT_MODELS = {
  * @param {{ signal?: AbortSignal, progress_callback?: (event: object) => void, revision?: string, dtype?: string, worker?: boolean }} [options]
  *   the tokenizer and the model load at `revision`, their files adding up to one progress_total
  */
-export function pipeline(task, source, options = {}) {
-  const load = TASKS[task];
-  if (!load) {
-    return Promise.reject(new WaxError(`pipeline: unsupported task '${task}' (supported: ${Object.keys(TASKS).join(', ')})`, { code: 'WAX_UNSUPPORTED' }));
+export async function pipeline(task, source, options = {}) {
+  const { pipelineClass, defaultModel } = Object.hasOwn(TASKS, task) ? TASKS[task] : {};
+  if (!pipelineClass) {
+    throw new WaxError(`pipeline: unsupported task '${task}' (supported: ${Object.keys(TASKS).join(', ')})`, { code: 'WAX_UNSUPPORTED' });
   }
-  const model = source ?? DEFAULT_MODELS[task];
+  const model = source ?? defaultModel;
   if (!model) {
-    return Promise.reject(badInput(`pipeline('${task}'): wax bundles no model for this task; name one, ` +
-      `such as pipeline('${task}', 'sentence-transformers/all-MiniLM-L6-v2') (a Hub repo id, a folder URL or a local folder)`));
+    throw badInput(`pipeline('${task}'): wax bundles no model for this task; name one, ` +
+      `such as pipeline('${task}', 'sentence-transformers/all-MiniLM-L6-v2') (a Hub repo id, a folder URL or a local folder)`);
   }
-  if (wantsWorker(options)) {
-    const { worker, ...rest } = options;
-    return createRemote('pipeline', [task, model instanceof URL ? model.href : model, rest]);
-  }
-  return load(task, model, options);
+  return loadWhereWanted('pipeline', model, options, () => pipelineClass.load(task, model, options),
+    { args: [task], localClass: pipelineClass });
 }

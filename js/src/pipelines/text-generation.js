@@ -1,12 +1,9 @@
 // pipeline('text-generation'): text or chat messages in, text or chat messages out, streamed.
-import { Callable } from '../callable.js';
-import { makeAsyncDisposable } from '../disposable.js';
 import { badInput } from '../errors.js';
-import { pipelineProgress } from '../loader/progress.js';
-import { AutoModelForCausalLM } from '../models/causal-lm.js';
-import { TEXT_GENERATION_OPTIONS, checkOptions } from '../options.js';
+import { AutoModelForCausalLM } from '../models/registry.js';
+import { TEXT_GENERATION_OPTIONS } from '../options.js';
 import { TextStreamer } from '../streamers.js';
-import { AutoTokenizer } from '../tokenizer.js';
+import { Pipeline } from './pipeline.js';
 
 const isMessage = (x) => x !== null && typeof x === 'object' && typeof x.role === 'string';
 const isChat = (x) => Array.isArray(x) && x.length > 0 && x.every(isMessage);
@@ -22,12 +19,12 @@ const isChat = (x) => Array.isArray(x) && x.length > 0 && x.every(isMessage);
  * chat[0].generated_text.at(-1); // { role: 'assistant', content: '…' }
  * for await (const piece of generator.stream('And God said', { max_new_tokens: 30 })) process.stdout.write(piece);
  */
-export class TextGenerationPipeline extends Callable {
-  constructor({ task, model, tokenizer }) {
-    super();
-    this.task = task;
-    this.model = model;
-    this.tokenizer = tokenizer;
+export class TextGenerationPipeline extends Pipeline {
+  static callOptions = TEXT_GENERATION_OPTIONS;
+  static pageMethods = ['stream'];
+
+  static async loadParts(source, options) {
+    return { model: await AutoModelForCausalLM.from_pretrained(source, options) };
   }
 
   /**
@@ -38,7 +35,7 @@ export class TextGenerationPipeline extends Callable {
    *   text, ignored for chat) and `add_special_tokens`.
    */
   async _call(texts, options = {}) {
-    checkOptions('text-generation', options, TEXT_GENERATION_OPTIONS);
+    this.checkCall(options);
     const { stop_strings = null, return_full_text = true, add_special_tokens, ...generateOptions } = options ?? {};
     const chatInput = isChat(texts) || (Array.isArray(texts) && texts.length > 0 && texts.every(isChat));
     const batched = chatInput ? texts.every(isChat) && !isChat(texts) : Array.isArray(texts);
@@ -112,24 +109,5 @@ export class TextGenerationPipeline extends Callable {
       if (!finished) controller.abort();
       await run;
     }
-  }
-
-  /** Frees the model and the tokenizer. */
-  dispose() {
-    this.model.dispose();
-    this.tokenizer.dispose();
-  }
-}
-makeAsyncDisposable(TextGenerationPipeline.prototype);
-
-export async function loadTextGeneration(task, source, { signal, revision, progress_callback, ...rest } = {}) {
-  const progress = pipelineProgress(progress_callback);
-  const tokenizer = await AutoTokenizer.from_pretrained(source, { signal, revision, progress_callback: progress, local_files_only: rest.local_files_only });
-  try {
-    const model = await AutoModelForCausalLM.from_pretrained(source, { signal, revision, progress_callback: progress, ...rest });
-    return new TextGenerationPipeline({ task, model, tokenizer });
-  } catch (error) {
-    tokenizer.dispose();
-    throw error;
   }
 }

@@ -1,19 +1,21 @@
 // The wax worker: runs models in-process here and answers the page's requests (remote.js).
+// What an object shows the page is what its class declares: static workerMethods (called
+// through messages) and workerProperties (copied; one whose value declares workerMethods itself,
+// a pipeline's model or tokenizer, becomes a proxy of its own).
 import { env } from '../env.js';
 import { WaxError } from '../errors.js';
-import { AutoModel } from '../models/encoder.js';
-import { AutoModelForCausalLM } from '../models/causal-lm.js';
+import { LOADABLE_MODELS } from '../models/registry.js';
 import { pipeline } from '../pipelines/index.js';
 import { runtimeInfo } from '../runtime.js';
 import { TextStreamer } from '../streamers.js';
 import { AutoTokenizer } from '../tokenizer.js';
-import { decode, decodeError, encode, encodeError, portOf } from './protocol.js';
+import { decode, decodeError, encode, encodeError, portOf, transferablesOf } from './protocol.js';
 
+/** What the page may create here, by the name remote.js sends; all load in this thread. */
 const FACTORIES = {
   pipeline: (task, source, options) => pipeline(task, source, { ...options, worker: false }),
-  AutoModelForCausalLM: (source, options) => AutoModelForCausalLM.from_pretrained(source, { ...options, worker: false }),
-  AutoModel: (source, options) => AutoModel.from_pretrained(source, { ...options, worker: false }),
-  AutoTokenizer: (source, options) => AutoTokenizer.from_pretrained(source, { ...options, worker: false }),
+  ...Object.fromEntries(Object.entries({ ...LOADABLE_MODELS, AutoTokenizer }).map(([name, loader]) =>
+    [name, (source, options) => loader.from_pretrained(source, { ...options, worker: false })])),
 };
 
 const parent = typeof self === 'object' && typeof self.postMessage === 'function' && typeof window === 'undefined'
@@ -31,15 +33,17 @@ function register(object) {
   return id;
 }
 
-/** Plain data about an object that its proxy exposes as properties. */
+/** The object registered, with what its class declares for its proxy (remote.js remoteObject). */
 function describe(object) {
-  const info = {};
-  for (const key of ['task', 'config', 'generation_config', 'defaults', 'hidden_size', 'max_position_embeddings',
-    'padding_side', 'model_max_length', 'chat_template', 'bos_token', 'eos_token', 'pad_token', 'unk_token', 'all_special_ids']) {
-    if (object[key] !== undefined && typeof object[key] !== 'function') info[key] = object[key];
+  const { workerMethods = [], workerProperties = [] } = object.constructor;
+  const properties = {};
+  const objects = {};
+  for (const key of workerProperties) {
+    const value = object[key];
+    if (value?.constructor?.workerMethods) objects[key] = describe(value);
+    else if (value !== undefined && typeof value !== 'function') properties[key] = value;
   }
-  for (const key of ['model', 'tokenizer']) if (object[key]) info[key] = { objectId: register(object[key]), info: describe(object[key]) };
-  return info;
+  return { objectId: register(object), methods: workerMethods, properties, objects };
 }
 
 /** Calls a function of the page; resolves to what it returned, for the callers that need it. */
@@ -92,15 +96,20 @@ port.listen(async (message) => {
       Object.assign(env, settings);
       Object.assign(env.wasm, wasm);
       const object = await FACTORIES[message.kind](...decode(message.args, resolve));
-      value = { objectId: register(object), info: { ...describe(object), runtime: await runtimeInfo() } };
+      value = describe(object);
+      value.properties.runtime = await runtimeInfo();
     } else if (op === 'call') {
       const object = objects.get(message.objectId);
+      if (!object?.constructor.workerMethods?.includes(message.method)) {
+        throw new WaxError(`the wax worker has no method '${message.method}' for this object`, { code: 'WAX_INTERNAL' });
+      }
       value = encode(await object[message.method](...decode(message.args, resolve)), noHandles);
     } else if (op === 'dispose') {
       objects.get(message.objectId)?.dispose();
       objects.delete(message.objectId);
     }
-    port.post({ op: 'result', id, value });
+    // What a call returns is this side's no more: its tensors' buffers move instead of copying.
+    port.post({ op: 'result', id, value }, transferablesOf(value));
   } catch (error) {
     port.post({ op: 'result', id, error: encodeError(error) });
   } finally {

@@ -64,10 +64,21 @@ export function decodeError({ name, message, code, stack }) {
   return error;
 }
 
-/** postMessage / message events for browser Workers, worker_threads and their parent port alike. */
+/**
+ * The buffers of the tensors in an encoded `value`, each once, for a transfer list: a result
+ * of the worker moves to the page instead of being copied. A SharedArrayBuffer is never moved.
+ */
+export function transferablesOf(value, found = new Set(), depth = 0) {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || depth > 5) return [...found];
+  const buffer = value.__tensor?.data?.buffer;
+  if (buffer instanceof ArrayBuffer) found.add(buffer);
+  else for (const item of Object.values(value)) transferablesOf(item, found, depth + 1);
+  return [...found];
+}
+
+/** postMessage (with an optional transfer list) and message events for browser Workers, worker_threads and their parent port alike. */
 export function portOf(target) {
-  if (typeof target.on === 'function') {
-    return { post: (m) => target.postMessage(m), listen: (fn) => target.on('message', fn) };
-  }
-  return { post: (m) => target.postMessage(m), listen: (fn) => target.addEventListener('message', (e) => fn(e.data)) };
+  const post = (message, transfer = []) => target.postMessage(message, transfer);
+  if (typeof target.on === 'function') return { post, listen: (fn) => target.on('message', fn) };
+  return { post, listen: (fn) => target.addEventListener('message', (e) => fn(e.data)) };
 }

@@ -1,10 +1,11 @@
 // The page's side of the wax worker: objects created in a module Worker (browsers) or a
 // worker_threads Worker (Node, on request), reached through proxies with the same methods.
-import { Callable } from '../callable.js';
+// Which methods and properties a proxy has is declared by the class of the object in the worker
+// (static workerMethods and workerProperties) and arrives with it; a class's pageMethods (a
+// text-generation pipeline's stream(), built on its _call) run here on the proxy.
 import { makeAsyncDisposable } from '../disposable.js';
 import { env } from '../env.js';
 import { WaxError } from '../errors.js';
-import { TextGenerationPipeline } from '../pipelines/text-generation.js';
 import { decode, decodeError, encode, encodeError, portOf } from './protocol.js';
 
 const isNode = typeof process === 'object' && !!process.versions?.node;
@@ -14,6 +15,17 @@ const onPageMainThread = typeof window === 'object' && typeof document === 'obje
 export function wantsWorker(options = {}) {
   if (options.worker !== undefined) return !!options.worker;
   return onPageMainThread && typeof Worker === 'function';
+}
+
+/**
+ * `load()` here, or, when `options` want the worker (wantsWorker), the same load in a new wax
+ * worker as `kind` (a name worker/host.js creates: 'pipeline', an Auto class, a model class),
+ * given `args` (default: [source, options]) with `worker` left out and URLs as strings.
+ */
+export async function loadWhereWanted(kind, source, options, load, { args = [], localClass = null } = {}) {
+  if (!wantsWorker(options)) return load();
+  const { worker, ...rest } = options;
+  return createRemote(kind, [...args, source instanceof URL ? source.href : source, rest], localClass);
 }
 
 class Connection {
@@ -122,64 +134,29 @@ class Connection {
   }
 }
 
-/** Methods that forward to the remote object; `owner` proxies also end the worker on dispose. */
-function remoteMethods(connection, objectId, owner) {
-  return {
-    __remote: true,
-    objectId,
-    call: (method, ...args) => connection.request({ op: 'call', objectId, method }, args).then((v) => decode(v, resolveReturned)),
-    async dispose() {
-      if (this.disposed) return;
-      this.disposed = true;
-      if (owner) connection.close(); // the worker and all its memory go back to the system
-      else await connection.request({ op: 'dispose', objectId });
-    },
-  };
-}
-const resolveReturned = { callback: () => null, signal: () => null, streamer: () => null, object: () => null };
-
 /**
- * A remote model or tokenizer: its data properties, and its methods as async calls. Callable as
- * the in-process objects are: `await model(inputs)` is forward, `await tokenizer(text)` encodes.
+ * A proxy of an object in the worker (`created`: worker/host.js describe()): its declared data
+ * properties and objects, and its declared methods as async calls; callable as the in-process
+ * objects are (`await model(inputs)` is forward, `await tokenizer(text)` encodes). The `owner`
+ * proxy's dispose() ends the worker, with all its memory; the others' free their object there.
  */
-function remoteObject(connection, { objectId, info }, owner, methods) {
-  const base = remoteMethods(connection, objectId, owner);
-  const call = Object.setPrototypeOf((...args) => base.call('_call', ...args), null);
-  const object = Object.assign(call, info, base);
-  for (const method of methods) object[method] = (...args) => base.call(method, ...args);
-  object.dispose = () => base.dispose.call(object);
+function remoteObject(connection, { objectId, methods, properties, objects }, owner, localClass = null) {
+  const call = (method, args) => connection.request({ op: 'call', objectId, method }, args).then((v) => decode(v, resolveReturned));
+  const object = Object.setPrototypeOf((...args) => call('_call', args), null);
+  Object.assign(object, properties, { __remote: true, objectId });
+  for (const [key, nested] of Object.entries(objects)) object[key] = remoteObject(connection, nested, false);
+  for (const method of methods) object[method] = (...args) => call(method, args);
+  for (const method of localClass?.pageMethods ?? []) object[method] = localClass.prototype[method];
+  let disposed = false;
+  object.dispose = async () => {
+    if (disposed) return;
+    disposed = true;
+    if (owner) connection.close();
+    else await connection.request({ op: 'dispose', objectId });
+  };
   return makeAsyncDisposable(object);
 }
-
-const METHODS = {
-  AutoModelForCausalLM: ['_call', 'forward', 'generate', 'memory'],
-  AutoModel: ['_call', 'forward', 'embed'],
-  AutoTokenizer: ['encode', '_call', 'decode', 'batch_decode', 'apply_chat_template'],
-};
-
-class RemotePipeline extends Callable {
-  constructor(connection, created) {
-    super();
-    const base = remoteMethods(connection, created.objectId, true);
-    Object.assign(this, created.info);
-    this.objectId = base.objectId;
-    this.__remote = true;
-    this.base = base;
-    if (created.info.model) this.model = remoteObject(connection, created.info.model, false, ['_call', 'forward', 'generate', 'embed', 'memory']);
-    if (created.info.tokenizer) this.tokenizer = remoteObject(connection, created.info.tokenizer, false, METHODS.AutoTokenizer);
-  }
-
-  _call(...args) {
-    return this.base.call('_call', ...args);
-  }
-
-  dispose() {
-    return this.base.dispose();
-  }
-}
-makeAsyncDisposable(RemotePipeline.prototype);
-// stream() needs only _call and a tokenizer: the proxy's are remote, the loop is the same.
-RemotePipeline.prototype.stream = TextGenerationPipeline.prototype.stream;
+const resolveReturned = { callback: () => null, signal: () => null, streamer: () => null, object: () => null };
 
 /**
  * The env settings the worker adopts: everything that survives structured cloning. A custom
@@ -195,8 +172,8 @@ function envSnapshot() {
   return copy;
 }
 
-/** Creates `kind` ('pipeline', 'AutoModelForCausalLM', 'AutoModel', 'AutoTokenizer') in a new worker. */
-export async function createRemote(kind, args) {
+/** Creates `kind` (a name of worker/host.js's table) from `args` in a new worker; its proxy. */
+async function createRemote(kind, args, localClass) {
   if (env.useCustomCache) {
     throw new WaxError('env.customCache is an object of this side that the wax worker cannot use: load with { worker: false }',
       { code: 'WAX_UNSUPPORTED' });
@@ -204,7 +181,7 @@ export async function createRemote(kind, args) {
   const connection = await Connection.open();
   try {
     const created = await connection.request({ op: 'create', kind, env: envSnapshot() }, args);
-    return kind === 'pipeline' ? new RemotePipeline(connection, created) : remoteObject(connection, created, true, METHODS[kind]);
+    return remoteObject(connection, created, true, localClass);
   } catch (error) {
     connection.close();
     throw error;

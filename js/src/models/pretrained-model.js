@@ -1,0 +1,94 @@
+// The base of every model class (transformers.js's PreTrainedModel): the C++ handle, disposal,
+// memory(), `await model(inputs)`, Symbol.asyncDispose, and which calls cross the wax worker. A
+// task interface (causal LM, encoder; seq2seq, detector, segmenter next) subclasses it, names its
+// C++ exports and adds its calls; models/registry.js maps config.json's model_type to the subclass.
+import { Callable } from '../callable.js';
+import { makeAsyncDisposable } from '../disposable.js';
+import { WaxError } from '../errors.js';
+import { loadWhereWanted } from '../worker/remote.js';
+import { loadCheckpoint } from './checkpoint.js';
+
+export class PreTrainedModel extends Callable {
+  /**
+   * The C++ exports of the subclass's task interface: `load(configPtr, weights, optionsPtr)` →
+   * handle (it consumes the weights), `free(handle)`, and, where C++ has them, `weight_bytes` and
+   * `scratch_bytes` (handle → bytes) for memory().
+   */
+  static exports = null;
+
+  /** JSON files beside config.json the subclass reads (absent ones: {}), before the weights download. */
+  static extraFiles = [];
+
+  /** The methods a proxy on the page forwards to the wax worker (worker/remote.js). */
+  static workerMethods = ['_call', 'forward', 'memory'];
+
+  /** The data properties a proxy on the page copies from the model in the wax worker. */
+  static workerProperties = ['config'];
+
+  /** @param {object} extra the parsed `extraFiles`, by file name */
+  constructor(runtime, handle, config, extra = {}) {
+    super();
+    this.runtime = runtime;
+    this.handle = handle;
+    /** The parsed config.json. */
+    this.config = config;
+  }
+
+  /** The task the 'ready' progress event names for a load of this class. */
+  static task = null;
+
+  /**
+   * Loads a model of this very class (`CausalLM.from_pretrained(…)`, as transformers.js's
+   * `LlamaForCausalLM.from_pretrained`); the Auto classes (models/registry.js) pick the class from
+   * config.json. Options as AutoModelForCausalLM.from_pretrained's; on a page's main thread the
+   * model runs in the wax worker unless `worker: false`.
+   * @returns {Promise<PreTrainedModel>}
+   */
+  static from_pretrained(source, options = {}) {
+    return loadWhereWanted(this.name, source, options, () => loadCheckpoint(source, { ...options, task: this.task }, () => this));
+  }
+
+  /** The handle, or a WAX_DISPOSED WaxError once the model is disposed (every call starts here). */
+  liveHandle() {
+    if (!this.handle) throw new WaxError('this model was disposed', { code: 'WAX_DISPOSED' });
+    return this.handle;
+  }
+
+  /** Bytes the subclass holds beside weights and scratch (the KV caches of a causal LM). */
+  heldBytes() {
+    return {};
+  }
+
+  /**
+   * What the model holds in the wasm heap, in bytes: its weights (checkpoint bytes still held and
+   * converted copies), the KV caches of generations in flight, its reused working buffers, and
+   * the whole heap (all models and tokenizers of this module). A field C++ does not report for
+   * this kind of model is left out; heap_bytes is always there.
+   *
+   * @example
+   * model.memory(); // { weights_bytes: 21613472, kv_cache_bytes: 0, scratch_bytes: 98304, heap_bytes: 33554432 }
+   */
+  memory() {
+    const handle = this.liveHandle();
+    const { runtime } = this;
+    const { weight_bytes, scratch_bytes } = this.constructor.exports;
+    return {
+      ...(weight_bytes && { weights_bytes: runtime.plain(weight_bytes, handle) }),
+      ...this.heldBytes(),
+      ...(scratch_bytes && { scratch_bytes: runtime.plain(scratch_bytes, handle) }),
+      heap_bytes: runtime.heapBytes(),
+    };
+  }
+
+  /** `model(inputs)`: forward, as transformers.js's models. */
+  _call(inputs) {
+    return this.forward(inputs);
+  }
+
+  /** Frees everything the model holds in the wasm heap. Safe to call twice. */
+  dispose() {
+    if (this.handle) this.runtime.plain(this.constructor.exports.free, this.handle);
+    this.handle = 0;
+  }
+}
+makeAsyncDisposable(PreTrainedModel.prototype);

@@ -1,0 +1,83 @@
+// config.json's model_type → the model class that runs it, and the Auto classes that resolve
+// through that table. A new family whose C++ model is one of these task interfaces adds a line
+// here; a new interface (seq2seq, detector, segmenter) adds its class, a line and its Auto class.
+// Whether a model_type can be built is C++'s to say: a type not listed here loads as the Auto
+// class's own kind, and its C++ loader refuses it, naming the types it builds.
+import { loadWhereWanted } from '../worker/remote.js';
+import { CausalLM } from './causal-lm.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { EncoderModel } from './encoder.js';
+
+const MODEL_CLASSES = {
+  llama: CausalLM,
+  qwen2: CausalLM,
+  mistral: CausalLM,
+  bert: EncoderModel,
+};
+
+/** The registered class for `config`, when it is (a subclass of) `kind`; otherwise `kind`. */
+function modelClassFor(config, kind) {
+  const registered = Object.hasOwn(MODEL_CLASSES, config?.model_type) ? MODEL_CLASSES[config.model_type] : null;
+  return registered && (registered === kind || registered.prototype instanceof kind) ? registered : kind;
+}
+
+/** from_pretrained of an Auto class whose models are `kind` or its subclasses. */
+function autoFromPretrained(autoName, kind, source, options = {}) {
+  return loadWhereWanted(autoName, source, options,
+    () => loadCheckpoint(source, { ...options, task: kind.task }, (config) => modelClassFor(config, kind)));
+}
+
+/**
+ * Loads decoder-only language models, as transformers.js's class of the same name.
+ *
+ * @example
+ * import { AutoModelForCausalLM } from 'wax-ml';
+ * const model = await AutoModelForCausalLM.from_pretrained('tests/fixtures/llama_gqa_tied');
+ * const ids = await model.generate({ input_ids: [[1, 404, 442]], max_new_tokens: 5 });
+ * ids.dims; // [1, 8]
+ * model.dispose();
+ */
+export class AutoModelForCausalLM {
+  /**
+   * @param {string | URL | object} source a Hub repo id ('org/name', fetched from env.remoteHost at
+   *   `revision`), the URL of a folder, a local folder (Node), or the files the user picked
+   *   ({ 'config.json': File, 'model.safetensors': File, … }, a Map, or an array of File). The
+   *   folder holds config.json and model.safetensors, or model.safetensors.index.json and its shards.
+   * @param {{ signal?: AbortSignal, progress_callback?: (event: object) => void, revision?: string, max_length?: number,
+   *   dtype?: 'fp32' | 'auto' | 'fp16' | 'q8' | 'q4' | object, worker?: boolean }} [options]
+   *   signal: aborts downloads and parsing, freeing what was allocated; progress_callback: the
+   *   transformers.js events (initiate, download, progress, done, progress_total, ready);
+   *   max_length: the longest sequence planned, for the fit check made before downloading
+   *   (default: the model's, at most 2048); dtype: the weights' dtype after loading ('auto', as
+   *   transformers.js's default, is fp32), or one per module ({ embed_tokens: 'q8', default: 'q4' }). On a page's
+   *   main thread the model runs in a wax-made module Worker unless `worker: false`.
+   * @returns {Promise<CausalLM>}
+   */
+  static from_pretrained(source, options = {}) {
+    return autoFromPretrained('AutoModelForCausalLM', CausalLM, source, options);
+  }
+}
+
+/**
+ * Loads encoder models (model_type bert), as transformers.js's AutoModel does.
+ *
+ * @example
+ * import { AutoModel } from 'wax-ml';
+ * const model = await AutoModel.from_pretrained('tests/fixtures/bert_tiny_st');
+ * const { last_hidden_state } = await model.forward({ input_ids: [[101, 7592, 102]], attention_mask: [[1, 1, 1]] });
+ * model.dispose();
+ */
+export class AutoModel {
+  /**
+   * @param {string | URL} source a local folder (Node), a folder URL or a Hugging Face repo id
+   * @param {{ signal?: AbortSignal, progress_callback?: (event: object) => void, dtype?: string, revision?: string, worker?: boolean }} [options]
+   *   On a page's main thread the model runs in a wax-made module Worker unless `worker: false`.
+   * @returns {Promise<EncoderModel>}
+   */
+  static from_pretrained(source, options = {}) {
+    return autoFromPretrained('AutoModel', EncoderModel, source, options);
+  }
+}
+
+/** The classes the wax worker creates by name (worker/host.js). */
+export const LOADABLE_MODELS = { AutoModelForCausalLM, AutoModel, CausalLM, EncoderModel };
