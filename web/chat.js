@@ -1,7 +1,10 @@
-// The chat demo: a text-generation pipeline in a module worker (chat-worker.js), the model's chat
-// template applied to the conversation, the answer streamed into a bubble, Stop, sampling
-// controls seeded from generation_config.json, and live time-to-first-token and tokens/s.
-import { modelSource, showError, showProgress, startModuleWorker } from './ui.js';
+// The chat demo: pipeline('text-generation'), which on a page runs in the wax worker (so loading
+// and generating never block the page), the model's chat template applied to the conversation,
+// the answer streamed into a bubble by a TextStreamer, Stop, a model switch that keeps the model
+// before until the new one is ready (and when it fails), sampling controls seeded from
+// generation_config.json, and live time-to-first-token and tokens/s.
+import { TextStreamer, pipeline, runtimeInfo } from '../js/src/index.js';
+import { modelSource, showError, showProgress } from './ui.js';
 
 const DEFAULT_MODEL = new URL('../models/kjv-llama-5m/', location.href).href;
 
@@ -26,12 +29,10 @@ const stat = { ttft: $('ttft'), speed: $('speed'), tokens: $('tokens'), mode: $(
 const NUMBER_OPTIONS = { max_new_tokens: 128, temperature: 1, top_k: 50, top_p: 1, repetition_penalty: 1 };
 
 const messages = []; // the conversation sent to the model: { role, content }
-let worker = null;
-let nextId = 0;
-let loadId = 0; // the load whose events count; older ones are ignored
+let generator = null; // the loaded pipeline (a proxy of the one in the wax worker)
+let loading = null; // the load in flight, { controller }; a newer load replaces it
 let generationConfig = {}; // the loaded model's generation_config.json
-let turn = null; // the generation in flight: { id, bubble, text, started }
-const handlers = new Map(); // task id → its message handler
+let turn = null; // the generation in flight, { controller, finished }
 
 modelInput.value = new URLSearchParams(location.search).get('model') ?? DEFAULT_MODEL;
 $('isolation').textContent = globalThis.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated';
@@ -44,23 +45,6 @@ function setState(state) {
   stopButton.disabled = state !== 'generating';
   loadButton.disabled = busy;
   clearButton.disabled = busy || messages.length === 0;
-}
-
-// ---- the worker ----------------------------------------------------------------------------
-
-/** Posts a task to the worker; `onMessage` receives every message about it. */
-function post(message, onMessage) {
-  const id = ++nextId;
-  handlers.set(id, onMessage);
-  worker.postMessage({ ...message, id });
-  return id;
-}
-
-function route({ data }) {
-  const handler = handlers.get(data?.id);
-  if (!handler) return;
-  if (data.type === 'loaded' || data.type === 'done' || data.type === 'error') handlers.delete(data.id);
-  handler(data);
 }
 
 // ---- loading ---------------------------------------------------------------------------------
@@ -79,7 +63,14 @@ function describeModel({ config, load_ms, chat_template, runtime }) {
     ` · loaded in ${(load_ms / 1000).toFixed(2)} s · ${threads}${chat_template ? '' : ' · no chat template: the model continues your text'}`;
 }
 
-function loadModel() {
+/** Aborts the generation in flight, if any, and waits until it has let go of the model. */
+async function stopTurn() {
+  const current = turn;
+  current?.controller.abort(new DOMException('the model was replaced', 'AbortError'));
+  await current?.finished;
+}
+
+async function loadModel() {
   let source;
   try {
     source = modelSource(modelInput.value, DEFAULT_MODEL);
@@ -92,26 +83,49 @@ function loadModel() {
   progressBar.hidden = false;
   statusLine.textContent = 'Loading…';
   setState('loading');
-  loadId = post({ type: 'load', source }, (data) => {
-    if (data.id !== loadId) return; // replaced by a later load
-    if (data.type === 'progress') showProgress(progressBar, statusLine, data.event);
-    else if (data.type === 'loaded') {
-      progressBar.hidden = true;
-      modelSummary.textContent = describeModel(data.info);
-      statusLine.textContent = 'Ready.';
-      generationConfig = data.info.generation_config;
-      fillSamplingDefaults(generationConfig);
-      setState('ready');
-      promptBox.focus();
-    } else if (data.type === 'error') {
-      progressBar.hidden = data.kept_model;
-      statusLine.textContent = data.kept_model
-        ? 'That model could not be loaded: still chatting with the one before.'
-        : 'The model could not be loaded.';
-      showError(errorBox, data.error);
-      setState(data.kept_model ? 'ready' : 'error');
-    }
+  loading?.controller.abort(new DOMException('replaced by a newer load', 'AbortError'));
+  const load = { controller: new AbortController() };
+  loading = load;
+  const started = performance.now();
+  let loaded;
+  try {
+    loaded = await pipeline('text-generation', source, {
+      signal: load.controller.signal,
+      progress_callback: (event) => { if (loading === load) showProgress(progressBar, statusLine, event); },
+    });
+  } catch (error) {
+    if (loading !== load) return; // replaced by a later load
+    loading = null;
+    const kept = generator !== null;
+    progressBar.hidden = kept;
+    statusLine.textContent = kept ? 'That model could not be loaded: still chatting with the one before.' : 'The model could not be loaded.';
+    showError(errorBox, error);
+    setState(kept ? 'ready' : 'error');
+    return;
+  }
+  if (loading !== load) { // replaced while its last step finished
+    await loaded.dispose();
+    return;
+  }
+  loading = null;
+  const loadMs = performance.now() - started;
+  if (generator) {
+    await stopTurn();
+    await generator.dispose(); // its worker ends, with all its memory
+  }
+  generator = loaded;
+  progressBar.hidden = true;
+  modelSummary.textContent = describeModel({
+    config: generator.model.config,
+    load_ms: loadMs,
+    chat_template: generator.tokenizer.chat_template !== null,
+    runtime: generator.runtime ?? await runtimeInfo(), // the worker's, or this page's where no worker can start
   });
+  statusLine.textContent = 'Ready.';
+  generationConfig = generator.model.generation_config;
+  fillSamplingDefaults(generationConfig);
+  setState('ready');
+  promptBox.focus();
 }
 
 // ---- chatting --------------------------------------------------------------------------------
@@ -181,36 +195,60 @@ function send() {
   setState('generating');
   statusLine.textContent = 'Generating…';
 
-  const id = post({ type: 'generate', messages, options }, (data) => {
-    if (data.type === 'chunk') {
+  // TTFT covers templating, tokenizing and the prompt's forward pass; the rate counts the tokens after the first.
+  const started = performance.now();
+  let tokens = 0, firstAt = 0, lastAt = 0, answer = '';
+  const stats = () => ({
+    tokens,
+    ttft_ms: tokens ? firstAt - started : null,
+    tokens_per_s: tokens > 1 ? (tokens - 1) / ((lastAt - firstAt) / 1000) : null,
+  });
+  const current = { controller: new AbortController(), finished: null };
+  const streamer = new TextStreamer(generator.tokenizer, {
+    skip_prompt: true,
+    token_callback_function: (ids) => {
+      tokens += ids.length;
+      lastAt = performance.now();
+      if (tokens === ids.length) firstAt = lastAt;
+    },
+    callback_function: (piece) => {
+      if (turn !== current) return; // what was still on its way when the answer ended
+      answer += piece;
       const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-      text.appendData(data.text);
+      text.appendData(piece);
       if (atBottom) log.scrollTop = log.scrollHeight;
-      showStats(data.stats);
-      return;
-    }
-    bubble.classList.remove('streaming');
+      showStats(stats());
+    },
+  });
+  // A model without a chat template (a base model) continues the last message's text instead.
+  const input = generator.tokenizer.chat_template !== null ? messages.slice() : content;
+  const extra = typeof input === 'string' ? { return_full_text: false } : {};
+  const ended = (error) => {
+    const aborted = current.controller.signal.aborted;
     turn = null;
-    if (data.type === 'done') {
-      showStats(data.stats);
-      messages.push({ role: 'assistant', content: data.content });
-      if (data.aborted) addTag(bubble, 'stopped', 'stopped');
-      statusLine.textContent = data.aborted ? `Stopped after ${data.stats.tokens} tokens.` : `Done: ${data.stats.tokens} tokens.`;
+    bubble.classList.remove('streaming');
+    if (!error || aborted) {
+      showStats(stats());
+      messages.push({ role: 'assistant', content: answer });
+      if (aborted) addTag(bubble, 'stopped', 'stopped');
+      statusLine.textContent = aborted ? `Stopped after ${tokens} tokens.` : `Done: ${tokens} tokens.`;
     } else {
       messages.pop(); // the user's message got no answer: leave it out of the conversation
       bubble.classList.add('failed');
       addTag(bubble, 'failed', 'failed');
-      showError(errorBox, data.error);
+      showError(errorBox, error);
       statusLine.textContent = 'Generation failed.';
     }
     setState('ready');
-  });
-  turn = { id, bubble };
+  };
+  turn = current;
+  current.finished = generator(input, { ...options, ...extra, signal: current.controller.signal, streamer })
+    .then(() => ended(null), ended);
 }
 
 function stop() {
   if (!turn) return;
-  worker.postMessage({ type: 'abort', id: turn.id });
+  turn.controller.abort(new DOMException('stopped by the user', 'AbortError'));
   statusLine.textContent = 'Stopping…';
   setState('stopping');
 }
@@ -247,21 +285,6 @@ stopButton.addEventListener('click', stop);
 clearButton.addEventListener('click', clearChat);
 doSample.addEventListener('change', syncSamplingInputs);
 $('defaults').addEventListener('click', () => fillSamplingDefaults(generationConfig));
-window.addEventListener('pagehide', () => worker?.postMessage({ type: 'dispose' }));
+window.addEventListener('pagehide', () => generator?.dispose());
 
-setState('loading');
-statusLine.textContent = 'Starting the model worker…';
-worker = await startModuleWorker(new URL('./chat-worker.js', import.meta.url));
-if (worker) {
-  worker.addEventListener('message', route);
-  worker.addEventListener('error', (event) => { // escaped the worker's own handling: it may be unusable
-    event.preventDefault();
-    showError(errorBox, { name: 'Error', message: `the model worker failed: ${event.message || 'unknown error'}. Reload the page.` });
-    setState('error');
-  });
-  loadModel();
-} else {
-  statusLine.textContent = 'No model worker.';
-  showError(errorBox, { name: 'Error', message: 'This browser could not start a module Web Worker (new Worker(url, { type: "module" })), which the chat runs the model in.' });
-  setState('error');
-}
+loadModel();

@@ -1,46 +1,14 @@
-// What the demo pages share: starting their module worker, errors as plain data and as a card,
-// and the loader's progress events on a <progress> bar. Safe to import in a worker (nothing here
-// touches the document until a function is called).
+// What the demo pages share: model fields read as sources, errors as a card with a hint, and the
+// loader's progress events on a <progress> bar. The models run in the wax worker that the library
+// starts for a page.
 
-/** An Error (WaxError or not) as plain data for postMessage and for the page. */
+/** An Error (WaxError or not, or such plain data) as { name, code, message }. */
 export function describeError(error) {
   return {
     name: error?.name ?? 'Error',
     code: error?.code ?? null,
     message: error?.message ?? String(error),
   };
-}
-
-/**
- * A module worker that has posted { type: 'ready' }, or null where none can start (no module
- * workers, or its imports failed).
- *
- * @param {URL} url the worker's module
- * @returns {Promise<Worker | null>}
- */
-export function startModuleWorker(url) {
-  return new Promise((resolve) => {
-    let worker;
-    try {
-      worker = new Worker(url, { type: 'module' });
-    } catch {
-      resolve(null);
-      return;
-    }
-    const onReady = ({ data }) => {
-      if (data?.type !== 'ready') return;
-      worker.removeEventListener('message', onReady);
-      worker.removeEventListener('error', onStartError);
-      resolve(worker);
-    };
-    const onStartError = (event) => {
-      event.preventDefault();
-      worker.terminate();
-      resolve(null);
-    };
-    worker.addEventListener('message', onReady);
-    worker.addEventListener('error', onStartError);
-  });
 }
 
 /**

@@ -51,6 +51,21 @@ describe('the worker protocol', () => {
     await extractor.dispose();
   });
 
+  it('objects share the wax worker: disposing one leaves the others usable, and what a pipeline held goes with it', async () => {
+    const [generator, encoder] = await Promise.all([pipeline('text-generation', KJV, { worker: true }),
+      AutoModel.from_pretrained(BERT, { worker: true })]);
+    const { model } = generator;
+    await generator.dispose();
+    await assert.rejects(generator('And'), { code: 'WAX_DISPOSED' });
+    await assert.rejects(model.forward({ input_ids: [[1, 2]] }), { code: 'WAX_DISPOSED' }); // freed in the worker with its pipeline
+    assert.deepEqual((await encoder.forward({ input_ids: [[101, 102]] })).last_hidden_state.dims, [1, 2, 64]);
+    const again = await AutoModelForCausalLM.from_pretrained(KJV, { worker: true }); // in the same, still running worker
+    assert.deepEqual((await again.generate({ input_ids: [[1, 2]], max_new_tokens: 2, do_sample: false })).dims, [1, 4]);
+    await encoder.dispose();
+    await again.dispose(); // the last: the worker ends
+    await assert.rejects(again.generate({ input_ids: [[1, 2]] }), { code: 'WAX_DISPOSED' });
+  });
+
   it("a result's tensors move in the transfer list, each buffer once; shared memory never does", () => {
     const data = new Float32Array(8);
     const result = encode({ a: new Tensor('float32', data.subarray(0, 4), [4]), b: [new Tensor('float32', data.subarray(4), [4])],

@@ -1,9 +1,9 @@
 // The first wax demo: load a small Llama checkpoint from a folder URL (the bundled oracle fixture as
 // soon as the page opens), generate greedily from the folder's prompt and check the ids against the
-// upstream oracle's. The model runs in a module
-// worker (demo-worker.js) so the page stays responsive; where a worker cannot start, on the main
-// thread instead.
-import { showError as showErrorCard, showProgress as showLoadProgress, startModuleWorker } from '../ui.js';
+// upstream oracle's. The model runs in the wax worker (the library's default on a page) so the page
+// stays responsive; where no worker can start, on the main thread instead.
+import { showError as showErrorCard, showProgress as showLoadProgress } from '../ui.js';
+import { runDemo } from './run-demo.js';
 
 const DEFAULT_MODEL = new URL('../../tests/fixtures/llama_gqa_tied/', location.href).href;
 
@@ -20,52 +20,6 @@ modelInput.value = new URLSearchParams(location.search).get('model') ?? DEFAULT_
 $('isolation').textContent = globalThis.crossOriginIsolated
   ? 'cross-origin isolated'
   : 'not cross-origin isolated (single-threaded is fine)';
-
-// ---- where the model runs ----------------------------------------------------------------
-
-let workerPromise = null;
-
-/** The demo's module worker once it has reported 'ready', or null when none can start here. */
-function startWorker() {
-  workerPromise ??= startModuleWorker(new URL('./demo-worker.js', import.meta.url));
-  return workerPromise;
-}
-
-let runs = 0;
-
-/** Runs the demo in the worker (or here); calls onProgress with wax's progress events. */
-async function runModel(modelUrl, onProgress) {
-  const worker = await startWorker();
-  if (!worker) {
-    const { runDemo } = await import('./run-demo.js');
-    return { where: 'main thread', result: await runDemo(modelUrl, onProgress) };
-  }
-  const id = ++runs;
-  return new Promise((resolve, reject) => {
-    const settle = () => {
-      worker.removeEventListener('message', onMessage);
-      worker.removeEventListener('error', onError);
-    };
-    const onMessage = ({ data }) => {
-      if (data?.id !== id) return;
-      if (data.type === 'progress') return onProgress(data.event);
-      settle();
-      if (data.type === 'result') resolve({ where: 'module worker', result: data.result });
-      else reject(data.error);
-    };
-    // An error that escaped the worker's own handling (it then may be unusable: start afresh).
-    const onError = (event) => {
-      event.preventDefault();
-      settle();
-      worker.terminate();
-      workerPromise = null;
-      reject({ name: 'Error', message: `the model worker failed: ${event.message || 'unknown error'}` });
-    };
-    worker.addEventListener('message', onMessage);
-    worker.addEventListener('error', onError);
-    worker.postMessage({ type: 'run', id, modelUrl });
-  });
-}
 
 // ---- the page --------------------------------------------------------------------------------
 
@@ -84,7 +38,7 @@ function renderIds(element, ids, compareWith) {
   }));
 }
 
-function showResult({ where, result }) {
+function showResult(result) {
   const newTokens = result.generated.length;
   const matches = result.mismatch === -1;
   const { model_type, num_hidden_layers, hidden_size, vocab_size, torch_dtype } = result.config;
@@ -105,7 +59,7 @@ function showResult({ where, result }) {
   $('load-time').textContent = `${(result.loadMs / 1000).toFixed(2)} s`;
   $('tokens-per-second').textContent = newTokens ? `${(newTokens / (result.generateMs / 1000)).toFixed(0)} tokens/s` : '–';
   $('generate-time').textContent = `${newTokens} tokens · ${result.generateMs.toFixed(0)} ms`;
-  $('where').textContent = where;
+  $('where').textContent = result.where;
   results.hidden = false;
 }
 
@@ -131,7 +85,7 @@ form.addEventListener('submit', async (event) => {
   statusLine.textContent = 'Starting…';
   document.body.dataset.state = 'running';
   try {
-    showResult(await runModel(modelUrl, showProgress));
+    showResult(await runDemo(modelUrl, showProgress));
     statusLine.textContent = 'Done.';
     document.body.dataset.state = 'done';
   } catch (error) {

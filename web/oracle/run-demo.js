@@ -1,5 +1,5 @@
-// The demo's model work, shared by the module worker (demo-worker.js) and the main-thread
-// fallback in demo.js: load a Llama-family folder, generate greedily from the folder's own
+// The demo's model work: load a Llama-family folder (in the wax worker, the library's default on
+// a page; on the main thread where no worker can start), generate greedily from the folder's own
 // prompt (input_ids.npy), and compare with the oracle's continuation (greedy_ids.npy).
 import { AutoModelForCausalLM } from '../../js/src/index.js';
 import { firstMismatch } from '../../tests/helpers/compare.mjs';
@@ -26,7 +26,7 @@ async function fetchIds(folder, file) {
 /**
  * @param {string} modelUrl absolute URL of the model folder
  * @param {(event: object) => void} progress_callback wax's progress events
- * @returns {Promise<object>} plain data (it crosses postMessage)
+ * @returns {Promise<object>} what the page shows, and `where` the model ran
  */
 export async function runDemo(modelUrl, progress_callback) {
   const folder = new URL(modelUrl.endsWith('/') ? modelUrl : `${modelUrl}/`);
@@ -51,9 +51,9 @@ export async function runDemo(modelUrl, progress_callback) {
       mismatch: firstMismatch(ids, oracle), // -1: equal
       loadMs,
       generateMs,
-      crossOriginIsolated: globalThis.crossOriginIsolated === true,
+      where: model.__remote ? 'module worker' : 'main thread',
     };
   } finally {
-    model.dispose();
+    await model.dispose();
   }
 }

@@ -25,7 +25,8 @@ const TASKS = {
  * const [{ generated_text }] = await generator('And God said', { max_new_tokens: 20 });
  *
  * On a page's main thread the pipeline runs in a module Web Worker that wax creates (the page
- * stays responsive; `dispose()` ends the worker); `{ worker: false }` keeps it in the page. In
+ * stays responsive), one for all the models and pipelines of the page; `dispose()` of the last
+ * of them ends it, returning its memory. `{ worker: false }` keeps the pipeline in the page. In
  * Node it runs in-process unless `{ worker: true }` (worker_threads).
  *
  * @param {'text-generation' | 'feature-extraction'} task

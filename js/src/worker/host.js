@@ -33,17 +33,25 @@ function register(object) {
   return id;
 }
 
-/** The object registered, with what its class declares for its proxy (remote.js remoteObject). */
-function describe(object) {
+/** The ids of the objects a created object holds (a pipeline's model and tokenizer), freed with it. */
+const held = new Map();
+
+/**
+ * The object registered, with what its class declares for its proxy (remote.js remoteObject);
+ * `ids` collects the ids of it and of the objects it holds.
+ */
+function describe(object, ids = []) {
   const { workerMethods = [], workerProperties = [] } = object.constructor;
   const properties = {};
   const objects = {};
   for (const key of workerProperties) {
     const value = object[key];
-    if (value?.constructor?.workerMethods) objects[key] = describe(value);
+    if (value?.constructor?.workerMethods) objects[key] = describe(value, ids);
     else if (value !== undefined && typeof value !== 'function') properties[key] = value;
   }
-  return { objectId: register(object), methods: workerMethods, properties, objects };
+  const objectId = register(object);
+  ids.push(objectId);
+  return { objectId, methods: workerMethods, properties, objects };
 }
 
 /** Calls a function of the page; resolves to what it returned, for the callers that need it. */
@@ -96,17 +104,21 @@ port.listen(async (message) => {
       Object.assign(env, settings);
       Object.assign(env.wasm, wasm);
       const object = await FACTORIES[message.kind](...decode(message.args, resolve));
-      value = describe(object);
+      const ids = [];
+      value = describe(object, ids);
+      held.set(value.objectId, ids);
       value.properties.runtime = await runtimeInfo();
     } else if (op === 'call') {
       const object = objects.get(message.objectId);
-      if (!object?.constructor.workerMethods?.includes(message.method)) {
+      if (!object) throw new WaxError('this object was disposed', { code: 'WAX_DISPOSED' });
+      if (!object.constructor.workerMethods?.includes(message.method)) {
         throw new WaxError(`the wax worker has no method '${message.method}' for this object`, { code: 'WAX_INTERNAL' });
       }
       value = encode(await object[message.method](...decode(message.args, resolve)), noHandles);
     } else if (op === 'dispose') {
       objects.get(message.objectId)?.dispose();
-      objects.delete(message.objectId);
+      for (const objectId of held.get(message.objectId) ?? [message.objectId]) objects.delete(objectId);
+      held.delete(message.objectId);
     }
     // What a call returns is this side's no more: its tensors' buffers move instead of copying.
     port.post({ op: 'result', id, value }, transferablesOf(value));

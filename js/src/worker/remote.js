@@ -1,5 +1,8 @@
 // The page's side of the wax worker: objects created in a module Worker (browsers) or a
-// worker_threads Worker (Node, on request), reached through proxies with the same methods.
+// worker_threads Worker (Node, on request), reached through proxies with the same methods. One
+// worker serves every object this side creates while any of them lives (one wasm heap and one
+// thread pool, as one module in-process; a new load needs no new worker, even offline); it ends,
+// returning all its memory, when the last of them is disposed.
 // Which methods and properties a proxy has is declared by the class of the object in the worker
 // (static workerMethods and workerProperties) and arrives with it; a class's pageMethods (a
 // text-generation pipeline's stream(), built on its _call) run here on the proxy.
@@ -18,7 +21,7 @@ export function wantsWorker(options = {}) {
 }
 
 /**
- * `load()` here, or, when `options` want the worker (wantsWorker), the same load in a new wax
+ * `load()` here, or, when `options` want the worker (wantsWorker), the same load in the wax
  * worker as `kind` (a name worker/host.js creates: 'pipeline', an Auto class, a model class),
  * given `args` (default: [source, options]) with `worker` left out and URLs as strings.
  */
@@ -47,11 +50,14 @@ class Connection {
     this.pending = new Map();
     this.callbacks = new Map();
     this.next = 1;
+    /** The live objects created through this connection (remoteObject's owners). */
+    this.owners = 0;
     let ready;
     this.ready = new Promise((resolve, reject) => {
       ready = resolve;
+      // A browser says only "error" when the module could not be fetched or parsed.
       const fail = (event) => reject(new WaxError(`the wax worker (${new URL('./host.js', import.meta.url).href}) failed to start: ` +
-        `${event?.message ?? event}`, { code: 'WAX_WASM_LOAD_FAILED' }));
+        `${event?.message || 'its module could not be loaded (the network, a server error or a MIME type)'}`, { code: 'WAX_WASM_LOAD_FAILED' }));
       if (isNode) worker.once('error', fail);
       else worker.addEventListener('error', fail, { once: true });
     });
@@ -127,6 +133,7 @@ class Connection {
   }
 
   close() {
+    if (shared?.connection === this) shared = null;
     this.closed = true;
     for (const { reject } of this.pending.values()) reject(new DOMException('The wax worker was disposed.', 'AbortError'));
     this.pending.clear();
@@ -134,25 +141,51 @@ class Connection {
   }
 }
 
+/** The connection every object of this side is created through: { opening, connection }. */
+let shared = null;
+
+/** The shared connection, opened on first use, with one more owner counted. */
+async function connect() {
+  shared ??= { opening: Connection.open(), connection: null };
+  const current = shared;
+  try {
+    current.connection = await current.opening;
+  } catch (error) {
+    if (shared === current) shared = null;
+    throw error;
+  }
+  if (current.connection.closed) return connect(); // its last owner let go meanwhile
+  current.connection.owners++;
+  return current.connection;
+}
+
+/** One owner fewer; the last one ends the worker. */
+function release(connection) {
+  if (--connection.owners === 0) connection.close();
+}
+
 /**
  * A proxy of an object in the worker (`created`: worker/host.js describe()): its declared data
  * properties and objects, and its declared methods as async calls; callable as the in-process
- * objects are (`await model(inputs)` is forward, `await tokenizer(text)` encodes). The `owner`
- * proxy's dispose() ends the worker, with all its memory; the others' free their object there.
+ * objects are (`await model(inputs)` is forward, `await tokenizer(text)` encodes). An `owner`
+ * proxy's dispose() frees its object and the objects it holds there, and ends the worker if it
+ * was the last; a nested proxy's (a pipeline's model) frees only its object.
  */
 function remoteObject(connection, { objectId, methods, properties, objects }, owner, localClass = null) {
-  const call = (method, args) => connection.request({ op: 'call', objectId, method }, args).then((v) => decode(v, resolveReturned));
+  let disposed = false;
+  const call = (method, args) => (disposed
+    ? Promise.reject(new WaxError(`this ${properties.task ? 'pipeline' : 'object'} was disposed`, { code: 'WAX_DISPOSED' }))
+    : connection.request({ op: 'call', objectId, method }, args).then((v) => decode(v, resolveReturned)));
   const object = Object.setPrototypeOf((...args) => call('_call', args), null);
   Object.assign(object, properties, { __remote: true, objectId });
   for (const [key, nested] of Object.entries(objects)) object[key] = remoteObject(connection, nested, false);
   for (const method of methods) object[method] = (...args) => call(method, args);
   for (const method of localClass?.pageMethods ?? []) object[method] = localClass.prototype[method];
-  let disposed = false;
   object.dispose = async () => {
     if (disposed) return;
     disposed = true;
-    if (owner) connection.close();
-    else await connection.request({ op: 'dispose', objectId });
+    if (!owner || connection.owners > 1) await connection.request({ op: 'dispose', objectId });
+    if (owner) release(connection);
   };
   return makeAsyncDisposable(object);
 }
@@ -172,18 +205,18 @@ function envSnapshot() {
   return copy;
 }
 
-/** Creates `kind` (a name of worker/host.js's table) from `args` in a new worker; its proxy. */
+/** Creates `kind` (a name of worker/host.js's table) from `args` in the wax worker; its proxy. */
 async function createRemote(kind, args, localClass) {
   if (env.useCustomCache) {
     throw new WaxError('env.customCache is an object of this side that the wax worker cannot use: load with { worker: false }',
       { code: 'WAX_UNSUPPORTED' });
   }
-  const connection = await Connection.open();
+  const connection = await connect();
   try {
     const created = await connection.request({ op: 'create', kind, env: envSnapshot() }, args);
     return remoteObject(connection, created, true, localClass);
   } catch (error) {
-    connection.close();
+    release(connection);
     throw error;
   }
 }
