@@ -74,7 +74,7 @@ export interface PretrainedOptions {
 
 /** In-process objects and worker proxies alike: `dispose()`, or `await using` (Symbol.asyncDispose). */
 export interface Disposable extends AsyncDisposable {
-  /** Frees the wasm memory (and ends the worker of a worker-hosted object). */
+  /** Frees the wasm memory (a worker-hosted object: and ends the page's wax worker when it was the last object there). */
   dispose(): void | Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }

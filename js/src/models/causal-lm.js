@@ -1,4 +1,5 @@
-// Decoder-only language models (Llama, Qwen2, Mistral): load, forward, greedy generate, dispose.
+// Decoder-only language models (Llama, Qwen2, Mistral; models/registry.js): forward, and generate
+// (greedy or sampled) with the KV cache; the handle, memory() and dispose() are PreTrainedModel's.
 import { WaxError, throwIfAborted } from '../errors.js';
 import { GENERATE_OPTIONS, checkOptions } from '../options.js';
 import { Tensor, readModelInputs } from '../tensor.js';

@@ -1,4 +1,5 @@
-// Encoder models (BERT): load, forward to token states, pooled sentence embeddings, dispose.
+// Encoder models (BERT; models/registry.js): forward to token states, and pooled sentence
+// embeddings; the handle, memory() and dispose() are PreTrainedModel's.
 import { EMBED_OPTIONS, checkOptions } from '../options.js';
 import { Tensor, readModelInputs } from '../tensor.js';
 import { PreTrainedModel } from './pretrained-model.js';

@@ -174,7 +174,7 @@ function release(connection) {
 function remoteObject(connection, { objectId, methods, properties, objects }, owner, localClass = null) {
   let disposed = false;
   const call = (method, args) => (disposed
-    ? Promise.reject(new WaxError(`this ${properties.task ? 'pipeline' : 'object'} was disposed`, { code: 'WAX_DISPOSED' }))
+    ? Promise.reject(new WaxError('this object was disposed', { code: 'WAX_DISPOSED' }))
     : connection.request({ op: 'call', objectId, method }, args).then((v) => decode(v, resolveReturned)));
   const object = Object.setPrototypeOf((...args) => call('_call', args), null);
   Object.assign(object, properties, { __remote: true, objectId });
@@ -184,8 +184,11 @@ function remoteObject(connection, { objectId, methods, properties, objects }, ow
   object.dispose = async () => {
     if (disposed) return;
     disposed = true;
-    if (!owner || connection.owners > 1) await connection.request({ op: 'dispose', objectId });
-    if (owner) release(connection);
+    try {
+      if (!owner || connection.owners > 1) await connection.request({ op: 'dispose', objectId });
+    } finally {
+      if (owner) release(connection);
+    }
   };
   return makeAsyncDisposable(object);
 }
