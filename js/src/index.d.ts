@@ -123,8 +123,9 @@ export interface MemoryReport { weights_bytes: number; kv_cache_bytes: number; s
 
 /**
  * The base of every model class, as transformers.js's: the parsed config.json, memory(), dispose(),
- * and `await model(inputs)` (forward). `CausalLM.from_pretrained(source)` loads a model of that very
- * class; the Auto classes pick the class from config.json's model_type.
+ * and `await model(inputs)` (forward). `from_pretrained` gives the class registered for config.json's
+ * model_type: `PreTrainedModel.from_pretrained(source)` whichever runs the model,
+ * `CausalLM.from_pretrained(source)` a CausalLM (as AutoModelForCausalLM), or WAX_UNSUPPORTED.
  */
 export class PreTrainedModel implements Disposable {
   readonly config: Record<string, any>;

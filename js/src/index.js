@@ -2,8 +2,7 @@
 export { pipeline } from './pipelines/index.js';
 export { TextGenerationPipeline } from './pipelines/text-generation.js';
 export { FeatureExtractionPipeline, cos_sim } from './pipelines/feature-extraction.js';
-export { AutoModel, AutoModelForCausalLM } from './models/registry.js';
-export { PreTrainedModel } from './models/pretrained-model.js';
+export { AutoModel, AutoModelForCausalLM, PreTrainedModel } from './models/registry.js';
 export { CausalLM } from './models/causal-lm.js';
 export { EncoderModel } from './models/encoder.js';
 export { AutoTokenizer, PreTrainedTokenizer } from './tokenizer.js';

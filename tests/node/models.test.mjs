@@ -3,7 +3,8 @@
 // no more; results cross the worker as moved buffers; the sentence-transformers files are read
 // by the one JSON reader, where only a 404 means absent.
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
@@ -32,6 +33,24 @@ describe('PreTrainedModel and the registry', () => {
 
   it("a model the Auto class does not run is refused by C++, naming the model_type (AutoModel on a Llama)", async () => {
     await assert.rejects(AutoModel.from_pretrained(KJV), (e) => e.code === 'WAX_UNSUPPORTED' && /model_type 'llama'/.test(e.message));
+  });
+
+  it('PreTrainedModel.from_pretrained gives the class registered for the model_type, here or in the worker', async () => {
+    const bert = await PreTrainedModel.from_pretrained(BERT);
+    assert.ok(bert instanceof EncoderModel);
+    bert.dispose();
+    const llama = await PreTrainedModel.from_pretrained(KJV, { worker: true });
+    assert.equal(typeof llama.generate, 'function');
+    assert.equal(llama.embed, undefined);
+    await llama.dispose();
+    const folder = await mkdtemp(join(tmpdir(), 'wax-gpt2-'));
+    try {
+      await writeFile(join(folder, 'config.json'), JSON.stringify({ model_type: 'gpt2' }));
+      await assert.rejects(PreTrainedModel.from_pretrained(folder),
+        (e) => e.code === 'WAX_UNSUPPORTED' && /model_type "gpt2" is not one wax runs \(it runs llama, qwen2, mistral, bert\)/.test(e.message));
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,12 +1,39 @@
 // The base of every model class (transformers.js's PreTrainedModel): the C++ handle, disposal,
-// memory(), `await model(inputs)`, Symbol.asyncDispose, and which calls cross the wax worker. A
-// task interface (causal LM, encoder; seq2seq, detector, segmenter next) subclasses it, names its
-// C++ exports and adds its calls; models/registry.js maps config.json's model_type to the subclass.
+// memory(), `await model(inputs)`, Symbol.asyncDispose, which calls cross the wax worker, and
+// from_pretrained resolving config.json's model_type to a class. A task interface (causal LM,
+// encoder; seq2seq, detector, segmenter next) subclasses it, names its C++ exports and adds its
+// calls; models/registry.js registers which model_types each subclass runs.
 import { Callable } from '../callable.js';
 import { makeAsyncDisposable } from '../disposable.js';
 import { WaxError } from '../errors.js';
 import { loadWhereWanted } from '../worker/remote.js';
 import { loadCheckpoint } from './checkpoint.js';
+
+/** config.json's model_type → the class that runs it (models/registry.js fills it). */
+const MODEL_CLASSES = new Map();
+
+/** Registers the class that runs models of `modelType`. */
+export function registerModelClass(modelType, modelClass) {
+  MODEL_CLASSES.set(modelType, modelClass);
+}
+
+/** The classes registered, each once (the wax worker creates them by name). */
+export function registeredModelClasses() {
+  return [...new Set(MODEL_CLASSES.values())];
+}
+
+/**
+ * The class that loads `config` for `kind.from_pretrained`: the one registered for its model_type
+ * when it is `kind` or a subclass, else `kind` itself, whose C++ loader then refuses the type and
+ * names the ones it builds. PreTrainedModel, which runs nothing itself, refuses it here.
+ */
+function modelClassFor(config, kind) {
+  const registered = MODEL_CLASSES.get(config?.model_type);
+  if (registered && (registered === kind || registered.prototype instanceof kind)) return registered;
+  if (kind.exports) return kind;
+  throw new WaxError(`config.json: model_type ${JSON.stringify(config?.model_type)} is not one wax runs ` +
+    `(it runs ${[...MODEL_CLASSES.keys()].join(', ')})`, { code: 'WAX_UNSUPPORTED' });
+}
 
 export class PreTrainedModel extends Callable {
   /**
@@ -38,14 +65,16 @@ export class PreTrainedModel extends Callable {
   static task = null;
 
   /**
-   * Loads a model of this very class (`CausalLM.from_pretrained(…)`, as transformers.js's
-   * `LlamaForCausalLM.from_pretrained`); the Auto classes (models/registry.js) pick the class from
-   * config.json. Options as AutoModelForCausalLM.from_pretrained's; on a page's main thread the
-   * model runs in the wax worker unless `worker: false`.
+   * Loads a model of this class or of the subclass registered for its config.json's model_type
+   * (`CausalLM.from_pretrained(…)`, as transformers.js's `LlamaForCausalLM.from_pretrained`;
+   * `PreTrainedModel.from_pretrained(…)` gives whichever class runs the model). Options as
+   * AutoModelForCausalLM.from_pretrained's; on a page's main thread the model runs in the wax
+   * worker unless `worker: false`.
    * @returns {Promise<PreTrainedModel>}
    */
   static from_pretrained(source, options = {}) {
-    return loadWhereWanted(this.name, source, options, () => loadCheckpoint(source, { ...options, task: this.task }, () => this));
+    return loadWhereWanted(this.name, source, options,
+      () => loadCheckpoint(source, { ...options, task: this.task }, (config) => modelClassFor(config, this)));
   }
 
   /** The handle, or a WAX_DISPOSED WaxError once the model is disposed (every call starts here). */

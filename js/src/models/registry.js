@@ -1,31 +1,16 @@
-// config.json's model_type → the model class that runs it, and the Auto classes that resolve
-// through that table. A new family whose C++ model is one of these task interfaces adds a line
-// here; a new interface (seq2seq, detector, segmenter) adds its class, a line and its Auto class.
+// config.json's model_type → the model class that runs it, and the Auto classes, which load
+// through it. A new family whose C++ model is one of these task interfaces adds a line here; a
+// new interface (seq2seq, detector, segmenter) adds its class, its lines and its Auto class.
 // Whether a model_type can be built is C++'s to say: a type not listed here loads as the Auto
 // class's own kind, and its C++ loader refuses it, naming the types it builds.
-import { loadWhereWanted } from '../worker/remote.js';
 import { CausalLM } from './causal-lm.js';
-import { loadCheckpoint } from './checkpoint.js';
 import { EncoderModel } from './encoder.js';
+import { PreTrainedModel, registerModelClass } from './pretrained-model.js';
 
-const MODEL_CLASSES = {
-  llama: CausalLM,
-  qwen2: CausalLM,
-  mistral: CausalLM,
-  bert: EncoderModel,
-};
-
-/** The registered class for `config`, when it is (a subclass of) `kind`; otherwise `kind`. */
-function modelClassFor(config, kind) {
-  const registered = Object.hasOwn(MODEL_CLASSES, config?.model_type) ? MODEL_CLASSES[config.model_type] : null;
-  return registered && (registered === kind || registered.prototype instanceof kind) ? registered : kind;
-}
-
-/** from_pretrained of an Auto class whose models are `kind` or its subclasses. */
-function autoFromPretrained(autoName, kind, source, options = {}) {
-  return loadWhereWanted(autoName, source, options,
-    () => loadCheckpoint(source, { ...options, task: kind.task }, (config) => modelClassFor(config, kind)));
-}
+registerModelClass('llama', CausalLM);
+registerModelClass('qwen2', CausalLM);
+registerModelClass('mistral', CausalLM);
+registerModelClass('bert', EncoderModel);
 
 /**
  * Loads decoder-only language models, as transformers.js's class of the same name.
@@ -54,7 +39,7 @@ export class AutoModelForCausalLM {
    * @returns {Promise<CausalLM>}
    */
   static from_pretrained(source, options = {}) {
-    return autoFromPretrained('AutoModelForCausalLM', CausalLM, source, options);
+    return CausalLM.from_pretrained(source, options);
   }
 }
 
@@ -75,9 +60,8 @@ export class AutoModel {
    * @returns {Promise<EncoderModel>}
    */
   static from_pretrained(source, options = {}) {
-    return autoFromPretrained('AutoModel', EncoderModel, source, options);
+    return EncoderModel.from_pretrained(source, options);
   }
 }
 
-/** The classes the wax worker creates by name (worker/host.js). */
-export const LOADABLE_MODELS = { AutoModelForCausalLM, AutoModel, CausalLM, EncoderModel };
+export { PreTrainedModel };

@@ -4,7 +4,8 @@
 // a pipeline's model or tokenizer, becomes a proxy of its own).
 import { env } from '../env.js';
 import { WaxError } from '../errors.js';
-import { LOADABLE_MODELS } from '../models/registry.js';
+import { PreTrainedModel } from '../models/registry.js';
+import { registeredModelClasses } from '../models/pretrained-model.js';
 import { pipeline } from '../pipelines/index.js';
 import { runtimeInfo } from '../runtime.js';
 import { TextStreamer } from '../streamers.js';
@@ -14,8 +15,8 @@ import { decode, decodeError, encode, encodeError, portOf, transferablesOf } fro
 /** What the page may create here, by the name remote.js sends; all load in this thread. */
 const FACTORIES = {
   pipeline: (task, source, options) => pipeline(task, source, { ...options, worker: false }),
-  ...Object.fromEntries(Object.entries({ ...LOADABLE_MODELS, AutoTokenizer }).map(([name, loader]) =>
-    [name, (source, options) => loader.from_pretrained(source, { ...options, worker: false })])),
+  ...Object.fromEntries([PreTrainedModel, ...registeredModelClasses(), AutoTokenizer].map((loader) =>
+    [loader.name, (source, options) => loader.from_pretrained(source, { ...options, worker: false })])),
 };
 
 const parent = typeof self === 'object' && typeof self.postMessage === 'function' && typeof window === 'undefined'
