@@ -22,21 +22,7 @@ std::vector<int32_t> prompt() {
   return {ids.values.begin(), ids.values.end()};
 }
 
-// The wax::error `call` throws, after checking its code; its message.
-std::string error_message(const std::function<void()>& call, const std::string& code) {
-  try {
-    call();
-  } catch (const error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no wax::error thrown";
-  return "";
-}
 
-void expect_contains(const std::string& message, std::initializer_list<std::string> parts) {
-  for (const std::string& part : parts) EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
-}
 
 generate_options greedy(int64_t max_new_tokens) {
   generate_options options;
@@ -93,11 +79,11 @@ TEST(generation_limits, max_new_tokens_past_the_models_positions_is_bad_input) {
   const std::vector<int32_t> ids = prompt();
   for (const int64_t max_new_tokens : {int64_t(1) << 26, int64_t(800000), int64_t(1000000000), int64_t(2049)}) {
     SCOPED_TRACE(max_new_tokens);
-    const std::string message = error_message(
+    const std::string message = testing::error_message(
         [&] { generator(*model, ids.data(), nullptr, 1, int64_t(ids.size()), greedy(max_new_tokens)); }, error_bad_input);
-    expect_contains(message, {"max_new_tokens", std::to_string(max_new_tokens), "max_position_embeddings (2048)"});
+    testing::expect_contains(message, {"max_new_tokens", std::to_string(max_new_tokens), "max_position_embeddings (2048)"});
   }
-  expect_contains(error_message([&] { generator(*model, ids.data(), nullptr, 1, int64_t(ids.size()), greedy(-1)); },
+  testing::expect_contains(testing::error_message([&] { generator(*model, ids.data(), nullptr, 1, int64_t(ids.size()), greedy(-1)); },
                                 error_bad_input),
                   {"max_new_tokens", "non-negative"});
   // Prompt and new tokens together may pass max_position_embeddings: the JS side warns.
@@ -113,16 +99,16 @@ TEST(generation_limits, a_cache_that_could_never_fit_is_too_large) {
   ASSERT_EQ(model->cache_shape().bytes_per_position(batch), 513u * batch);
   const int64_t fits = int64_t(max_buffer_bytes / (513u * batch)) - 1;
   const std::string message =
-      error_message([&] { generator(*model, ids.data(), nullptr, batch, 1, greedy(2048)); }, error_too_large);
-  expect_contains(message, {"max_new_tokens", "2048", "at most " + std::to_string(fits) + " fit"});
+      testing::error_message([&] { generator(*model, ids.data(), nullptr, batch, 1, greedy(2048)); }, error_too_large);
+  testing::expect_contains(message, {"max_new_tokens", "2048", "at most " + std::to_string(fits) + " fit"});
   EXPECT_NO_THROW(generator(*model, ids.data(), nullptr, batch, 1, greedy(2)));
 }
 
 TEST(generation_limits, sizes_that_wrap_in_32_bits_are_too_large) {
   auto model = testing::load_causal_lm(testing::fixture_path(fixture));
-  expect_contains(error_message([&] { model->new_cache(1 << 20, 1 << 20); }, error_too_large), {"KV cache", "4.00 GiB"});
+  testing::expect_contains(testing::error_message([&] { model->new_cache(1 << 20, 1 << 20); }, error_too_large), {"KV cache", "4.00 GiB"});
   // 2^17 × 2^16 × 512 floats wraps to 0 in 32 bits
-  expect_contains(error_message([] { checked_elements({int64_t(1) << 17, int64_t(1) << 16, 512}, 4, "the logits"); },
+  testing::expect_contains(testing::error_message([] { checked_elements({int64_t(1) << 17, int64_t(1) << 16, 512}, 4, "the logits"); },
                                 error_too_large),
                   {"the logits", "131072 × 65536 × 512"});
   EXPECT_EQ(checked_elements({int64_t(1) << 62, 0}, 4, "empty"), 0u);
@@ -137,11 +123,11 @@ TEST(empty_inputs, never_reach_a_forward_pass) {
   kv_cache cache = model->new_cache(1, 4);
   for (const auto& [batch, seq] : {std::pair<int64_t, int64_t>{1, 0}, {0, 3}, {-1, 3}, {1, -2}}) {
     SCOPED_TRACE(std::to_string(batch) + " × " + std::to_string(seq));
-    expect_contains(error_message([&] { model->forward(ids.data(), nullptr, batch, seq, cache, logits_for::last_position,
+    testing::expect_contains(testing::error_message([&] { model->forward(ids.data(), nullptr, batch, seq, cache, logits_for::last_position,
                                                        logits.data()); },
                                   error_bad_input),
                     {"input_ids", "must both be positive"});
-    expect_contains(error_message([&] { generator(*model, ids.data(), nullptr, batch, seq, greedy(3)); }, error_bad_input),
+    testing::expect_contains(testing::error_message([&] { generator(*model, ids.data(), nullptr, batch, seq, greedy(3)); }, error_bad_input),
                     {"input_ids", "must both be positive"});
   }
   EXPECT_EQ(cache.length(), 0);
@@ -150,7 +136,7 @@ TEST(empty_inputs, never_reach_a_forward_pass) {
     w.add_file("model.safetensors", testing::read_file(testing::fixture_path("bert_tiny_st/model.safetensors")));
     return w;
   }());
-  expect_contains(error_message([&] { encoder->forward(ids.data(), nullptr, nullptr, 1, 0); }, error_bad_input),
+  testing::expect_contains(testing::error_message([&] { encoder->forward(ids.data(), nullptr, nullptr, 1, 0); }, error_bad_input),
                   {"input_ids", "must both be positive"});
 }
 

@@ -37,27 +37,14 @@ const nested_part nested_parts[] = {
     {"decoder", "decoders", R"({"type": "Fuse"})"},
 };
 
-std::string error_of(const std::function<void()>& call, const std::string& code) {
-  try {
-    call();
-  } catch (const error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no wax::error thrown";
-  return "";
-}
 
-void expect_contains(const std::string& message, std::initializer_list<std::string> parts) {
-  for (const std::string& part : parts) EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
-}
 
 TEST(json_depth, deeply_nested_tokenizer_parts_are_refused_naming_the_file_and_the_limit) {
   for (const nested_part& p : nested_parts) {
     for (const int depth : {3000, 5000}) {
       SCOPED_TRACE(p.part + " × " + std::to_string(depth));
       const std::string text = nested_tokenizer(p.part, p.list, p.leaf, depth);
-      expect_contains(error_of([&] { tokenizer::from_json(text); }, error_bad_tokenizer),
+      testing::expect_contains(testing::error_message([&] { tokenizer::from_json(text); }, error_bad_tokenizer),
                       {"tokenizer.json", "nested more than 64 levels"});
     }
   }
@@ -76,32 +63,32 @@ TEST(json_depth, nesting_within_the_limit_still_loads) {
 
 TEST(json_depth, every_json_file_is_bounded) {
   const std::string arrays = std::string(100000, '[') + std::string(100000, ']');
-  expect_contains(error_of([&] { config_parse(R"({"rope_scaling": )" + arrays + "}", "config.json"); }, error_bad_config),
+  testing::expect_contains(testing::error_message([&] { config_parse(R"({"rope_scaling": )" + arrays + "}", "config.json"); }, error_bad_config),
                   {"config.json", "nested more than 64 levels"});
-  expect_contains(error_of([&] { causal_lm_load(R"({"model_type": "llama", "x": )" + arrays + "}", weights()); }, error_bad_config),
+  testing::expect_contains(testing::error_message([&] { causal_lm_load(R"({"model_type": "llama", "x": )" + arrays + "}", weights()); }, error_bad_config),
                   {"config.json", "nested more than 64 levels"});
-  expect_contains(error_of([&] { tokenizer::from_json("{" + bpe_model + "}", R"({"x": )" + arrays + "}"); }, error_bad_tokenizer),
+  testing::expect_contains(testing::error_message([&] { tokenizer::from_json("{" + bpe_model + "}", R"({"x": )" + arrays + "}"); }, error_bad_tokenizer),
                   {"tokenizer_config.json", "nested more than 64 levels"});
-  expect_contains(error_of([&] { generate_options_from_json(R"({"eos_token_id": )" + arrays + "}"); }, error_bad_config),
+  testing::expect_contains(testing::error_message([&] { generate_options_from_json(R"({"eos_token_id": )" + arrays + "}"); }, error_bad_config),
                   {"generation options", "nested more than 64 levels"});
   std::string objects;
   for (int i = 0; i < 50000; ++i) objects += R"({"a": )";
   objects += "1" + std::string(50000, '}');
-  expect_contains(error_of([&] { tokenizer::from_json(objects); }, error_bad_tokenizer), {"tokenizer.json", "nested"});
+  testing::expect_contains(testing::error_message([&] { tokenizer::from_json(objects); }, error_bad_tokenizer), {"tokenizer.json", "nested"});
 }
 
 TEST(json_syntax, a_lone_surrogate_in_a_vocab_says_where_and_what) {
   const std::string text = "{\n  \"model\": {\"type\": \"BPE\", \"merges\": [],\n    \"vocab\": {\"a\": 0, \"\\ud800\": 1}}}";
-  const std::string message = error_of([&] { tokenizer::from_json(text); }, error_bad_tokenizer);
-  expect_contains(message, {"tokenizer.json: not valid JSON", "line 3", "byte ", "surrogate U+D800..U+DBFF"});
+  const std::string message = testing::error_message([&] { tokenizer::from_json(text); }, error_bad_tokenizer);
+  testing::expect_contains(message, {"tokenizer.json: not valid JSON", "line 3", "byte ", "surrogate U+D800..U+DBFF"});
   EXPECT_LT(message.size(), 400u);
 }
 
 TEST(json_syntax, config_errors_name_the_file_and_the_place) {
-  expect_contains(error_of([] { config_parse("{\n  \"hidden_size\": 64,\n  \"vocab_size\": }", "config.json"); }, error_bad_config),
+  testing::expect_contains(testing::error_message([] { config_parse("{\n  \"hidden_size\": 64,\n  \"vocab_size\": }", "config.json"); }, error_bad_config),
                   {"config.json: not valid JSON", "line 3", "byte "});
   const std::string long_string = "{\"a\": \"" + std::string(10000, 'x');  // unterminated: "last read" quotes all of it
-  EXPECT_LT(error_of([&] { config_parse(long_string, "config.json"); }, error_bad_config).size(), 400u);
+  EXPECT_LT(testing::error_message([&] { config_parse(long_string, "config.json"); }, error_bad_config).size(), 400u);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "io/safetensors.h"
 #include "io/weights.h"
+#include "test_util.h"
 
 namespace wax {
 namespace {
@@ -67,32 +68,14 @@ byte_buffer to_buffer(const std::string& file) {
   return bytes;
 }
 
-// The message of the wax::error that `call` throws, after checking its code. Throwing nothing
-// fails the test; any other exception escapes to gtest, which fails it too.
-std::string error_message(const std::function<void()>& call, const std::string& code) {
-  try {
-    call();
-  } catch (const error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no wax::error thrown";
-  return "";
-}
-
-void expect_contains(const std::string& message, const std::vector<std::string>& parts) {
-  for (const std::string& part : parts)
-    EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
-}
-
 // Both entry points reject `file` with error_bad_safetensors, the same message, prefixed with the
 // file name.
 void expect_rejected(const std::string& file, const std::vector<std::string>& parts = {}) {
-  const std::string message = error_message([&] { parse(file); }, error_bad_safetensors);
+  const std::string message = testing::error_message([&] { parse(file); }, error_bad_safetensors);
   EXPECT_EQ(message.rfind(file_name + ": ", 0), 0u) << message;
-  expect_contains(message, parts);
+  testing::expect_contains(message, parts);
   weights w;
-  EXPECT_EQ(error_message([&] { w.add_file(file_name, to_buffer(file)); }, error_bad_safetensors), message);
+  EXPECT_EQ(testing::error_message([&] { w.add_file(file_name, to_buffer(file)); }, error_bad_safetensors), message);
 }
 
 TEST(safetensors_parse, accepts_every_dtype_zero_size_scalar_and_metadata) {
@@ -279,10 +262,10 @@ TEST(weights, rejects_a_tensor_stored_in_two_files_and_keeps_the_first) {
   weights w;
   w.add_file("a.safetensors", to_buffer(file_with({{"shared", "F32", {2}}})));
   const std::byte* first = w.find("shared")->data;
-  const std::string message = error_message(
+  const std::string message = testing::error_message(
       [&] { w.add_file("b.safetensors", to_buffer(file_with({{"other", "F32", {1}}, {"shared", "F16", {2}}}))); },
       error_bad_weights);
-  expect_contains(message, {"b.safetensors", "'shared'", "a.safetensors"});
+  testing::expect_contains(message, {"b.safetensors", "'shared'", "a.safetensors"});
   EXPECT_EQ(w.find("shared")->data, first);
   EXPECT_EQ(w.find("other"), nullptr) << "a rejected file adds no tensor";
 }
@@ -318,20 +301,20 @@ TEST_F(weights_prefix_test, finds_tensors_through_prefixes) {
 
 TEST_F(weights_prefix_test, missing_tensor_names_the_full_key_and_expected_shape) {
   const std::string message =
-      error_message([&] { model.pp("layers").pp(3).get("missing.weight", {3, 4}); }, error_bad_weights);
-  expect_contains(message, {"'model.layers.3.missing.weight'", "(3, 4)"});
+      testing::error_message([&] { model.pp("layers").pp(3).get("missing.weight", {3, 4}); }, error_bad_weights);
+  testing::expect_contains(message, {"'model.layers.3.missing.weight'", "(3, 4)"});
 }
 
 TEST_F(weights_prefix_test, wrong_shape_names_expected_and_actual) {
   const std::string message =
-      error_message([&] { model.pp("layers").pp(3).pp("mlp").get("up_proj.weight", {3, 4}); }, error_bad_weights);
+      testing::error_message([&] { model.pp("layers").pp(3).pp("mlp").get("up_proj.weight", {3, 4}); }, error_bad_weights);
   EXPECT_EQ(message, "weights: 'model.layers.3.mlp.up_proj.weight': expected shape (3, 4), got (4, 3)");
-  expect_contains(error_message([&] { model.get_optional("norm.weight", {4}); }, error_bad_weights),
+  testing::expect_contains(testing::error_message([&] { model.get_optional("norm.weight", {4}); }, error_bad_weights),
                   {"expected shape (4,), got (3,)"});
 }
 
 TEST_F(weights_prefix_test, rejects_non_float_dtype_as_unsupported) {
-  expect_contains(error_message([&] { model.get("position_ids", {1, 5}); }, error_unsupported),
+  testing::expect_contains(testing::error_message([&] { model.get("position_ids", {1, 5}); }, error_unsupported),
                   {"'model.position_ids'", "I64"});
 }
 

@@ -1,9 +1,13 @@
 #include "test_util.h"
 
+#include <gtest/gtest.h>
+
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "core/error.h"
 
 namespace wax::testing {
 
@@ -88,6 +92,21 @@ std::unique_ptr<causal_lm> load_causal_lm(const std::string& fixture_dir) {
   weights w;
   w.add_file("model.safetensors", read_file(fixture_dir + "/model.safetensors"));
   return causal_lm_load(read_text(fixture_dir + "/config.json"), std::move(w));
+}
+
+std::string error_message(const std::function<void()>& call, const std::string& code) {
+  try {
+    call();
+  } catch (const error& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no wax::error thrown";
+  return "";
+}
+
+void expect_contains(const std::string& message, const std::vector<std::string>& parts) {
+  for (const std::string& part : parts) EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
 }
 
 }  // namespace wax::testing

@@ -1,7 +1,8 @@
-// Shared by the native tests: fixture files, .npy arrays and model loading.
+// Shared by the native tests: fixture files, .npy arrays, model loading and error checks.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,5 +24,12 @@ struct npy_array {
 npy_array read_npy(const std::string& path);
 
 std::unique_ptr<causal_lm> load_causal_lm(const std::string& fixture_dir);
+
+// The message of the wax::error that `call` throws, after checking its code. Throwing nothing
+// fails the test; any other exception escapes to gtest, which fails it too.
+std::string error_message(const std::function<void()>& call, const std::string& code);
+
+// Each of `parts` appears in `message`.
+void expect_contains(const std::string& message, const std::vector<std::string>& parts);
 
 }  // namespace wax::testing

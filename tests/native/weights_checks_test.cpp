@@ -85,20 +85,7 @@ void load_weights(const byte_buffer& file, const std::string& options_json, bool
     w.add_tensors("model.safetensors", entry.begin, file.data() + header.data_offset + entry.begin, size_t(entry.end - entry.begin));
 }
 
-std::string error_of(const std::function<void()>& call, const std::string& code) {
-  try {
-    call();
-  } catch (const error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no wax::error thrown";
-  return "";
-}
 
-void expect_contains(const std::string& message, std::initializer_list<std::string> parts) {
-  for (const std::string& part : parts) EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
-}
 
 struct poison {
   std::string dtype, shown;
@@ -119,7 +106,7 @@ TEST(non_finite_weights, are_refused_in_every_stored_dtype_and_every_load_dtype)
                                             {R"({"dtype": "fp16"})", true}, {R"({"dtype": "q8"})", true},
                                             {R"({"dtype": "q4"})", true}}) {
       SCOPED_TRACE(p.dtype + " " + p.shown + " " + options);
-      expect_contains(error_of([&] { load_weights(file, options, streamed); }, error_bad_weights),
+      testing::expect_contains(testing::error_message([&] { load_weights(file, options, streamed); }, error_bad_weights),
                       {"model.safetensors", "'model.layers.0.mlp.up_proj.weight'", "holds " + p.shown, "[2, 5]", "index 85"});
     }
   }
@@ -143,7 +130,7 @@ TEST(non_finite_weights, a_model_quantized_on_load_names_the_tensor_instead_of_e
       std::memcpy(t.bytes.data() + 4 * 1000, &nan, 4);
     }
   const byte_buffer file = safetensors_file(tensors);
-  expect_contains(error_of([&] { load_weights(file, R"({"dtype": "q8"})", true); }, error_bad_weights),
+  testing::expect_contains(testing::error_message([&] { load_weights(file, R"({"dtype": "q8"})", true); }, error_bad_weights),
                   {"'model.layers.1.self_attn.v_proj.weight' holds NaN", "index 1000"});
 }
 
