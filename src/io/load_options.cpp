@@ -17,6 +17,8 @@ const std::string& load_options::dtype_for(const std::string& key) const {
   return dtype;
 }
 
+bool converts_matrices(const std::string&, const shape_t& shape) { return shape.size() == 2; }
+
 void check_dtype_name(const std::string& dtype) {
   if (dtype != "fp32" && dtype != "auto" && dtype != "fp16" && dtype != "q8" && dtype != "q4")
     throw error(error_bad_input, "dtype '" + dtype + "' is not supported (expected fp32, fp16, q8 or q4)");
@@ -26,6 +28,7 @@ load_options load_options_from_json(std::string_view options_json) {
   load_options options;
   if (options_json.empty()) return options;
   const json object = config_parse(options_json, "load options");
+  options.model_type = config_reader(object, "load options").string("model_type", "");
   if (!object.contains("dtype") || object["dtype"].is_null()) return options;
   const json& dtype = object["dtype"];
   if (dtype.is_string()) {

@@ -92,12 +92,13 @@ void weights::add_tensors(const std::string& file_name, uint64_t data_begin, con
     check_finite(file_name, entry.name, arrived);
     const std::string& dtype = file.options.dtype_for(entry.name);
     const bool is_float = entry.type == dtype::f32 || entry.type == dtype::f16 || entry.type == dtype::bf16;
-    if (entry.shape.size() == 2 && is_float && (dtype == "q8" || dtype == "q4")) {
+    const bool converts = is_float && file.options.converts(entry.name, entry.shape);
+    if (converts && (dtype == "q8" || dtype == "q4")) {
       quantized_[entry.name] = std::make_shared<quantized_matrix>(quantize(arrived, dtype == "q8" ? quant_type::q8_0 : quant_type::q4_0));
       add_view(file_name, entry.name, {entry.type, entry.shape, nullptr, arrived.nbytes});
       continue;
     }
-    if (entry.shape.size() == 2 && is_float && dtype == "fp16" && entry.type != dtype::f16) {
+    if (converts && dtype == "fp16" && entry.type != dtype::f16) {
       byte_buffer halves = byte_buffer::allocate(arrived.nbytes / dtype_size(entry.type) * 2);
       tensor_to_f16(arrived, reinterpret_cast<uint16_t*>(halves.data()));
       add_view(file_name, entry.name, {dtype::f16, entry.shape, halves.data(), halves.size()});

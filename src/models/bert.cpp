@@ -161,14 +161,17 @@ class bert_model : public encoder_model {
 
 }  // namespace
 
-std::unique_ptr<encoder_model> encoder_load(std::string_view config_json, weights w, const load_options& options) {
-  const json config = config_parse(config_json, "config.json");
-  const config_reader reader(config, "config.json");
-  const auto model_type = reader.optional_string("model_type");
-  if (!model_type) reader.fail("model_type", "a string such as \"bert\"");
-  if (*model_type == "bert") return std::make_unique<bert_model>(bert_config::from_json(reader), std::move(w), options);
-  throw error(error_unsupported, "config.json: model_type '" + *model_type +
-                                     "' is not supported for encoders (supported: bert)");
+std::unique_ptr<loaded_model> bert_load(const config_reader& config, weights w, const load_options& options) {
+  return std::make_unique<bert_model>(bert_config::from_json(config), std::move(w), options);
+}
+
+activation_estimate bert_estimate(const config_reader& config, int64_t max_length) {
+  const bert_config c = bert_config::from_json(config);
+  const double length = double(estimate_length(max_length, c.max_position_embeddings));
+  // One forward over `length` tokens: (length, ·) f32 hidden states, q/k/v/context and the
+  // block outputs, the (length, intermediate) MLP, and one head's (length, length) scores.
+  const double working = 4 * (length * (6 * double(c.hidden_size) + double(c.intermediate_size)) + length * length);
+  return {int64_t(length), 0, working};
 }
 
 }  // namespace wax

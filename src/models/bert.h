@@ -11,6 +11,7 @@
 #include "core/tensor.h"
 #include "io/weights.h"
 #include "models/loaded_model.h"
+#include "models/registry.h"
 
 namespace wax {
 
@@ -29,7 +30,12 @@ class encoder_model : public loaded_model {
                                  int64_t seq) const = 0;
 };
 
-// Builds the encoder config.json names (by `model_type`); throws naming the field or tensor.
+// Builds the encoder config.json names (by `model_type`, models/registry.cpp); throws naming the
+// field or tensor.
 std::unique_ptr<encoder_model> encoder_load(std::string_view config_json, weights w, const load_options& options = {});
+
+// The family's registry entries.
+std::unique_ptr<loaded_model> bert_load(const config_reader& config, weights w, const load_options& options);
+activation_estimate bert_estimate(const config_reader& config, int64_t max_length);
 
 }  // namespace wax

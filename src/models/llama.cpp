@@ -195,8 +195,21 @@ class llama_model : public causal_lm {
 
 }  // namespace
 
-std::unique_ptr<causal_lm> llama_load(const config_reader& config, weights w, const load_options& options) {
+std::unique_ptr<loaded_model> llama_load(const config_reader& config, weights w, const load_options& options) {
   return std::make_unique<llama_model>(llama_config::from_json(config), std::move(w), options);
+}
+
+activation_estimate llama_estimate(const config_reader& config, int64_t max_length) {
+  const llama_config c = llama_config::from_json(config);
+  const double length = double(estimate_length(max_length, c.max_position_embeddings));
+  const double q_dim = double(c.num_attention_heads * c.head_dim), kv_dim = double(c.num_key_value_heads * c.head_dim);
+  // The f32 cache: keys and values, (layers, kv_heads, length, head_dim) each.
+  const double kv_cache = 2 * double(c.num_hidden_layers) * kv_dim * 4 * length;
+  // One pass over `length` positions: (length, ·) f32 activations, one head's (length, length)
+  // scores and (length, vocab) logits.
+  const double working = 4 * (length * (3 * double(c.hidden_size) + q_dim + 2 * kv_dim + 2 * double(c.intermediate_size) +
+                                        double(c.vocab_size)) + length * length);
+  return {int64_t(length), kv_cache, working};
 }
 
 }  // namespace wax

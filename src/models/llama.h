@@ -9,6 +9,7 @@
 
 #include "io/config.h"
 #include "models/causal_lm.h"
+#include "models/registry.h"
 #include "nn/linear.h"
 #include "ops/activations.h"
 
@@ -39,6 +40,8 @@ struct llama_config {
   static llama_config from_json(const config_reader& config);
 };
 
-std::unique_ptr<causal_lm> llama_load(const config_reader& config, weights w, const load_options& options);
+// The family's registry entries (models/registry.cpp): llama, qwen2, mistral.
+std::unique_ptr<loaded_model> llama_load(const config_reader& config, weights w, const load_options& options);
+activation_estimate llama_estimate(const config_reader& config, int64_t max_length);
 
 }  // namespace wax

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.h"
 
 namespace wax::testing {
@@ -107,6 +109,22 @@ std::string error_message(const std::function<void()>& call, const std::string& 
 
 void expect_contains(const std::string& message, const std::vector<std::string>& parts) {
   for (const std::string& part : parts) EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
+}
+
+byte_buffer safetensors_file(const std::vector<stored_tensor>& tensors) {
+  nlohmann::json header = nlohmann::json::object();
+  std::string data;
+  for (const stored_tensor& t : tensors) {
+    header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {data.size(), data.size() + t.bytes.size()}}};
+    data += t.bytes;
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  byte_buffer file = byte_buffer::allocate(8 + text.size() + data.size());
+  for (int i = 0; i < 8; ++i) file.data()[i] = std::byte((text.size() >> (8 * i)) & 0xff);
+  std::memcpy(file.data() + 8, text.data(), text.size());
+  std::memcpy(file.data() + 8 + text.size(), data.data(), data.size());
+  return file;
 }
 
 }  // namespace wax::testing

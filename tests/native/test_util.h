@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/byte_buffer.h"
+#include "core/tensor.h"
 #include "models/causal_lm.h"
 
 namespace wax::testing {
@@ -22,6 +23,14 @@ struct npy_array {
   std::vector<double> values;
 };
 npy_array read_npy(const std::string& path);
+
+// A safetensors file written in memory from tensors given as their stored bytes.
+struct stored_tensor {
+  std::string name, dtype;
+  shape_t shape;
+  std::string bytes;
+};
+byte_buffer safetensors_file(const std::vector<stored_tensor>& tensors);
 
 std::unique_ptr<causal_lm> load_causal_lm(const std::string& fixture_dir);
 

@@ -19,27 +19,8 @@
 namespace wax {
 namespace {
 
-struct stored_tensor {
-  std::string name, dtype;
-  shape_t shape;
-  std::string bytes;
-};
-
-byte_buffer safetensors_file(const std::vector<stored_tensor>& tensors) {
-  json header = json::object();
-  std::string data;
-  for (const stored_tensor& t : tensors) {
-    header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {data.size(), data.size() + t.bytes.size()}}};
-    data += t.bytes;
-  }
-  std::string text = header.dump();
-  text.append((8 - text.size() % 8) % 8, ' ');
-  byte_buffer file = byte_buffer::allocate(8 + text.size() + data.size());
-  for (int i = 0; i < 8; ++i) file.data()[i] = std::byte((text.size() >> (8 * i)) & 0xff);
-  std::memcpy(file.data() + 8, text.data(), text.size());
-  std::memcpy(file.data() + 8 + text.size(), data.data(), data.size());
-  return file;
-}
+using testing::safetensors_file;
+using testing::stored_tensor;
 
 // Every tensor of a fixture checkpoint, as stored.
 std::vector<stored_tensor> fixture_tensors(const std::string& fixture) {
