@@ -1,12 +1,46 @@
 #include "generation/generate.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/error.h"
 #include "core/sizes.h"
 #include "io/config.h"
 
 namespace wax {
+namespace {
+
+bool is_token_id(const json& id) {
+  return id.is_number_integer() && id.get<int64_t>() >= std::numeric_limits<int32_t>::min() &&
+         id.get<int64_t>() <= std::numeric_limits<int32_t>::max();
+}
+
+// A token id or a list of them (eos_token_id, suppress_tokens, ...); absent or null: none.
+std::vector<int32_t> token_ids(const json& object, const config_reader& options, const std::string& field) {
+  const auto found = object.find(field);
+  if (found == object.end() || found->is_null()) return {};
+  if (is_token_id(*found)) return {found->get<int32_t>()};
+  if (!found->is_array() || !std::all_of(found->begin(), found->end(), is_token_id)) options.fail(field, "a token id or a list of token ids");
+  return found->get<std::vector<int32_t>>();
+}
+
+// [[index, token], ...] as generation_config.json gives them; a null token forces nothing there.
+std::vector<std::pair<int64_t, int32_t>> forced_decoder_ids(const json& object, const config_reader& options) {
+  const auto found = object.find("forced_decoder_ids");
+  if (found == object.end() || found->is_null()) return {};
+  std::vector<std::pair<int64_t, int32_t>> forced;
+  const auto is_pair = [](const json& pair) {
+    return pair.is_array() && pair.size() == 2 && pair[0].is_number_integer() && pair[0].get<int64_t>() >= 0 &&
+           (pair[1].is_null() || is_token_id(pair[1]));
+  };
+  if (!found->is_array() || !std::all_of(found->begin(), found->end(), is_pair))
+    options.fail("forced_decoder_ids", "a list of [index, token id] pairs");
+  for (const json& pair : *found)
+    if (!pair[1].is_null()) forced.emplace_back(pair[0].get<int64_t>(), pair[1].get<int32_t>());
+  return forced;
+}
+
+}  // namespace
 
 generate_options generate_options_from_json(std::string_view options_json) {
   const json object = config_parse(options_json, "generation options");
@@ -14,16 +48,7 @@ generate_options generate_options_from_json(std::string_view options_json) {
   generate_options result;
   result.max_new_tokens = options.optional_int("max_new_tokens").value_or(result.max_new_tokens);
   if (result.max_new_tokens < 0) options.fail("max_new_tokens", "a non-negative integer");
-  if (object.contains("eos_token_id") && !object["eos_token_id"].is_null()) {
-    const json& eos = object["eos_token_id"];
-    if (eos.is_number_integer()) {
-      result.eos_token_ids = {eos.get<int32_t>()};
-    } else if (eos.is_array() && std::all_of(eos.begin(), eos.end(), [](const json& id) { return id.is_number_integer(); })) {
-      result.eos_token_ids = eos.get<std::vector<int32_t>>();
-    } else {
-      options.fail("eos_token_id", "a token id or a list of token ids");
-    }
-  }
+  result.eos_token_ids = token_ids(object, options, "eos_token_id");
   result.pad_token_id = int32_t(options.optional_int("pad_token_id").value_or(0));
   sampling_options& sampling = result.sampling;
   sampling.do_sample = options.boolean("do_sample", false);
@@ -35,6 +60,9 @@ generate_options generate_options_from_json(std::string_view options_json) {
   sampling.min_p = float(options.optional_number("min_p").value_or(0.0));
   if (sampling.min_p < 0 || sampling.min_p > 1) options.fail("min_p", "a number in [0, 1]");
   sampling.repetition_penalty = float(options.positive_number("repetition_penalty", 1.0));
+  sampling.suppress_tokens = token_ids(object, options, "suppress_tokens");
+  sampling.begin_suppress_tokens = token_ids(object, options, "begin_suppress_tokens");
+  sampling.forced_decoder_ids = forced_decoder_ids(object, options);
   const auto seed = options.optional_number("seed").value_or(0.0);
   if (seed < 0 || seed != double(uint64_t(seed))) options.fail("seed", "a non-negative integer");
   sampling.seed = uint64_t(seed);
@@ -81,7 +109,7 @@ generator::generator(const causal_lm& model, const int32_t* ids, const int32_t* 
       rows_(static_cast<size_t>(batch)), history_(static_cast<size_t>(batch)), finished_(static_cast<size_t>(batch), false),
       last_tokens_(static_cast<size_t>(batch)),
       logits_(checked_elements({batch, model.vocab_size()}, sizeof(float), "the logits")),
-      random_(options_.sampling.seed) {
+      processors_(options_.sampling), random_(options_.sampling.seed) {
   for (int64_t b = 0; b < batch; ++b) {
     rows_[size_t(b)].assign(ids + b * seq, ids + (b + 1) * seq);
     for (int64_t t = 0; t < seq; ++t)
@@ -130,7 +158,8 @@ void generator::choose_next_tokens() {
   for (int64_t b = 0; b < batch_; ++b) {
     int32_t token = options_.pad_token_id;
     if (!finished_[size_t(b)]) {
-      token = choose_token(logits_.data() + b * vocab, vocab, history_[size_t(b)], options_.sampling, random_);
+      const row_state row{history_[size_t(b)], seq_ + new_tokens_, seq_};
+      token = choose_token(logits_.data() + b * vocab, vocab, row, processors_, random_);
       history_[size_t(b)].push_back(token);
       if (std::find(eos.begin(), eos.end(), token) != eos.end()) finished_[size_t(b)] = true;
     }

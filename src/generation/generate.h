@@ -24,7 +24,7 @@ struct generate_options {
 
 // Reads the options from JSON with the names transformers' generate uses: max_new_tokens,
 // eos_token_id (number or list), pad_token_id, do_sample, temperature, top_k, top_p, min_p,
-// repetition_penalty, seed. Absent fields keep their defaults; bad ones throw naming the field.
+// repetition_penalty, suppress_tokens, begin_suppress_tokens, forced_decoder_ids, seed. Absent fields keep their defaults; bad ones throw naming the field.
 generate_options generate_options_from_json(std::string_view options_json);
 
 class generator {
@@ -69,6 +69,7 @@ class generator {
   std::vector<bool> finished_;
   std::vector<int32_t> last_tokens_;
   std::vector<float> logits_;  // (batch, vocab)
+  logits_processors processors_;
   pcg32 random_;
   int64_t new_tokens_ = 0;
   bool done_ = false;

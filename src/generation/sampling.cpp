@@ -47,7 +47,7 @@ void softmax(const float* logits, int64_t vocab, std::vector<double>& probs) {
 
 // Keeps the k best logits, ties with the k-th included (TopKLogitsWarper).
 void top_k_filter(float* logits, int64_t vocab, int64_t k) {
-  if (k <= 0 || k >= vocab) return;
+  if (k >= vocab) return;
   std::vector<float> sorted(logits, logits + vocab);
   std::nth_element(sorted.begin(), sorted.begin() + (k - 1), sorted.end(), std::greater<float>());
   const float kth = sorted[size_t(k - 1)];
@@ -58,7 +58,6 @@ void top_k_filter(float* logits, int64_t vocab, int64_t k) {
 // Removes the least likely tokens whose total probability is at most 1 - p, always keeping
 // the most likely one (TopPLogitsWarper).
 void top_p_filter(float* logits, int64_t vocab, float top_p) {
-  if (top_p >= 1.0f) return;
   std::vector<double> probs;
   softmax(logits, vocab, probs);
   std::vector<int32_t> order(static_cast<size_t>(vocab));
@@ -74,7 +73,6 @@ void top_p_filter(float* logits, int64_t vocab, float top_p) {
 
 // Removes tokens less likely than min_p times the most likely one (MinPLogitsWarper).
 void min_p_filter(float* logits, int64_t vocab, float min_p) {
-  if (min_p <= 0.0f) return;
   std::vector<double> probs;
   softmax(logits, vocab, probs);
   const double threshold = min_p * *std::max_element(probs.begin(), probs.end());
@@ -82,18 +80,58 @@ void min_p_filter(float* logits, int64_t vocab, float min_p) {
     if (probs[size_t(i)] < threshold) logits[i] = removed;
 }
 
+// Sets the logits of `ids` inside the vocabulary to `removed` (SuppressTokensLogitsProcessor).
+void suppress(float* logits, int64_t vocab, const std::vector<int32_t>& ids) {
+  for (int32_t id : ids)
+    if (id >= 0 && id < vocab) logits[id] = removed;
+}
+
 }  // namespace
+
+logits_processors::logits_processors(const sampling_options& options) : do_sample_(options.do_sample) {
+  if (options.repetition_penalty != 1.0f)
+    list_.push_back([penalty = options.repetition_penalty](float* logits, int64_t vocab, const row_state& row) {
+      apply_repetition_penalty(logits, vocab, row.history, penalty);
+    });
+  if (!options.suppress_tokens.empty())
+    list_.push_back([ids = options.suppress_tokens](float* logits, int64_t vocab, const row_state&) { suppress(logits, vocab, ids); });
+  if (!options.begin_suppress_tokens.empty())  // SuppressTokensAtBeginLogitsProcessor
+    list_.push_back([ids = options.begin_suppress_tokens](float* logits, int64_t vocab, const row_state& row) {
+      if (row.index == row.begin_index) suppress(logits, vocab, ids);
+    });
+  if (!options.forced_decoder_ids.empty())  // ForceTokensLogitsProcessor: only the forced token stays
+    list_.push_back([forced = options.forced_decoder_ids](float* logits, int64_t vocab, const row_state& row) {
+      for (const auto& [index, token] : forced) {
+        if (index != row.index || token < 0 || token >= vocab) continue;
+        std::fill(logits, logits + vocab, removed);
+        logits[token] = 0.0f;
+      }
+    });
+  if (!options.do_sample) return;
+  if (options.temperature != 1.0f)
+    list_.push_back([temperature = options.temperature](float* logits, int64_t vocab, const row_state&) {
+      for (int64_t i = 0; i < vocab; ++i) logits[i] /= temperature;
+    });
+  if (options.top_k > 0)
+    list_.push_back([k = options.top_k](float* logits, int64_t vocab, const row_state&) { top_k_filter(logits, vocab, k); });
+  if (options.top_p < 1.0f)
+    list_.push_back([p = options.top_p](float* logits, int64_t vocab, const row_state&) { top_p_filter(logits, vocab, p); });
+  if (options.min_p > 0.0f)
+    list_.push_back([p = options.min_p](float* logits, int64_t vocab, const row_state&) { min_p_filter(logits, vocab, p); });
+}
+
+void logits_processors::apply(float* logits, int64_t vocab, const row_state& row) const {
+  for (const processor& process : list_) process(logits, vocab, row);
+}
 
 int32_t choose_token(float* logits, int64_t vocab, const std::vector<int32_t>& history, const sampling_options& options,
                      pcg32& random) {
-  if (options.repetition_penalty != 1.0f) apply_repetition_penalty(logits, vocab, history, options.repetition_penalty);
-  if (!options.do_sample) return int32_t(std::max_element(logits, logits + vocab) - logits);
+  return choose_token(logits, vocab, row_state{history}, logits_processors(options), random);
+}
 
-  if (options.temperature != 1.0f)
-    for (int64_t i = 0; i < vocab; ++i) logits[i] /= options.temperature;
-  top_k_filter(logits, vocab, options.top_k);
-  top_p_filter(logits, vocab, options.top_p);
-  min_p_filter(logits, vocab, options.min_p);
+int32_t choose_token(float* logits, int64_t vocab, const row_state& row, const logits_processors& processors, pcg32& random) {
+  processors.apply(logits, vocab, row);
+  if (!processors.do_sample()) return int32_t(std::max_element(logits, logits + vocab) - logits);
 
   std::vector<double> probs;
   softmax(logits, vocab, probs);

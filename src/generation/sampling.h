@@ -1,10 +1,13 @@
-// Choosing the next token from logits: greedy, or sampled after the logits processors of
-// transformers' generate, applied in its order: repetition penalty, temperature, top-k, top-p,
-// min-p. The random source is our own (PCG32), so one seed gives the same draws natively, in
-// Node and in browsers (std distributions differ between standard libraries).
+// Choosing the next token from logits: the logits processors of transformers' generate, as one
+// list built from the options in its order (repetition penalty, suppress_tokens,
+// begin_suppress_tokens, forced_decoder_ids; then, when sampling, temperature, top-k, top-p,
+// min-p), then greedy or a draw. The random source is our own (PCG32), so one seed gives the same
+// draws natively, in Node and in browsers (std distributions differ between standard libraries).
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <utility>
 #include <vector>
 
 namespace wax {
@@ -16,6 +19,9 @@ struct sampling_options {
   float top_p = 1.0f;     // 1: off
   float min_p = 0.0f;     // 0: off
   float repetition_penalty = 1.0f;  // 1: off
+  std::vector<int32_t> suppress_tokens;        // never chosen
+  std::vector<int32_t> begin_suppress_tokens;  // not chosen as the first new token
+  std::vector<std::pair<int64_t, int32_t>> forced_decoder_ids;  // (index in the row, the token chosen there)
   uint64_t seed = 0;
 };
 
@@ -31,10 +37,31 @@ class pcg32 {
   static constexpr uint64_t increment = 1442695040888963407ull;
 };
 
+// What the processors see of a row when its next token is chosen.
+struct row_state {
+  const std::vector<int32_t>& history;  // its real ids so far: the prompt without padding, then the new tokens
+  int64_t index = 0;        // the position being chosen: prompt length (with padding) plus the new tokens
+  int64_t begin_index = 0;  // where the new tokens begin: the prompt length
+};
+
 // Penalises every token of `history` once (transformers' RepetitionPenaltyLogitsProcessor).
 void apply_repetition_penalty(float* logits, int64_t vocab, const std::vector<int32_t>& history, float penalty);
 
+// The options' processors, in transformers' order; each rewrites a row's (vocab,) logits.
+class logits_processors {
+ public:
+  explicit logits_processors(const sampling_options& options);
+  void apply(float* logits, int64_t vocab, const row_state& row) const;
+  bool do_sample() const { return do_sample_; }
+
+ private:
+  using processor = std::function<void(float* logits, int64_t vocab, const row_state& row)>;
+  std::vector<processor> list_;
+  bool do_sample_;
+};
+
 // The next token for one row; `logits` (vocab,) is used as scratch.
+int32_t choose_token(float* logits, int64_t vocab, const row_state& row, const logits_processors& processors, pcg32& random);
 int32_t choose_token(float* logits, int64_t vocab, const std::vector<int32_t>& history, const sampling_options& options,
                      pcg32& random);
 

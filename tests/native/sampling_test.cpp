@@ -6,7 +6,10 @@
 #include <map>
 #include <vector>
 
+#include "core/error.h"
+#include "generation/generate.h"
 #include "generation/sampling.h"
+#include "test_util.h"
 
 namespace wax {
 namespace {
@@ -106,6 +109,36 @@ TEST(sampling, draws_follow_the_softmax_and_temperature_sharpens_it) {
   // temperature 0.5 squares the odds: 25 : 9 : 4
   auto sharp = draw(logits, sample_with(0.5f), draws);
   EXPECT_NEAR(sharp[0] / double(draws), 25.0 / 38, 0.02);
+}
+
+// generation_config.json's suppress_tokens, begin_suppress_tokens and forced_decoder_ids (Whisper's),
+// read with transformers' names and run in the list before the sampling warpers.
+TEST(sampling, suppressed_and_forced_tokens_come_from_the_generation_options) {
+  const sampling_options options = generate_options_from_json(
+      R"({"suppress_tokens": [1], "begin_suppress_tokens": [2], "forced_decoder_ids": [[1, null], [5, 3]], "do_sample": true})").sampling;
+  const logits_processors processors(options);
+  const std::vector<float> logits{0.0f, 9.0f, 8.0f, 1.0f};
+  const std::vector<int32_t> history{0, 0, 0, 0};
+  const auto chosen = [&](int64_t index) {
+    std::map<int32_t, int> counts;
+    pcg32 random(3);
+    for (int i = 0; i < 400; ++i) {
+      std::vector<float> scratch = logits;
+      ++counts[choose_token(scratch.data(), 4, row_state{history, index, 4}, processors, random)];
+    }
+    return counts;
+  };
+  const auto first = chosen(4);  // the first new token: 1 and 2 suppressed
+  EXPECT_FALSE(first.count(1) || first.count(2));
+  EXPECT_TRUE(first.count(0) && first.count(3));
+  EXPECT_TRUE(chosen(6).count(2)) << "begin_suppress_tokens holds for the first new token only";
+  EXPECT_FALSE(chosen(6).count(1)) << "suppress_tokens holds for every token";
+  EXPECT_EQ(chosen(5), (std::map<int32_t, int>{{3, 400}})) << "forced at index 5";
+
+  testing::expect_contains(testing::error_message([] { generate_options_from_json(R"({"suppress_tokens": ["a"]})"); }, error_bad_config),
+                           {"'suppress_tokens' expected a token id or a list of token ids"});
+  testing::expect_contains(testing::error_message([] { generate_options_from_json(R"({"forced_decoder_ids": [[1]]})"); }, error_bad_config),
+                           {"'forced_decoder_ids' expected a list of [index, token id] pairs"});
 }
 
 }  // namespace
