@@ -16,6 +16,7 @@
 #include "generation/generate.h"
 #include "models/bert.h"
 #include "models/causal_lm.h"
+#include "models/registry.h"
 #include "io/load_options.h"
 #include "ops/pooling.h"
 #include "tokenizers/tokenizer.h"
@@ -87,7 +88,7 @@ EMSCRIPTEN_KEEPALIVE int wax_weights_add_file(weights* w, const char* file_name,
 EMSCRIPTEN_KEEPALIVE int wax_weights_begin_file(weights* w, const char* file_name, const std::byte* head, size_t head_size,
                                                 double file_size, const char* options_json, char** error_out) {
   return guarded(error_out, 0, [&] {
-    w->begin_file(file_name, head, head_size, uint64_t(file_size), load_options_from_json(options_json));
+    w->begin_file(file_name, head, head_size, uint64_t(file_size), model_load_options(options_json));
     return 1;
   });
 }
@@ -104,6 +105,15 @@ EMSCRIPTEN_KEEPALIVE int wax_weights_check_complete(const weights* w, char** err
   return guarded(error_out, 0, [&] {
     w->check_complete();
     return 1;
+  });
+}
+
+// config.json and {"dtype", "max_length", "files": the safetensors headers} → malloc'd JSON of what
+// loading it needs (models/registry.h model_estimate); the caller frees it.
+EMSCRIPTEN_KEEPALIVE char* wax_model_estimate(const char* config_json, const char* request_json, char** error_out) {
+  return guarded(error_out, static_cast<char*>(nullptr), [&] {
+    const std::string text = model_estimate(config_json, request_json);
+    return copy_to_heap(std::vector<char>(text.c_str(), text.c_str() + text.size() + 1));
   });
 }
 

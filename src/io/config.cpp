@@ -112,15 +112,18 @@ double config_reader::positive_number(const std::string& field, double fallback)
 }
 
 int64_t config_reader::dimension(const std::string& field) const {
-  const int64_t value = positive_int(field);
-  if (value > max_dimension) fail(field, "a positive integer of at most " + std::to_string(max_dimension));
-  return value;
+  if (!find(field)) fail(field, "a positive integer of at most " + std::to_string(max_dimension));
+  return dimension(field, 0);
 }
 
+// Any wrong value (a string, 12.5, 1e300, 0) gets the one message that says what fits.
 int64_t config_reader::dimension(const std::string& field, int64_t fallback) const {
-  const int64_t value = positive_int(field, fallback);
-  if (value > max_dimension) fail(field, "a positive integer of at most " + std::to_string(max_dimension));
-  return value;
+  const json* value = find(field);
+  if (!value) return fallback;
+  const double number = value->is_number() ? value->get<double>() : 0;
+  if (!value->is_number() || number < 1 || number > double(max_dimension) || number != std::trunc(number))
+    fail(field, "a positive integer of at most " + std::to_string(max_dimension));
+  return int64_t(number);
 }
 
 std::optional<config_reader> config_reader::optional_object(const std::string& field) const {

@@ -147,16 +147,17 @@ describe('what the user passed, named in the error', () => {
   });
 
   it('an absurd config names the field and what is expected, not a size in GiB', async () => {
-    const config = { hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128, vocab_size: 100 };
+    const config = { model_type: 'llama', hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128, vocab_size: 100 };
     const headers = [{ size: 1000, header: { tensors: {} } }];
     const limits = [{ name: 'test', bytes: 4 * 1024 ** 3 }];
+    const runtime = await getRuntime(); // the module reads config.json
     for (const [field, value] of [['hidden_size', 1e300], ['vocab_size', 2 ** 40], ['num_hidden_layers', -2], ['intermediate_size', 12.5], ['num_attention_heads', '4']]) {
-      assert.throws(() => estimateMemory({ config: { ...config, [field]: value }, headers, limits }), (e) =>
-        e.code === 'WAX_BAD_CONFIG' && e.message === `config.json: '${field}' expected a positive integer of at most 2147483647, got ${JSON.stringify(value)}`);
+      assert.throws(() => estimateMemory({ runtime, config: { ...config, [field]: value }, headers, limits }), (e) =>
+        e.code === 'WAX_BAD_CONFIG' && e.message === `config.json: '${field}' expected a positive integer of at most 16777216, got ${JSON.stringify(value)}`);
     }
-    assert.throws(() => estimateMemory({ config: { text_config: { ...config, vocab_size: 0 } }, headers, limits }), /config\.json 'text_config': 'vocab_size'/);
-    assert.throws(() => estimateMemory({ config: null, headers, limits }), { code: 'WAX_BAD_CONFIG', message: /expected a JSON object, got null/ });
-    assert.throws(() => estimateMemory({ config, headers, limits, max_length: NaN }), { code: 'WAX_BAD_INPUT', message: /max_length: expected a positive integer, got NaN/ });
+    assert.throws(() => estimateMemory({ runtime, config: { text_config: { ...config, vocab_size: 0 } }, headers, limits }), /config\.json 'text_config': 'vocab_size'/);
+    assert.throws(() => estimateMemory({ runtime, config: null, headers, limits }), { code: 'WAX_BAD_CONFIG', message: /expected a JSON object, got null/ });
+    assert.throws(() => estimateMemory({ runtime, config, headers, limits, max_length: NaN }), { code: 'WAX_BAD_INPUT', message: /max_length: expected a positive integer, got NaN/ });
     await assert.rejects(preflight('wax-test/absurd'), { code: 'WAX_BAD_CONFIG', message: /'hidden_size' expected a positive integer .* got 1e\+300/ });
     await assert.rejects(AutoModelForCausalLM.from_pretrained('wax-test/absurd'), { code: 'WAX_BAD_CONFIG', message: /'hidden_size'/ });
   });

@@ -296,19 +296,31 @@ describe('preflight', () => {
     assert.deepEqual(weights.map((r) => r.range), ['bytes=0-7', `bytes=8-${hugeHeaderOnly().length - 1}`]);
   });
 
-  it('suggests the dtype that fits when converting on load helps', () => {
+  it('suggests the dtype that fits when converting on load helps', async () => {
+    const runtime = await getRuntime(); // the module computes the estimate
     const gb = 1e9;
     const headers = [{ size: 2 * gb, header: { tensors: { w: { dtype: 'F32', shape: [50_000, 10_000], data_offsets: [0, 2 * gb] } } } }];
-    const config = { hidden_size: 256, num_hidden_layers: 32, num_attention_heads: 8, num_key_value_heads: 8, intermediate_size: 1024, vocab_size: 1000 };
+    const config = { model_type: 'llama', hidden_size: 256, num_hidden_layers: 32, num_attention_heads: 8, num_key_value_heads: 8, intermediate_size: 1024, vocab_size: 1000 };
     const limits = [{ name: 'a 2.5 GB test limit', bytes: 2.5 * gb }];
-    const fp32 = estimateMemory({ config, headers, max_length: 8192, limits });
+    const fp32 = estimateMemory({ runtime, config, headers, max_length: 8192, limits });
     assert.equal(fp32.fits, false);
     assert.match(fp32.advice, /a 2\.5 GB test limit/);
     assert.match(fp32.advice, /try a smaller max_length \(\d+ fits\)/);
     assert.match(fp32.advice, /dtype: 'q4' fits with max_length 8192/);
-    const q4 = estimateMemory({ config, headers, dtype: 'q4', max_length: 8192, limits });
+    const q4 = estimateMemory({ runtime, config, headers, dtype: 'q4', max_length: 8192, limits });
     assert.equal(q4.fits, true, q4.advice);
     assert.equal(q4.weight_bytes, Math.ceil(5e8 * 18 / 32));
+  });
+
+  it('an encoder is estimated by its own family: BERT keeps no KV cache, and plans for its max_position_embeddings', async () => {
+    const dir = fixtureDir('bert_tiny_st');
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+    const report = await preflight(dir);
+    assert.equal(report.fits, true, report.advice);
+    assert.equal(report.kv_cache_bytes, 0);
+    assert.equal(report.max_length, Math.min(config.max_position_embeddings, 2048));
+    assert.ok(report.peak_bytes > report.weight_bytes);
+    await assert.rejects(preflight(dir, { dtype: 'q3' }), { code: 'WAX_BAD_INPUT', message: /dtype 'q3' is not supported \(expected fp32, fp16, q8 or q4\)/ });
   });
 
   it('suggests a smaller max_length when the KV cache is what does not fit', async () => {
