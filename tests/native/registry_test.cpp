@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "io/safetensors.h"
 #include "models/bert.h"
 #include "models/registry.h"
 #include "nn/matrix.h"
@@ -59,25 +58,13 @@ const model_family table_family = {
 const std::vector<stored_tensor> table_tensors = {{"proj.weight", "F32", {dim, dim}, f32_bytes(dim * dim, 0.01f)},
                                                   {"rel_pos", "F32", {table_rows, dim}, f32_bytes(table_rows * dim, 0.1f)}};
 
-// The file streamed in as one run of tensors, converted as `options` says while it arrives.
-weights streamed(const byte_buffer& file, const load_options& options) {
-  weights w;
-  const uint64_t header_length = safetensors_header_length(file.data(), file.size(), "model.safetensors");
-  const auto header = safetensors_parse_header(std::string_view(reinterpret_cast<const char*>(file.data() + 8), header_length),
-                                               header_length, file.size() - 8 - header_length, "model.safetensors");
-  w.begin_file("model.safetensors", file.data(), 8 + header_length, file.size(), options);
-  w.add_tensors("model.safetensors", 0, file.data() + header.data_offset, file.size() - header.data_offset);
-  w.check_complete();
-  return w;
-}
-
 TEST(model_registry, a_quantized_load_keeps_the_familys_2d_table_f32) {
   model_family_add(table_family);
   const byte_buffer file = testing::safetensors_file(table_tensors);
   for (const char* dtype : {"q8", "q4"}) {
     const std::string options_json = std::string(R"({"dtype": ")") + dtype + R"(", "model_type": "wax_test_table"})";
     const load_options options = model_load_options(options_json);
-    auto model = model_load(R"({"model_type": "wax_test_table"})", streamed(file, options), options, model_task::encoder);
+    auto model = model_load(R"({"model_type": "wax_test_table"})", testing::streamed(file, options), options, model_task::encoder);
     const auto& loaded = static_cast<const table_model&>(*model);
     EXPECT_EQ(loaded.rel_pos.type, dtype::f32) << dtype;
     ASSERT_EQ(loaded.rel_pos.nbytes, table_tensors[1].bytes.size());
@@ -87,7 +74,7 @@ TEST(model_registry, a_quantized_load_keeps_the_familys_2d_table_f32) {
 
     // Without the family's rule every 2-D tensor is a matrix: the table is quantized, and refused.
     const load_options blind = load_options_from_json(std::string(R"({"dtype": ")") + dtype + "\"}");
-    testing::expect_contains(testing::error_message([&] { table_model(streamed(file, blind), blind); }, error_unsupported),
+    testing::expect_contains(testing::error_message([&] { table_model(testing::streamed(file, blind), blind); }, error_unsupported),
                              {"'rel_pos' was quantized as it loaded"});
   }
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "io/safetensors.h"
 
 namespace wax::testing {
 
@@ -125,6 +126,17 @@ byte_buffer safetensors_file(const std::vector<stored_tensor>& tensors) {
   std::memcpy(file.data() + 8, text.data(), text.size());
   std::memcpy(file.data() + 8 + text.size(), data.data(), data.size());
   return file;
+}
+
+weights streamed(const byte_buffer& file, const load_options& options) {
+  weights w;
+  const uint64_t header_length = safetensors_header_length(file.data(), file.size(), "model.safetensors");
+  const auto header = safetensors_parse_header(std::string_view(reinterpret_cast<const char*>(file.data() + 8), header_length),
+                                               header_length, file.size() - 8 - header_length, "model.safetensors");
+  w.begin_file("model.safetensors", file.data(), 8 + header_length, file.size(), options);
+  w.add_tensors("model.safetensors", 0, file.data() + header.data_offset, file.size() - header.data_offset);
+  w.check_complete();
+  return w;
 }
 
 }  // namespace wax::testing

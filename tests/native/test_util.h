@@ -31,6 +31,8 @@ struct stored_tensor {
   std::string bytes;
 };
 byte_buffer safetensors_file(const std::vector<stored_tensor>& tensors);
+// `file` streamed in as one run of tensors, converted as `options` says while it arrives.
+weights streamed(const byte_buffer& file, const load_options& options);
 
 std::unique_ptr<causal_lm> load_causal_lm(const std::string& fixture_dir);
 

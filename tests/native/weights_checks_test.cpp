@@ -140,13 +140,8 @@ TEST(unused_tensors, a_config_with_fewer_layers_reports_the_rest) {
 
   // quantized as they streamed in: the same report
   const byte_buffer file = testing::read_file(dir + "/model.safetensors");
-  weights streamed;
-  const uint64_t header_length = safetensors_header_length(file.data(), file.size(), "m");
-  const auto header = safetensors_parse_header(std::string_view(reinterpret_cast<const char*>(file.data() + 8), header_length),
-                                               header_length, file.size() - 8 - header_length, "m");
   const load_options q4 = load_options_from_json(R"({"dtype": "q4"})");
-  streamed.begin_file("m", file.data(), 8 + header_length, file.size(), q4);
-  streamed.add_tensors("m", 0, file.data() + header.data_offset, file.size() - header.data_offset);
+  weights streamed = testing::streamed(file, q4);
   EXPECT_EQ(causal_lm_load(with_field(config, "num_hidden_layers", 1), std::move(streamed), q4)->unused_tensors(), unused);
 }
 
