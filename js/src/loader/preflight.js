@@ -30,16 +30,35 @@ export async function memoryLimits() {
   return limits;
 }
 
+/** config.json's fields the estimate reads sit this deep at most (text_config.rope_scaling.*). */
+const ESTIMATE_CONFIG_DEPTH = 8;
+
+/**
+ * config.json as text for the module, without what is nested deeper than the estimate reads:
+ * JSON.stringify overflows the JS stack on a file nested thousands deep, which the load then
+ * refuses, naming the file.
+ */
+function configText(config) {
+  const depths = new WeakMap();
+  return JSON.stringify(config, function clip(key, value) {
+    if (typeof value !== 'object' || value === null) return value;
+    const depth = (depths.get(this) ?? 0) + 1;
+    if (depth > ESTIMATE_CONFIG_DEPTH) return undefined;
+    depths.set(value, depth);
+    return value;
+  });
+}
+
 /**
  * What the module says loading the model needs (C++ models/registry.h model_estimate: config.json
  * read by the family's own loader, the dtype rule, the KV cache and working memory for `length`).
  */
-function moduleEstimate(runtime, configText, filesJson, dtype, length) {
+function moduleEstimate(runtime, configJson, filesJson, dtype, length) {
   // The headers are written once per estimateMemory; the advice asks again for other lengths.
   const request = `{"dtype": ${JSON.stringify(dtype ?? 'fp32')}, "max_length": ${length}, "files": ${filesJson}}`;
   let configPtr = 0, requestPtr = 0, resultPtr = 0;
   try {
-    configPtr = runtime.copyString(configText, 'config.json');
+    configPtr = runtime.copyString(configJson, 'config.json');
     requestPtr = runtime.copyString(request, 'the estimate\'s options');
     resultPtr = runtime.call('wax_model_estimate', configPtr, requestPtr) >>> 0;
     return JSON.parse(runtime.readString(resultPtr));
@@ -59,11 +78,11 @@ export function estimateMemory({ runtime, config, headers, dtype, max_length, li
   if (max_length !== undefined && max_length !== null && !(Number.isSafeInteger(max_length) && max_length > 0)) {
     throw new WaxError(`max_length: expected a positive integer, got ${typeof max_length === 'string' ? JSON.stringify(max_length) : String(max_length)}`, { code: 'WAX_BAD_INPUT' });
   }
-  const configText = JSON.stringify(config);
   // A per-module map ({ embed_tokens: 'q8', default: 'q4' }) is estimated tensor by tensor in C++.
   const target = typeof dtype === 'object' && dtype !== null ? dtype.default ?? 'fp32' : dtype ?? 'fp32';
   const filesJson = JSON.stringify(headers.map(({ size, header }) => ({ size, tensors: header.tensors })));
-  const estimateFor = (length) => moduleEstimate(runtime, configText, filesJson, dtype, length);
+  const configJson = configText(config);
+  const estimateFor = (length) => moduleEstimate(runtime, configJson, filesJson, dtype, length);
   const estimate = estimateFor(max_length ?? null); // null: the model's own, at most 2048
   const maxLength = estimate.max_length;
   // fp32 (the default) keeps the checkpoint's tensors as they are; fp16/q8/q4 convert the family's
