@@ -6,6 +6,45 @@ import { isNode } from './runtime.js';
 const PENDING_TAIL = /\uFFFD+$/;
 
 /**
+ * The streamer calls generation does not wait for: the promise an async put or end returned,
+ * or one a streamer's callback returned (track). What one rejects with ends the generation at
+ * the next put, or at end(), which waits for them all: an async streamer fails generate as a
+ * throwing one does, never as an unhandled rejection, in-process and in the wax worker alike.
+ */
+export class UnawaitedCalls {
+  #pending = new Set();
+  #failure = null;
+
+  throwFailure() {
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  track(value) {
+    if (typeof value?.then !== 'function') return;
+    const settled = Promise.resolve(value)
+      .then(() => {}, (error) => { this.#failure ??= { error }; })
+      .finally(() => this.#pending.delete(settled));
+    this.#pending.add(settled);
+  }
+
+  /** `streamer` as generate calls it: put and end throw an earlier failure; end waits for every call. */
+  watch(streamer) {
+    return {
+      put: (ids) => {
+        this.throwFailure();
+        this.track(streamer.put(ids));
+      },
+      end: async () => {
+        this.throwFailure();
+        this.track(streamer.end());
+        await Promise.all(this.#pending);
+        this.throwFailure();
+      },
+    };
+  }
+}
+
+/**
  * Receives token ids from `generate` (`put` for the prompt, then each new token; `end` at the
  * end) and calls `callback_function` with each new piece of text. Text is released only on
  * whole characters: a multi-byte character split across tokens is held back until complete.

@@ -1,8 +1,9 @@
 // Decoder-only language models (Llama, Qwen2, Mistral; models/registry.js): forward, and generate
 // (greedy or sampled) with the KV cache; the handle, memory() and dispose() are PreTrainedModel's.
 import { WaxError, throwIfAborted } from '../errors.js';
-import { GENERATE_OPTIONS, checkOptions } from '../options.js';
+import { GENERATE_OPTIONS, checkOptions, fileDefaults } from '../options.js';
 import { Tensor, readModelInputs } from '../tensor.js';
+import { UnawaitedCalls } from '../streamers.js';
 import { sliceTimer } from '../yield.js';
 import { PreTrainedModel } from './pretrained-model.js';
 
@@ -151,8 +152,10 @@ export class CausalLM extends PreTrainedModel {
     // token_type_ids, which some tokenizers return, mean nothing to a decoder.
     const { input_ids, attention_mask, token_type_ids, ...given } = inputs;
     checkOptions('generate', given, GENERATE_OPTIONS);
-    const { streamer, signal, stopping_criteria, stop_strings, tokenizer, ...options } = given;
-    const settings = { top_k: 50, ...this.generation_config, ...options };
+    const { streamer: userStreamer, signal, stopping_criteria, stop_strings, tokenizer, ...options } = given;
+    const streamer = userStreamer && new UnawaitedCalls().watch(userStreamer);
+    const fromFile = fileDefaults('generation_config.json', this.generation_config, options, GENERATE_OPTIONS);
+    const settings = { top_k: 50, ...fromFile, ...options };
     const eos = settings.eos_token_id ?? this.config.eos_token_id ?? [];
     const generatorOptions = {
       max_new_tokens: settings.max_new_tokens ?? 20,
@@ -175,7 +178,14 @@ export class CausalLM extends PreTrainedModel {
     let optionsPtr = 0, generator = 0;
     try {
       optionsPtr = runtime.copyString(JSON.stringify(generatorOptions), 'generation options');
-      generator = runtime.call('wax_generator_new', handle, idsPtr, maskPtr, batch, seq, optionsPtr) >>> 0;
+      try {
+        generator = runtime.call('wax_generator_new', handle, idsPtr, maskPtr, batch, seq, optionsPtr) >>> 0;
+      } catch (error) {
+        if (fromFile.max_new_tokens !== undefined && error.message?.startsWith('max_new_tokens')) {
+          error.message += ` (generation_config.json sets max_new_tokens ${fromFile.max_new_tokens}: pass max_new_tokens to override it)`;
+        }
+        throw error;
+      }
       this.#generators.add(generator);
       this.#warnPastPositions(seq + newTokens, `the prompt (${seq} tokens) and max_new_tokens (${newTokens}) reach ${seq + newTokens} positions`);
       runtime.free(idsPtr);
@@ -200,7 +210,8 @@ export class CausalLM extends PreTrainedModel {
         });
         if (await allRowsDone(criteria, sequences, done)) break;
       }
-      streamer?.end();
+      await streamer?.end();
+      this.liveHandle();
       const length = seq + runtime.plain('wax_generator_new_tokens', generator);
       const outPtr = runtime.call('wax_generator_sequences', generator) >>> 0;
       const ids = new Int32Array(runtime.heapU8.buffer, outPtr, batch * length).slice();

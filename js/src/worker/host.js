@@ -8,7 +8,7 @@ import { PreTrainedModel } from '../models/registry.js';
 import { registeredModelClasses } from '../models/pretrained-model.js';
 import { pipeline } from '../pipelines/index.js';
 import { runtimeInfo } from '../runtime.js';
-import { TextStreamer } from '../streamers.js';
+import { TextStreamer, UnawaitedCalls } from '../streamers.js';
 import { AutoTokenizer } from '../tokenizer.js';
 import { decode, decodeError, encode, encodeError, portOf, transferablesOf } from './protocol.js';
 
@@ -59,7 +59,7 @@ function describe(object, ids = []) {
 function callPage(id, args) {
   const reply = nextReply++;
   const answer = new Promise((resolve, reject) => replies.set(reply, { resolve, reject }));
-  answer.catch(() => {}); // progress callbacks and streamers never look at the answer
+  answer.catch(() => {}); // a progress callback's answer goes unread; a streamer's is tracked (UnawaitedCalls)
   port.post({ op: 'callback', id, reply, args: encode(args, noHandles) });
   return answer;
 }
@@ -72,11 +72,14 @@ const resolve = {
     return controller.signal;
   },
   streamer: ({ put, end, tokenizer, skip_prompt, decode_kwargs, text, tokens }) => {
-    if (put !== undefined) return { put: resolve.callback(put), end: resolve.callback(end) };
+    // The page's callbacks are not waited for (a round trip a token), but what they throw fails generate.
+    const calls = new UnawaitedCalls();
+    const pageCallback = (id) => (...args) => calls.track(callPage(id, args));
+    if (put !== undefined) return calls.watch({ put: pageCallback(put), end: pageCallback(end) });
     const streamer = new TextStreamer(objects.get(tokenizer), {
-      skip_prompt, decode_kwargs, token_callback_function: tokens === null ? null : resolve.callback(tokens) });
-    streamer.on_finalized_text = resolve.callback(text);
-    return streamer;
+      skip_prompt, decode_kwargs, token_callback_function: tokens === null ? null : pageCallback(tokens) });
+    streamer.on_finalized_text = pageCallback(text);
+    return calls.watch(streamer);
   },
   object: (id) => objects.get(id),
 };
