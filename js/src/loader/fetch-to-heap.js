@@ -129,7 +129,8 @@ export function headerLength(first8, label) {
 /**
  * The header JSON → { tensors: { name: { dtype, shape, data_offsets } }, metadata, dataBytes }.
  * dataBytes is where the last tensor ends: the data section's size. Only what the loader needs is
- * checked here; the C++ parser checks everything again before a byte is used.
+ * checked and kept here (a tensor's other fields, which may nest deep enough to overflow a
+ * recursive JSON.stringify, are dropped); the C++ parser checks all of it before a byte is used.
  */
 export function parseHeader(headerBytes, label) {
   let json;
@@ -139,12 +140,19 @@ export function parseHeader(headerBytes, label) {
     throw badFile(label, `header is not valid JSON (${error.message})`);
   }
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw badFile(label, 'header must be a JSON object');
-  const { __metadata__: metadata = {}, ...tensors } = json;
+  const { __metadata__: metadata = {}, ...specs } = json;
+  const isCount = (value) => Number.isSafeInteger(value) && value >= 0;
+  const tensors = {};
   let dataBytes = 0, last = null;
-  for (const [name, spec] of Object.entries(tensors)) {
-    const end = spec?.data_offsets?.[1];
-    if (!Number.isSafeInteger(end) || end < 0) throw badFile(label, `tensor '${name}': data_offsets must be [begin, end] of non-negative integers`);
-    if (end > dataBytes) [dataBytes, last] = [end, name];
+  for (const [name, spec] of Object.entries(specs)) {
+    const { dtype, shape, data_offsets } = spec ?? {};
+    if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every(isCount)) {
+      throw badFile(label, `tensor '${name}': data_offsets must be [begin, end] of non-negative integers`);
+    }
+    if (typeof dtype !== 'string') throw badFile(label, `tensor '${name}': 'dtype' must be a string such as "F32"`);
+    if (!Array.isArray(shape) || !shape.every(isCount)) throw badFile(label, `tensor '${name}': 'shape' must be an array of non-negative integers`);
+    tensors[name] = { dtype, shape, data_offsets };
+    if (data_offsets[1] > dataBytes) [dataBytes, last] = [data_offsets[1], name];
   }
   return { tensors, metadata, dataBytes, last };
 }
