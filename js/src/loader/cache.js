@@ -45,6 +45,23 @@ export const MISSING_TTL_MS = 10 * 60 * 1000;
  */
 const ABANDONED_PART_MS = 60 * 60 * 1000;
 
+/**
+ * The files this process is writing into a cache. clear() marks those under what it clears, and
+ * they are dropped instead of published when their download ends: a load that runs across a
+ * clearCache() still loads, but leaves nothing in the cache.
+ */
+const unpublished = new Set();
+
+function trackWrite(key) {
+  const write = { key, cleared: false };
+  unpublished.add(write);
+  return write;
+}
+
+function markCleared(prefix) {
+  for (const write of unpublished) if (prefix === null || write.key.startsWith(prefix)) write.cleared = true;
+}
+
 /** MISSING or STALE_MISSING by when the 404 was seen (entries from before the TTL carry no time). */
 function absence(seenAt) {
   return Number.isFinite(seenAt) && Date.now() - seenAt < MISSING_TTL_MS ? MISSING : STALE_MISSING;
@@ -115,6 +132,7 @@ function responseCache(store) {
       if (sha256) headers['x-wax-sha256'] = sha256;
       const put = Promise.resolve().then(() => store.put(key, new Response(readable, { headers })));
       const out = writable.getWriter();
+      const write = trackWrite(key);
       let failure = null;
       put.catch((error) => { failure = error; out.abort(error).catch(() => {}); });
       return {
@@ -126,8 +144,11 @@ function responseCache(store) {
         async close() {
           await out.close();
           await put;
+          unpublished.delete(write);
+          if (write.cleared) await store.delete?.(key);
         },
         abort(reason) {
+          unpublished.delete(write);
           out.abort(reason).catch(() => {});
           put.then(() => store.delete?.(key), () => {}).catch(() => {});
         },
@@ -146,6 +167,7 @@ function responseCache(store) {
     },
     /** Deletes every entry under `prefix` (null: all) that the store can list, and `known` keys. Returns how many. */
     async clear(prefix, known = []) {
+      markCleared(prefix);
       const listed = typeof store.keys === 'function'
         ? (await store.keys()).map((request) => request.url ?? String(request)).filter((url) => prefix === null || url.startsWith(prefix))
         : [];
@@ -298,9 +320,11 @@ function fsCache(cacheDir) {
         writing.delete(temp);
         throw error;
       }
+      const write = trackWrite(key);
       let finished = false; // closed and renamed, or aborted
       const discard = async () => {
         finished = true;
+        unpublished.delete(write);
         await handle.close().catch(() => {});
         await rm(temp, { force: true }).catch(() => {});
         writing.delete(temp);
@@ -310,6 +334,8 @@ function fsCache(cacheDir) {
           await handle.write(chunk, 0, chunk.length);
         },
         async close() {
+          if (write.cleared) return discard();
+          unpublished.delete(write);
           try {
             await handle.close();
             await remove(path);
@@ -339,6 +365,7 @@ function fsCache(cacheDir) {
     },
     /** Deletes the entries under `prefix` (null: every entry wax wrote), and abandoned `.part` files. Returns how many entries. */
     async clear(prefix) {
+      markCleared(prefix);
       const { readdir } = await fs();
       const { join } = await import('node:path');
       const folder = await folderOf(prefix);
