@@ -17,120 +17,22 @@ import { before, describe, it } from 'node:test';
 import { AutoModelForCausalLM, AutoTokenizer, WaxError, clearCache, env } from '../../js/src/index.js';
 import { getRuntime } from '../../js/src/runtime.js';
 import { splitSafetensors } from '../helpers/hub-server.mjs';
+import { inputProbeTests } from '../helpers/input-probe-checks.mjs';
 import { useTestHub } from '../helpers/test-hub.mjs';
 import { fixtureDir } from './fixtures.mjs';
 
-const INDEX = new URL('../../js/src/index.js', import.meta.url).href;
-const RUNTIME = new URL('../../js/src/runtime.js', import.meta.url).href;
+const PROBES = new URL('../helpers/input-probes.mjs', import.meta.url).href;
 const KJV = fileURLToPath(new URL('../../models/kjv-llama-5m', import.meta.url));
 const TIED = fixtureDir('llama_gqa_tied');
 
-/**
- * The input probes, as an ES module body run in a fresh Node: each probe's outcome ({ ok } or the
- * error's name, code and message), whether the model still gives its greedy ids afterwards, and
- * (in-process) the heap in use after the probes against before them.
- */
-const inputProbes = (worker) => `
-  const { AutoModelForCausalLM, AutoTokenizer, TextStreamer, Tensor, WaxError, pipeline } = await import(${JSON.stringify(INDEX)});
-  const { getRuntime } = await import(${JSON.stringify(RUNTIME)});
-  const options = { worker: ${worker} };
-  const model = await AutoModelForCausalLM.from_pretrained(${JSON.stringify(KJV)}, options);
-  const tokenizer = await AutoTokenizer.from_pretrained(${JSON.stringify(KJV)}, options);
-  const generator = await pipeline('text-generation', ${JSON.stringify(KJV)}, options);
-  const greedy = async () => (await model.generate({ input_ids: [[1, 404, 442]], max_new_tokens: 6, do_sample: false, eos_token_id: [] })).tolist()[0].map(Number);
-  const expected = await greedy();
-  const runtime = ${worker} ? null : await getRuntime();
-  const heapBefore = runtime?.heapUsed();
-  const unhandled = [];
-  process.on('unhandledRejection', (error) => unhandled.push(String(error)));
-  const results = {};
-  const probe = async (name, run) => {
-    let outcome;
-    try {
-      const value = await run();
-      outcome = { ok: true, value: value?.dims ?? value };
-    } catch (error) {
-      outcome = { ok: false, waxError: error instanceof WaxError, name: error?.name, code: error?.code, message: String(error?.message) };
-    }
-    outcome.stillGreedy = JSON.stringify(await greedy()) === JSON.stringify(expected);
-    outcome.heapGrowth = runtime ? runtime.heapUsed() - heapBefore : 0; // since before the first round
-    results[name] = outcome;
-  };
-  const generate = (input_ids, more = {}) => model.generate({ input_ids, max_new_tokens: 2, do_sample: false, eos_token_id: [], ...more });
-  const newTokens = async (run) => { const out = await run(); return out.dims[1]; };
-  const throwing = (what) => () => { throw new Error(what + ' threw'); };
-  const silent = { put() {}, end() {} };
-
-  // Twice: the first round leaves what is kept for reuse (scratch sized by the largest batch, the
-  // tokenizer's caches); the second must end with the heap where the first left it.
-  const heapAfterRound = [];
-  for (let round = 0; round < 2; round++) {
-    await probe('max_new_tokens 256 (the positions)', () => newTokens(() => generate([[1]], { max_new_tokens: 256 })));
-    await probe('max_new_tokens 257', () => generate([[1]], { max_new_tokens: 257 }));
-    await probe('pipeline max_new_tokens 257', () => generator('In the', { max_new_tokens: 257 }));
-    await probe('pipeline max_new_tokens 1e9', () => generator('In the', { max_new_tokens: 1e9 }));
-    await probe('pipeline empty prompt', () => generator(''));
-    await probe('pipeline temperature NaN', () => generator('In the', { do_sample: true, temperature: NaN }));
-    await probe('pipeline chat without content', () => generator([{ role: 'user' }]));
-    await probe('KV cache of 200000 rows', () => generate(Array.from({ length: 200000 }, () => [5]), { max_new_tokens: 200 }));
-    for (const Type of [Int32Array, Float64Array, BigInt64Array, Uint16Array]) {
-      const row = Type === BigInt64Array ? BigInt64Array.from([1n, 404n, 442n]) : Type.from([1, 404, 442]);
-      await probe(Type.name + ' rows', async () => (await generate([row, row])).tolist().map((r) => r.map(Number)));
-    }
-    await probe('Float64Array row with 404.5', () => generate([Float64Array.from([1, 404.5])]));
-    await probe('BigInt64Array row with 2^33', () => generate([BigInt64Array.from([1n, 2n ** 33n])]));
-    await probe('ids as number[][] for reference', async () => (await generate([[1, 404, 442], [1, 404, 442]])).tolist().map((r) => r.map(Number)));
-    await probe('attention_mask a string', () => generate([[1, 404]], { attention_mask: 'yes' }));
-    await probe('attention_mask a float32 Tensor of 0.5', () => generate([[1, 404]], { attention_mask: new Tensor('float32', [1, 0.5], [1, 2]) }));
-    await probe('attention_mask of 2', () => generate([[1, 404]], { attention_mask: [[1, 2]] }));
-    await probe('attention_mask all 0', () => generate([[1, 404]], { attention_mask: [[0, 0]] }));
-    await probe('streamer put throws', () => generate([[1, 404]], { max_new_tokens: 8, streamer: { put: throwing('put'), end() {} } }));
-    await probe('streamer end throws', () => generate([[1, 404]], { streamer: { put() {}, end: throwing('end') } }));
-    await probe('streamer put rejects', () => generate([[1, 404]], { streamer: { async put() { throw new Error('async put rejected'); }, end() {} } }));
-    await probe('TextStreamer callback throws', () => generate([[1, 404]], { streamer: new TextStreamer(tokenizer, { callback_function: throwing('callback_function') }) }));
-    await probe('pipeline TextStreamer callback throws', () => generator('In the', { max_new_tokens: 3, streamer: new TextStreamer(generator.tokenizer, { callback_function: throwing('pipeline callback_function') }) }));
-    await probe('stopping_criteria throws', () => generate([[1, 404]], { stopping_criteria: throwing('stopping_criteria') }));
-    await probe('pipeline stopping_criteria throws', () => generator('In the', { max_new_tokens: 3, stopping_criteria: throwing('pipeline stopping_criteria') }));
-    await probe('tokenizer max_length 1e9', () => tokenizer('In the', { padding: 'max_length', max_length: 1e9 }));
-    await probe('tokenizer empty batch', () => tokenizer([]));
-    await probe('tokenizer number', () => tokenizer(['In', 5]));
-    await probe('disposed while generating', async () => {
-      const doomed = await AutoModelForCausalLM.from_pretrained(${JSON.stringify(KJV)}, options);
-      let puts = 0;
-      return doomed.generate({ input_ids: [[1, 2]], max_new_tokens: 200, do_sample: false, eos_token_id: [],
-        streamer: { put() { if (++puts === 3) doomed.dispose(); }, end() {} } });
-    });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    heapAfterRound.push(runtime?.heapUsed());
-  }
-  const afterAll = await greedy();
-  console.log(JSON.stringify({ expected, afterAll, results, unhandled, heapAfterRound }));
-  await model.dispose(); await generator.dispose(); await tokenizer.dispose?.();`;
-
+/** runInputProbes (tests/helpers/input-probes.mjs) in a fresh Node with WAX_NUM_THREADS=threads. */
 async function runProbes({ threads, worker }) {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', inputProbes(worker)], {
+  const script = `const { runInputProbes } = await import(${JSON.stringify(PROBES)});
+    console.log(JSON.stringify(await runInputProbes({ source: ${JSON.stringify(KJV)}, worker: ${worker} })));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
     env: { ...process.env, WAX_NUM_THREADS: String(threads) }, timeout: 240_000, maxBuffer: 64 << 20,
   });
   return JSON.parse(stdout.trim().split('\n').at(-1));
-}
-
-/** Asserts a probe failed with a WaxError of `code` whose message matches `pattern`, and the model still ran. */
-function assertWaxError(results, name, code, pattern) {
-  const outcome = results[name];
-  assert.ok(outcome, `no probe '${name}'`);
-  assert.equal(outcome.ok, false, `${name}: succeeded with ${JSON.stringify(outcome.value)}`);
-  assert.ok(outcome.waxError, `${name}: ${outcome.name}: ${outcome.message}`);
-  assert.equal(outcome.code, code, `${name}: ${outcome.message}`);
-  assert.match(outcome.message, pattern, name);
-  assert.equal(outcome.stillGreedy, true, `${name}: the model's greedy ids changed after it`);
-}
-
-/** Asserts a probe rejected with the error the user's own callback threw, unchanged. */
-function assertUserError(results, name, message) {
-  const outcome = results[name];
-  assert.equal(outcome.ok, false, `${name}: succeeded with ${JSON.stringify(outcome.value)}`);
-  assert.equal(outcome.message, message, name);
-  assert.equal(outcome.stillGreedy, true, name);
 }
 
 for (const mode of [{ threads: 1, worker: false }, { threads: 2, worker: false }, { threads: 1, worker: true }]) {
@@ -138,69 +40,7 @@ for (const mode of [{ threads: 1, worker: false }, { threads: 2, worker: false }
   describe(`bad inputs through model, pipeline and tokenizer (${label})`, () => {
     let run;
     before(async () => { run = await runProbes(mode); });
-
-    it('max_new_tokens up to the model\'s 256 positions runs; one past is WAX_BAD_INPUT naming it and the limit', () => {
-      const { results } = run;
-      const { ok, value } = results['max_new_tokens 256 (the positions)'];
-      assert.deepEqual({ ok, value }, { ok: true, value: 257 });
-      assertWaxError(results, 'max_new_tokens 257', 'WAX_BAD_INPUT', /max_new_tokens: 257 is more than the model's max_position_embeddings \(256\); ask for at most 256/);
-      assertWaxError(results, 'pipeline max_new_tokens 257', 'WAX_BAD_INPUT', /max_new_tokens: 257 .*\(256\)/);
-      assertWaxError(results, 'pipeline max_new_tokens 1e9', 'WAX_BAD_INPUT', /text-generation: max_new_tokens must be an integer in \[0, 1048576\], got 1000000000/);
-      assertWaxError(results, 'KV cache of 200000 rows', 'WAX_TOO_LARGE', /max_new_tokens: 200 new tokens after 200000 × 1 prompt tokens .*4\.00 GiB .*at most \d+ fit/);
-    });
-
-    it('empty and non-finite inputs through the pipeline and tokenizer', () => {
-      const { results } = run;
-      assertWaxError(results, 'pipeline empty prompt', 'WAX_BAD_INPUT', /input_ids: row 0 has no tokens/);
-      assertWaxError(results, 'pipeline temperature NaN', 'WAX_BAD_INPUT', /text-generation: temperature must be a finite number > 0, got NaN/);
-      assertWaxError(results, 'pipeline chat without content', 'WAX_BAD_INPUT', /message 0 \(role 'user'\) has no content/);
-      assertWaxError(results, 'tokenizer max_length 1e9', 'WAX_BAD_INPUT', /max_length must be an integer in \[1, 1048576\], got 1000000000/);
-      assertWaxError(results, 'tokenizer empty batch', 'WAX_BAD_INPUT', /the list of texts is empty/);
-      assertWaxError(results, 'tokenizer number', 'WAX_BAD_INPUT', /text 1 is 5; expected a string/);
-    });
-
-    it('typed-array rows give the ids number[][] gives; a fraction or an id past 2^32 is refused naming where', () => {
-      const { results } = run;
-      const reference = results['ids as number[][] for reference'];
-      assert.equal(reference.ok, true);
-      for (const type of ['Int32Array', 'Float64Array', 'BigInt64Array', 'Uint16Array']) {
-        assert.deepEqual(results[`${type} rows`].value, reference.value, type);
-      }
-      assertWaxError(results, 'Float64Array row with 404.5', 'WAX_BAD_INPUT', /input_ids: row 0, position 1 is 404\.5; expected a token id in \[0, 4096\)/);
-      assertWaxError(results, 'BigInt64Array row with 2^33', 'WAX_BAD_INPUT', /input_ids: row 0, position 1 is 8589934592n; expected a token id/);
-    });
-
-    it('an attention_mask of the wrong type or values names attention_mask and what it wants', () => {
-      const { results } = run;
-      assertWaxError(results, 'attention_mask a string', 'WAX_BAD_INPUT', /attention_mask: expected a Tensor or an array .*got "yes"/);
-      assertWaxError(results, 'attention_mask a float32 Tensor of 0.5', 'WAX_BAD_INPUT', /attention_mask: row 0, position 1 is 0\.5; expected 0 or 1/);
-      assertWaxError(results, 'attention_mask of 2', 'WAX_BAD_INPUT', /attention_mask: row 0, position 1 is 2; expected 0 or 1/);
-      assertWaxError(results, 'attention_mask all 0', 'WAX_BAD_INPUT', /row 0 has no tokens \(its attention_mask is all 0\)/);
-    });
-
-    it('a throwing or rejecting streamer or stopping criterion rejects generate with its own error, never an unhandled rejection', () => {
-      const { results, unhandled } = run;
-      assertUserError(results, 'streamer put throws', 'put threw');
-      assertUserError(results, 'streamer end throws', 'end threw');
-      assertUserError(results, 'streamer put rejects', 'async put rejected');
-      assertUserError(results, 'TextStreamer callback throws', 'callback_function threw');
-      assertUserError(results, 'pipeline TextStreamer callback throws', 'pipeline callback_function threw');
-      assertUserError(results, 'stopping_criteria throws', 'stopping_criteria threw');
-      assertUserError(results, 'pipeline stopping_criteria throws', 'pipeline stopping_criteria threw');
-      assert.deepEqual(unhandled, []);
-    });
-
-    it('a model disposed while it generates rejects with WAX_DISPOSED; the module goes on, its heap back', () => {
-      const { results, expected, afterAll, heapAfterRound } = run;
-      assertWaxError(results, 'disposed while generating', 'WAX_DISPOSED', /disposed/);
-      assert.deepEqual(afterAll, expected);
-      const growth = Object.entries(results).map(([name, { heapGrowth }]) => `${name}: ${heapGrowth}`).join('\n');
-      // A few bytes come and go with the allocator's bookkeeping; a leak would be a block a probe.
-      if (!mode.worker) {
-        assert.ok(Math.abs(heapAfterRound[1] - heapAfterRound[0]) <= 1024,
-          `heap in use after the second round of probes ${heapAfterRound[1]}, after the first ${heapAfterRound[0]}; the second round:\n${growth}`);
-      }
-    });
+    inputProbeTests(() => run, { heapUsed: !mode.worker });
   });
 }
 
