@@ -62,6 +62,7 @@ class logits_processors {
 
 // The next token for one row; `logits` (vocab,) is used as scratch.
 int32_t choose_token(float* logits, int64_t vocab, const row_state& row, const logits_processors& processors, pcg32& random);
+// The same with the processors built for this one call, at index 0 (the first new token).
 int32_t choose_token(float* logits, int64_t vocab, const std::vector<int32_t>& history, const sampling_options& options,
                      pcg32& random);
 

@@ -77,10 +77,7 @@ std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w
                                          model_task task) {
   const json config = config_parse(config_json, "config.json");
   const config_reader reader(config, "config.json");
-  const model_family& family = model_family_for(reader, task);
-  load_options family_options = options;
-  family_options.converts = family.converts;
-  return family.load(reader, std::move(w), family_options);
+  return model_family_for(reader, task).load(reader, std::move(w), options);
 }
 
 std::unique_ptr<causal_lm> causal_lm_load(std::string_view config_json, weights w, const load_options& options) {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { it } from 'node:test';
 
-import { AutoModelForCausalLM, WaxError } from '../../js/src/index.js';
+import { AutoModelForCausalLM, WaxError, preflight } from '../../js/src/index.js';
 
 const KJV = fileURLToPath(new URL('../../models/kjv-llama-5m', import.meta.url));
 const PARAMETERS = 5401856;
@@ -58,4 +58,14 @@ it('q8 picks the fp32 greedy token almost everywhere on the bundled model', asyn
   q8.dispose();
   const same = got.filter((id, i) => id === expected[i]).length / got.length;
   assert.ok(same >= 0.95, `q8 agrees with fp32 on ${(100 * same).toFixed(1)} % of positions`);
+});
+
+it('preflight estimates the weights each dtype keeps, by the model family\'s rule in the module', async () => {
+  for (const dtype of ['fp32', 'fp16', 'q8', 'q4']) {
+    const report = await preflight(KJV, { dtype });
+    const model = await AutoModelForCausalLM.from_pretrained(KJV, { dtype });
+    const kept = model.memory().weights_bytes;
+    model.dispose();
+    assert.ok(Math.abs(report.weight_bytes - kept) < 0.01 * kept, `${dtype}: estimated ${report.weight_bytes}, kept ${kept}`);
+  }
 });
