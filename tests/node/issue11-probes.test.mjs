@@ -196,3 +196,14 @@ describe('files a load reads: generation_config.json values, nesting, a NaN shar
     assert.deepEqual(left, []);
   });
 });
+
+describe('a local path that does not exist, from another folder', () => {
+  it('names each folder looked at once (from /, \'../x\' and env.localModelPath\'s \'/models/../x\' are one folder)', async () => {
+    const script = `const { AutoModelForCausalLM } = await import(${JSON.stringify(new URL('../../js/src/index.js', import.meta.url).href)});
+      try { await AutoModelForCausalLM.from_pretrained('../wax-no-such-folder/x'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: '/', timeout: 60_000 });
+    const { code, message } = JSON.parse(stdout.trim().split('\n').at(-1));
+    assert.equal(code, 'WAX_NOT_FOUND', message);
+    assert.match(message, /no folder '\.\.\/wax-no-such-folder\/x' here \(cwd \/; looked at \/wax-no-such-folder\/x\)/);
+  });
+});

@@ -114,7 +114,7 @@ async function noFolderHere(text, tried) {
       break;
     }
   }
-  return `no folder '${text}' here (cwd ${process.cwd()}; looked at ${tried.map((path) => resolve(path)).join(', ')}${hint})`;
+  return `no folder '${text}' here (cwd ${process.cwd()}; looked at ${[...new Set(tried.map((path) => resolve(path)))].join(', ')}${hint})`;
 }
 
 /**
