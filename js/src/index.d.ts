@@ -111,6 +111,12 @@ export interface GenerationOptions {
   seed?: number;
   eos_token_id?: number | number[];
   pad_token_id?: number;
+  /** Ids never chosen (generation_config.json's name). */
+  suppress_tokens?: number[];
+  /** Ids not chosen as the first new token. */
+  begin_suppress_tokens?: number[];
+  /** [index, id] pairs: when a row holds `index` ids, its next one is `id` (null: no forcing), as transformers. */
+  forced_decoder_ids?: Array<[number, number | null]>;
   streamer?: Streamer;
   signal?: AbortSignal;
   /** Generation ends once every row is done, by a criterion or its eos. */

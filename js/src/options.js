@@ -36,6 +36,10 @@ export const GENERATE_OPTIONS = {
   seed: integer(0, Number.MAX_SAFE_INTEGER),
   eos_token_id: listOf(tokenId, `a token id (an integer in [0, ${MAX_TOKEN_ID}]) or a list of them`),
   pad_token_id: tokenId,
+  suppress_tokens: listOf(tokenId, 'a list of token ids'),
+  begin_suppress_tokens: listOf(tokenId, 'a list of token ids'),
+  forced_decoder_ids: rule('a list of [index, token id or null] pairs', (v) => Array.isArray(v) && v.every((pair) =>
+    Array.isArray(pair) && pair.length === 2 && Number.isSafeInteger(pair[0]) && pair[0] >= 0 && (pair[1] === null || tokenId.test(pair[1])))),
   streamer: methods(['put', 'end'], 'a streamer: an object with put(ids) and end()'),
   signal,
   stopping_criteria: listOf(callback, 'a function (input_ids, scores) => boolean[], a list of them or a StoppingCriteriaList'),

@@ -168,6 +168,9 @@ export class CausalLM extends PreTrainedModel {
       min_p: settings.min_p ?? 0,
       repetition_penalty: settings.repetition_penalty ?? 1,
       seed: settings.seed ?? Math.floor(Math.random() * 2 ** 32),
+      suppress_tokens: settings.suppress_tokens ?? [],
+      begin_suppress_tokens: settings.begin_suppress_tokens ?? [],
+      forced_decoder_ids: settings.forced_decoder_ids ?? [],
     };
     throwIfAborted(signal);
     const { batch, seq, input_ids: promptIds } = read;

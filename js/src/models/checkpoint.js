@@ -24,7 +24,7 @@ export async function loadCheckpoint(source, { signal, progress_callback, revisi
   const extra = {};
   for (const file of ModelClass.extraFiles) extra[file] = (await files.readJson(file, { signal, optional: true }))?.json ?? {};
 
-  const options = { signal, dtype, max_length, optionsJson: JSON.stringify({ dtype: dtype ?? 'fp32' }) };
+  const options = { signal, dtype, max_length, optionsJson: JSON.stringify({ dtype: dtype ?? 'fp32', model_type: config.model_type }) };
   const plan = await openAndCheckFit(files, runtime, config, options);
   const weights = convertsWhileStreaming(dtype) || plan.files.some((entry) => entry.opened.size > WHOLE_FILE_LIMIT_BYTES)
     ? await streamTensorRuns(files, runtime, config, options, plan)
