@@ -14,11 +14,10 @@
 #include "core/sizes.h"
 #include "core/thread_pool.h"
 #include "generation/generate.h"
-#include "models/bert.h"
+#include "models/encoder.h"
 #include "models/causal_lm.h"
 #include "models/registry.h"
 #include "io/load_options.h"
-#include "ops/pooling.h"
 #include "tokenizers/tokenizer.h"
 
 using namespace wax;
@@ -54,6 +53,11 @@ T* copy_to_heap(const std::vector<T>& values) {
   if (!out) throw std::bad_alloc();
   std::memcpy(out, values.data(), values.size() * sizeof(T));
   return out;
+}
+
+// A malloc'd NUL-terminated copy.
+char* copy_to_heap(const std::string& text) {
+  return copy_to_heap(std::vector<char>(text.c_str(), text.c_str() + text.size() + 1));
 }
 
 }  // namespace
@@ -113,7 +117,7 @@ EMSCRIPTEN_KEEPALIVE int wax_weights_check_complete(const weights* w, char** err
 EMSCRIPTEN_KEEPALIVE char* wax_model_estimate(const char* config_json, const char* request_json, char** error_out) {
   return guarded(error_out, static_cast<char*>(nullptr), [&] {
     const std::string text = model_estimate(config_json, request_json);
-    return copy_to_heap(std::vector<char>(text.c_str(), text.c_str() + text.size() + 1));
+    return copy_to_heap(text);
   });
 }
 
@@ -142,19 +146,7 @@ EMSCRIPTEN_KEEPALIVE int wax_causal_lm_max_positions(const causal_lm* model) { r
 EMSCRIPTEN_KEEPALIVE char* wax_model_unused_tensors(const loaded_model* model, char** error_out) {
   return guarded(error_out, static_cast<char*>(nullptr), [&] {
     const std::string text = nlohmann::json(model->unused_tensors()).dump();
-    return copy_to_heap(std::vector<char>(text.c_str(), text.c_str() + text.size() + 1));
-  });
-}
-
-// ids, mask (batch, seq) → malloc'd logits (batch, seq, vocab); the caller frees it.
-EMSCRIPTEN_KEEPALIVE float* wax_causal_lm_forward(const causal_lm* model, const int32_t* ids, const int32_t* mask,
-                                                  int batch, int seq, char** error_out) {
-  return guarded(error_out, static_cast<float*>(nullptr), [&] {
-    check_ids_shape(batch, seq);
-    std::vector<float> logits(checked_elements({batch, seq, model->vocab_size()}, sizeof(float), "the logits"));
-    kv_cache cache = model->new_cache(batch, seq);
-    model->forward(ids, mask, batch, seq, cache, logits_for::all_positions, logits.data());
-    return copy_to_heap(logits);
+    return copy_to_heap(text);
   });
 }
 
@@ -242,32 +234,32 @@ EMSCRIPTEN_KEEPALIVE void wax_encoder_free(encoder_model* model) { delete model;
 EMSCRIPTEN_KEEPALIVE int wax_encoder_hidden_size(const encoder_model* model) { return int(model->hidden_size()); }
 EMSCRIPTEN_KEEPALIVE int wax_encoder_max_positions(const encoder_model* model) { return int(model->max_positions()); }
 
-// ids, token_type_ids, mask (batch, seq), the last two may be null. pooling: 0 none (the whole
-// last_hidden_state, then pooler_output when the model has a pooler), 1 mean, 2 cls; normalize: L2
-// per row. → malloc'd floats; the caller frees it. *pooler_rows is set to batch when a pooler
-// output follows the hidden states, else 0.
-EMSCRIPTEN_KEEPALIVE float* wax_encoder_forward(const encoder_model* model, const int32_t* ids, const int32_t* token_type_ids,
-                                                const int32_t* mask, int batch, int seq, int pooling, int normalize,
-                                                int* pooler_rows, char** error_out) {
-  return guarded(error_out, static_cast<float*>(nullptr), [&] {
-    encoder_output out = model->forward(ids, token_type_ids, mask, batch, seq);
-    const int64_t hidden = model->hidden_size();
-    *pooler_rows = 0;
-    if (pooling == 0) {
-      if (normalize) l2_normalize(out.last_hidden_state.data(), int64_t(batch) * seq, hidden);
-      std::vector<float>& values = out.last_hidden_state.values();
-      if (out.pooler_output.numel() > 0) {
-        *pooler_rows = batch;
-        values.insert(values.end(), out.pooler_output.values().begin(), out.pooler_output.values().end());
-      }
-      return copy_to_heap(values);
-    }
-    std::vector<float> pooled(checked_elements({batch, hidden}, sizeof(float), "the pooled embeddings"));  // (batch, hidden)
-    if (pooling == 1) mean_pool(out.last_hidden_state.data(), mask, batch, seq, hidden, pooled.data());
-    else cls_pool(out.last_hidden_state.data(), batch, seq, hidden, pooled.data());
-    if (normalize) l2_normalize(pooled.data(), batch, hidden);
-    return copy_to_heap(pooled);
+// A job over a causal_lm or encoder handle (loaded_model is their first and only base):
+// request_json {"task", "inputs": [{"name", "dtype", "dims"}], "options"} (models/job.h) with
+// `inputs` holding one data pointer per input, read only by this call. Null on error.
+EMSCRIPTEN_KEEPALIVE job* wax_job_new(const loaded_model* model, const char* request_json, const void* const* inputs,
+                                      char** error_out) {
+  return guarded(error_out, static_cast<job*>(nullptr),
+                 [&] { return model->new_job(job_request_from_json(request_json, inputs)).release(); });
+}
+
+// 0: a step ran, 1: the outputs are ready (wax_job_outputs); -1: error (the job may be freed).
+EMSCRIPTEN_KEEPALIVE int wax_job_step(job* j, char** error_out) {
+  return guarded(error_out, -1, [&] { return j->step() ? 1 : 0; });
+}
+
+// → malloc'd JSON [{"name", "dims", "data": heap address of its float32 values, owned by the job}];
+// the caller frees the JSON.
+EMSCRIPTEN_KEEPALIVE char* wax_job_outputs(const job* j, char** error_out) {
+  return guarded(error_out, static_cast<char*>(nullptr), [&] {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& [name, values] : j->outputs())
+      list.push_back({{"name", name}, {"dims", values.shape()}, {"data", uintptr_t(values.data())}});
+    const std::string text = list.dump();
+    return copy_to_heap(text);
   });
 }
+
+EMSCRIPTEN_KEEPALIVE void wax_job_free(job* j) { delete j; }
 
 }  // extern "C"

@@ -148,12 +148,13 @@ export class PreTrainedModel implements Disposable {
 export interface CausalLMInputs { input_ids: Ids; attention_mask?: Ids }
 /** Callable as in transformers.js: `await model(inputs)` is `model.forward(inputs)`. */
 export interface CausalLM {
-  (inputs: CausalLMInputs): Promise<{ logits: Tensor<'float32'> }>;
+  (inputs: CausalLMInputs, options?: { signal?: AbortSignal }): Promise<{ logits: Tensor<'float32'> }>;
 }
 export class CausalLM extends PreTrainedModel {
   static from_pretrained(source: ModelSource, options?: PretrainedOptions): Promise<CausalLM>;
   readonly generation_config: Record<string, any>;
-  forward(inputs: CausalLMInputs): Promise<{ logits: Tensor<'float32'> }>;
+  /** `signal` aborts between decoder layers, rejecting with its reason. */
+  forward(inputs: CausalLMInputs, options?: { signal?: AbortSignal }): Promise<{ logits: Tensor<'float32'> }>;
   /** `tokenizer` reads the new text for `stop_strings`, as transformers' generate(stop_strings, tokenizer). */
   generate(inputs: { input_ids: Ids; attention_mask?: Ids; tokenizer?: PreTrainedTokenizer } & GenerationOptions): Promise<Tensor<'int64'>>;
   /**
@@ -173,14 +174,15 @@ export type Pooling = 'none' | 'mean' | 'cls';
 export interface EncoderInputs { input_ids: Ids; attention_mask?: Ids; token_type_ids?: Ids }
 /** Callable as in transformers.js: `await model(inputs)` is `model.forward(inputs)`. */
 export interface EncoderModel {
-  (inputs: EncoderInputs): Promise<{ last_hidden_state: Tensor<'float32'>; pooler_output?: Tensor<'float32'> }>;
+  (inputs: EncoderInputs, options?: { signal?: AbortSignal }): Promise<{ last_hidden_state: Tensor<'float32'>; pooler_output?: Tensor<'float32'> }>;
 }
 export class EncoderModel extends PreTrainedModel {
   static from_pretrained(source: ModelSource, options?: PretrainedOptions): Promise<EncoderModel>;
   readonly hidden_size: number;
   readonly max_position_embeddings: number;
-  forward(inputs: EncoderInputs): Promise<{ last_hidden_state: Tensor<'float32'>; pooler_output?: Tensor<'float32'> }>;
-  embed(inputs: EncoderInputs, options?: { pooling?: Pooling; normalize?: boolean }): Promise<Tensor<'float32'>>;
+  /** `signal` aborts between layers, rejecting with its reason. */
+  forward(inputs: EncoderInputs, options?: { signal?: AbortSignal }): Promise<{ last_hidden_state: Tensor<'float32'>; pooler_output?: Tensor<'float32'> }>;
+  embed(inputs: EncoderInputs, options?: { pooling?: Pooling; normalize?: boolean; signal?: AbortSignal }): Promise<Tensor<'float32'>>;
 }
 
 export class AutoModel {

@@ -47,13 +47,17 @@ export const GENERATE_OPTIONS = {
   tokenizer: methods(['decode'], 'a tokenizer (an object with decode(ids))'),
 };
 
+/** model.forward's options (its second argument). */
+export const FORWARD_OPTIONS = { signal };
+
 /** model.embed's options; the feature-extraction pipeline takes them too. */
 export const EMBED_OPTIONS = {
   pooling: oneOf('none', 'mean', 'cls'),
   normalize: boolean,
+  signal,
 };
 
-export const FEATURE_EXTRACTION_OPTIONS = { ...EMBED_OPTIONS, signal, progress_callback: callback };
+export const FEATURE_EXTRACTION_OPTIONS = { ...EMBED_OPTIONS, progress_callback: callback };
 
 /** The text-generation pipeline's options: generate's (the pipeline passes its own tokenizer) and its own. */
 export const TEXT_GENERATION_OPTIONS = {

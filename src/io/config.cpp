@@ -53,7 +53,7 @@ const json* config_reader::find(const std::string& field) const {
 
 void config_reader::fail(const std::string& field, const std::string& expected) const {
   const json* value = find(field);
-  throw error(error_bad_config, file_name_ + ": '" + field + "' expected " + expected + ", got " +
+  throw error(code_, file_name_ + ": '" + field + "' expected " + expected + ", got " +
                                     (value ? json_describe(*value) : std::string("nothing")));
 }
 
@@ -130,7 +130,7 @@ std::optional<config_reader> config_reader::optional_object(const std::string& f
   const json* value = find(field);
   if (!value) return std::nullopt;
   if (!value->is_object()) fail(field, "an object");
-  return config_reader(*value, file_name_ + " '" + field + "'");
+  return config_reader(*value, file_name_ + " '" + field + "'", code_);
 }
 
 }  // namespace wax

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
+
 namespace wax {
 
 using json = nlohmann::json;
@@ -34,7 +36,9 @@ inline constexpr int64_t max_dimension = int64_t(1) << 24;
 
 class config_reader {
  public:
-  config_reader(const json& object, std::string file_name) : object_(&object), file_name_(std::move(file_name)) {}
+  // `code`: what a bad field throws (a request built by the caller is WAX_BAD_INPUT, not a bad file).
+  config_reader(const json& object, std::string file_name, const char* code = error_bad_config)
+      : object_(&object), file_name_(std::move(file_name)), code_(code) {}
 
   // An absent or null field gives std::nullopt; a field of the wrong type throws.
   std::optional<int64_t> optional_int(const std::string& field) const;
@@ -63,6 +67,7 @@ class config_reader {
   const json* find(const std::string& field) const;
   const json* object_;
   std::string file_name_;
+  const char* code_;
 };
 
 }  // namespace wax

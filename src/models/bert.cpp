@@ -82,15 +82,19 @@ class bert_model : public encoder_model {
   int64_t hidden_size() const override { return c_.hidden_size; }
   int64_t max_positions() const override { return c_.max_position_embeddings; }
 
-  encoder_output forward(const int32_t* ids, const int32_t* token_type_ids, const int32_t* mask, int64_t batch,
-                         int64_t seq) const override {
+  int64_t n_layers() const override { return c_.num_hidden_layers; }
+
+  encoder_pass forward_begin(const int32_t* ids, const int32_t* token_type_ids, const int32_t* mask, int64_t batch,
+                             int64_t seq) const override {
     check_ids_shape(batch, seq);
     if (seq > c_.max_position_embeddings)
       throw error(error_bad_input, "input_ids: " + std::to_string(seq) + " tokens exceed max_position_embeddings (" +
                                        std::to_string(c_.max_position_embeddings) + "); truncate the input");
     const int64_t tokens = batch * seq, hidden = c_.hidden_size;
-    encoder_output out;
-    tensor& x = out.last_hidden_state;  // (batch, seq, hidden)
+    encoder_pass pass;
+    pass.batch = batch;
+    pass.seq = seq;
+    tensor& x = pass.x;  // (batch, seq, hidden)
     x.resize({batch, seq, hidden}, "the hidden states");
 
     // Embeddings: word + absolute position + token type, then LayerNorm.
@@ -98,7 +102,7 @@ class bert_model : public encoder_model {
     std::vector<int32_t> positions(static_cast<size_t>(tokens)), types(static_cast<size_t>(tokens), 0);  // (batch, seq)
     for (int64_t t = 0; t < tokens; ++t) positions[size_t(t)] = int32_t(t % seq);
     if (token_type_ids) types.assign(token_type_ids, token_type_ids + tokens);
-    tensor addend;  // (batch, seq, hidden)
+    tensor& addend = pass.h;  // (batch, seq, hidden)
     position_embeddings_.forward(positions.data(), {batch, seq}, addend);
     x.add(addend);
     token_type_embeddings_.forward(types.data(), {batch, seq}, addend);
@@ -106,47 +110,46 @@ class bert_model : public encoder_model {
     embeddings_norm_.forward(x, x);
 
     // Bidirectional self-attention, over the real tokens of each row when a mask marks padding.
-    std::vector<uint8_t> visible;  // (batch, seq): keys a query may attend to
     if (mask) {
-      visible.resize(static_cast<size_t>(tokens));
-      for (int64_t t = 0; t < tokens; ++t) visible[size_t(t)] = mask[t] != 0;
+      pass.visible.resize(static_cast<size_t>(tokens));
+      for (int64_t t = 0; t < tokens; ++t) pass.visible[size_t(t)] = mask[t] != 0;
     }
-    layer_buffers buffers;
-    for (const bert_layer& layer : layers_) encoder_layer(layer, x, mask ? visible.data() : nullptr, buffers);
+    return pass;
+  }
 
+  // Post-LN residual blocks: x = LayerNorm(x + attention(x)); x = LayerNorm(x + output(act(intermediate(x)))).
+  void forward_layer(encoder_pass& pass) const override {
+    const bert_layer& layer = layers_[size_t(pass.next_layer++)];
+    tensor& x = pass.x;
+    const uint8_t* visible = pass.visible.empty() ? nullptr : pass.visible.data();
+    const attention_mask_kind kind = visible ? attention_mask_kind::padding : attention_mask_kind::none;
+    layer.attention_block.forward(x, x, kind, visible, nullptr, pass.attention, pass.h);
+    x.add(pass.h);
+    layer.attention_norm.forward(x, x);
+    layer.intermediate.forward(x, pass.inner);
+    activation_apply(c_.hidden_act, pass.inner.data(), pass.inner.numel());
+    layer.output.forward(pass.inner, pass.h);
+    x.add(pass.h);
+    layer.output_norm.forward(x, x);
+  }
+
+  encoder_output forward_end(encoder_pass& pass) const override {
+    const int64_t batch = pass.batch, seq = pass.seq, hidden = c_.hidden_size;
+    encoder_output out;
     if (pooler_) {
-      tensor& first = buffers.h.resize({batch, hidden});  // (batch, hidden): each row's [CLS] state
-      for (int64_t b = 0; b < batch; ++b) std::copy_n(x.row(b * seq), hidden, first.row(b));
+      tensor& first = pass.h.resize({batch, hidden});  // (batch, hidden): each row's [CLS] state
+      for (int64_t b = 0; b < batch; ++b) std::copy_n(pass.x.row(b * seq), hidden, first.row(b));
       pooler_->forward(first, out.pooler_output);
       for (float& v : out.pooler_output.values()) v = std::tanh(v);
     }
+    out.last_hidden_state = std::move(pass.x);
     return out;
   }
 
  private:
-  // Working buffers of one forward, shared by its layers.
-  struct layer_buffers {
-    attention_buffers attention;
-    tensor h;      // (batch, seq, hidden): each block's output before its residual
-    tensor inner;  // (batch, seq, intermediate)
-  };
-
   weights_prefix root_prefix() const {
     const weights_prefix plain(weights_, options_);
     return plain.contains("bert.embeddings.word_embeddings.weight") ? plain.pp("bert") : plain;
-  }
-
-  // Post-LN residual blocks: x = LayerNorm(x + attention(x)); x = LayerNorm(x + output(act(intermediate(x)))).
-  void encoder_layer(const bert_layer& layer, tensor& x, const uint8_t* visible, layer_buffers& buffers) const {
-    const attention_mask_kind kind = visible ? attention_mask_kind::padding : attention_mask_kind::none;
-    layer.attention_block.forward(x, x, kind, visible, nullptr, buffers.attention, buffers.h);
-    x.add(buffers.h);
-    layer.attention_norm.forward(x, x);
-    layer.intermediate.forward(x, buffers.inner);
-    activation_apply(c_.hidden_act, buffers.inner.data(), buffers.inner.numel());
-    layer.output.forward(buffers.inner, buffers.h);
-    x.add(buffers.h);
-    layer.output_norm.forward(x, x);
   }
 
   bert_config c_;

@@ -5,34 +5,12 @@
 #pragma once
 
 #include <memory>
-#include <string_view>
-#include <vector>
 
-#include "core/tensor.h"
 #include "io/weights.h"
-#include "models/loaded_model.h"
+#include "models/encoder.h"
 #include "models/registry.h"
 
 namespace wax {
-
-struct encoder_output {
-  tensor last_hidden_state;  // (batch, seq, hidden)
-  tensor pooler_output;      // (batch, hidden), empty when the checkpoint has no pooler
-};
-
-class encoder_model : public loaded_model {
- public:
-  virtual int64_t hidden_size() const = 0;
-  virtual int64_t max_positions() const = 0;
-  // ids, token_type_ids, mask: (batch, seq), batch and seq positive; token_type_ids and mask may
-  // be null (zeros / all ones).
-  virtual encoder_output forward(const int32_t* ids, const int32_t* token_type_ids, const int32_t* mask, int64_t batch,
-                                 int64_t seq) const = 0;
-};
-
-// Builds the encoder config.json names (by `model_type`, models/registry.cpp); throws naming the
-// field or tensor.
-std::unique_ptr<encoder_model> encoder_load(std::string_view config_json, weights w, const load_options& options = {});
 
 // The family's registry entries.
 std::unique_ptr<loaded_model> bert_load(const config_reader& config, weights w, const load_options& options);

@@ -49,6 +49,10 @@ class causal_lm : public loaded_model {
   virtual void forward_layer(forward_pass& pass, kv_cache& cache) const = 0;
   virtual void forward_end(forward_pass& pass, logits_for which, float* logits) const = 0;
 
+  // task "forward": input_ids and attention_mask (optional) (batch, seq) → "logits" (batch, seq,
+  // vocab), one decoder layer a step.
+  std::unique_ptr<job> new_job(const job_request& request) const override;
+
   // The three steps at once.
   void forward(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t n_new, kv_cache& cache,
                logits_for which, float* logits) const {

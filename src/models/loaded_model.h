@@ -1,10 +1,13 @@
 // What every model built from a checkpoint reports about its load.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "io/weights.h"
+#include "models/job.h"
 
 namespace wax {
 
@@ -15,6 +18,12 @@ class loaded_model {
   // Checkpoint tensors the model never read, in name order: a config.json with fewer layers than
   // the checkpoint, or a head this model has no use for. Loading goes on; callers warn.
   const std::vector<std::string>& unused_tensors() const { return unused_tensors_; }
+
+  // A job over this model (models/job.h); the model must outlive it. Throws WAX_BAD_INPUT naming
+  // a task the model does not run or an input that does not fit.
+  virtual std::unique_ptr<job> new_job(const job_request& request) const {
+    throw error(error_bad_input, "this model runs no task '" + request.task + "'");
+  }
 
  protected:
   // Called once the model has read every tensor it needs, before the files are released.

@@ -107,8 +107,15 @@ describe('empty inputs never reach a forward pass (item 3, the C++ invariant)', 
     const model = await AutoModelForCausalLM.from_pretrained(TIED);
     const runtime = await getRuntime();
     try {
-      assert.throws(() => runtime.call('wax_causal_lm_forward', model.handle, 0, 0, 1, 0),
-        (e) => e instanceof WaxError && e.code === 'WAX_BAD_INPUT' && /input_ids: dims \[1, 0\]/.test(e.message));
+      const request = runtime.copyString(JSON.stringify({ task: 'forward', inputs: [{ name: 'input_ids', dtype: 'int32', dims: [1, 0] }] }), 'request');
+      const inputs = runtime.copyIn(new Uint32Array(1), 'input addresses');
+      try {
+        assert.throws(() => runtime.call('wax_job_new', model.handle, request, inputs),
+          (e) => e instanceof WaxError && e.code === 'WAX_BAD_INPUT' && /input_ids: dims \[1, 0\]/.test(e.message));
+      } finally {
+        runtime.free(request);
+        runtime.free(inputs);
+      }
       const options = runtime.copyString('{}', 'options');
       try {
         assert.throws(() => runtime.call('wax_generator_new', model.handle, 0, 0, 0, 4, options),

@@ -1,7 +1,7 @@
 // Decoder-only language models (Llama, Qwen2, Mistral; models/registry.js): forward, and generate
 // (greedy or sampled) with the KV cache; the handle, memory() and dispose() are PreTrainedModel's.
 import { WaxError, throwIfAborted } from '../errors.js';
-import { GENERATE_OPTIONS, checkOptions, fileDefaults } from '../options.js';
+import { FORWARD_OPTIONS, GENERATE_OPTIONS, checkOptions, fileDefaults } from '../options.js';
 import { Tensor, readModelInputs } from '../tensor.js';
 import { UnawaitedCalls } from '../streamers.js';
 import { sliceTimer } from '../yield.js';
@@ -99,30 +99,20 @@ export class CausalLM extends PreTrainedModel {
 
   /**
    * One forward pass over a (left-padded) batch. The model is callable: `await model(inputs)` is
-   * the same, as in transformers.js.
+   * the same, as in transformers.js. `options.signal` (an AbortSignal) aborts between decoder
+   * layers, rejecting with its reason.
    *
    * @example
    * const { logits } = await model.forward({ input_ids: [[1, 404, 442]] });
    * logits.dims; // [1, 3, 512]
    */
-  async forward(inputs) {
-    const handle = this.liveHandle();
-    const { runtime } = this;
-    const read = this.#inputs(inputs, 'forward');
-    const { batch, seq } = read;
+  async forward(inputs, options = {}) {
+    checkOptions('forward', options, FORWARD_OPTIONS);
+    const { batch, seq, input_ids, attention_mask } = this.#inputs(inputs, 'forward');
     this.#warnPastPositions(seq, `input_ids has ${seq} positions`);
-    const { idsPtr, maskPtr } = idsToHeap(runtime, read);
-    try {
-      const vocab = runtime.plain('wax_causal_lm_vocab_size', handle);
-      const logitsPtr = runtime.call('wax_causal_lm_forward', handle, idsPtr, maskPtr, batch, seq) >>> 0;
-      const count = batch * seq * vocab;
-      const logits = new Float32Array(runtime.heapU8.buffer, logitsPtr, count).slice();
-      runtime.free(logitsPtr);
-      return { logits: new Tensor('float32', logits, [batch, seq, vocab]) };
-    } finally {
-      runtime.free(idsPtr);
-      runtime.free(maskPtr);
-    }
+    const dims = [batch, seq];
+    return this.runJob('forward', { input_ids: { data: input_ids, dims }, attention_mask: attention_mask && { data: attention_mask, dims } },
+      { signal: options?.signal });
   }
 
   /**

@@ -5,8 +5,10 @@
 // calls; models/registry.js registers which model_types each subclass runs.
 import { Callable } from '../callable.js';
 import { makeAsyncDisposable } from '../disposable.js';
-import { WaxError } from '../errors.js';
+import { WaxError, throwIfAborted } from '../errors.js';
+import { Tensor } from '../tensor.js';
 import { loadWhereWanted } from '../worker/remote.js';
+import { sliceTimer } from '../yield.js';
 import { loadCheckpoint } from './checkpoint.js';
 
 /** config.json's model_type → the class that runs it (models/registry.js fills it). */
@@ -83,6 +85,51 @@ export class PreTrainedModel extends Callable {
     return this.handle;
   }
 
+  /**
+   * Runs a C++ job over the model (src/models/job.h: a forward, an embedding; one layer a step):
+   * `inputs` maps input names to `{ data: Int32Array | Float32Array, dims }` (null ones are left
+   * out), `options` are the task's. Between steps the event loop gets a turn every few
+   * milliseconds and `signal` is checked, so an abort rejects with its reason within a layer's
+   * work. Resolves to the job's outputs, float32 Tensors by name.
+   */
+  async runJob(task, inputs, { options = {}, signal } = {}) {
+    throwIfAborted(signal);
+    const handle = this.liveHandle();
+    const { runtime } = this;
+    const given = Object.entries(inputs).filter(([, input]) => input);
+    const blocks = [];
+    let job = 0;
+    try {
+      for (const [name, { data }] of given) blocks.push(runtime.copyIn(data, name));
+      blocks.push(runtime.copyIn(Uint32Array.from(blocks), 'the input addresses'));
+      const request = {
+        task,
+        inputs: given.map(([name, { data, dims }]) => ({ name, dtype: data instanceof Float32Array ? 'float32' : 'int32', dims })),
+        options,
+      };
+      blocks.push(runtime.copyString(JSON.stringify(request), 'a job request'));
+      job = runtime.call('wax_job_new', handle, blocks.at(-1), blocks.at(-2)) >>> 0;
+      blocks.splice(0).forEach((ptr) => runtime.free(ptr)); // the job keeps what it needs of its inputs
+      const pause = sliceTimer();
+      for (let done = 0; !done;) {
+        await pause();
+        throwIfAborted(signal);
+        this.liveHandle();
+        done = runtime.call('wax_job_step', job);
+      }
+      const listPtr = runtime.call('wax_job_outputs', job) >>> 0;
+      const list = JSON.parse(runtime.readString(listPtr));
+      runtime.free(listPtr);
+      return Object.fromEntries(list.map(({ name, dims, data }) => {
+        const values = new Float32Array(runtime.heapU8.buffer, data, dims.reduce((a, b) => a * b, 1)).slice();
+        return [name, new Tensor('float32', values, dims)];
+      }));
+    } finally {
+      blocks.forEach((ptr) => runtime.free(ptr));
+      if (job) runtime.plain('wax_job_free', job);
+    }
+  }
+
   /** Bytes the subclass holds beside weights and scratch (the KV caches of a causal LM). */
   heldBytes() {
     return {};
@@ -109,9 +156,9 @@ export class PreTrainedModel extends Callable {
     };
   }
 
-  /** `model(inputs)`: forward, as transformers.js's models. */
-  _call(inputs) {
-    return this.forward(inputs);
+  /** `model(inputs, options)`: forward, as transformers.js's models. */
+  _call(inputs, options) {
+    return this.forward(inputs, options);
   }
 
   /** Frees everything the model holds in the wasm heap. Safe to call twice. */

@@ -85,7 +85,7 @@ export class FeatureExtractionPipeline extends Pipeline {
           `max_position_embeddings (${limit} tokens) were truncated`);
       }
       const inputs = this.tokenizer(chunk, { padding: true, truncation: true, max_length: limit });
-      parts.push(await this.model.embed(inputs, { pooling, normalize }));
+      parts.push(await this.model.embed(inputs, { pooling, normalize, signal }));
       const loaded = Math.min(list.length, start + BATCH);
       progress_callback?.({ status: 'progress', loaded, total: list.length, progress: (100 * loaded) / list.length });
       await yieldToEventLoop();

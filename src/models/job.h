@@ -1,0 +1,56 @@
+// A job: one call on a model (a forward, an embedding; later an encoder pass, a detection, a mask
+// decode), run in bounded steps so that callers can yield and abort between them. Every family
+// builds its jobs from the same request and hands back named tensors, so the wasm boundary is one
+// set of exports (new, step, outputs, free) whatever the model.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "core/tensor.h"
+#include "io/config.h"
+
+namespace wax {
+
+// One input tensor, borrowed from the caller for the job's constructor only.
+struct job_input {
+  std::string name;
+  std::string dtype;  // "int32" or "float32"
+  shape_t dims;
+  const void* data = nullptr;
+};
+
+// What a caller asks of a model: the task ("forward", "embed", ...), its inputs, and the task's
+// options as the request JSON gives them.
+struct job_request {
+  std::string task;
+  std::vector<job_input> inputs;
+  json options;
+
+  // The int32 input `name` with `rank` dims (null when absent and not `required`); throws
+  // WAX_BAD_INPUT naming it when its dtype or rank is wrong.
+  const job_input* int32_input(std::string_view name, size_t rank, bool required) const;
+  config_reader options_reader() const { return config_reader(options, "the " + task + " options", error_bad_input); }
+};
+
+// {"task", "inputs": [{"name", "dtype", "dims"}], "options": {...}} and one data pointer per
+// input, in that order → the request; throws naming a malformed field.
+job_request job_request_from_json(std::string_view request_json, const void* const* data);
+
+class job {
+ public:
+  virtual ~job() = default;
+  // Runs the next bounded piece of work (a layer); true once outputs() is complete.
+  virtual bool step() = 0;
+  // The results by name, in a fixed order; owned by the job.
+  const std::vector<std::pair<std::string, tensor>>& outputs() const { return outputs_; }
+
+ protected:
+  std::vector<std::pair<std::string, tensor>> outputs_;
+};
+
+}  // namespace wax
