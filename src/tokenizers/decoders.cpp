@@ -1,5 +1,8 @@
 #include "tokenizers/decoders.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "tokenizers/byte_level.h"
 #include "tokenizers/json_node.h"
 #include "tokenizers/pattern.h"
@@ -231,19 +234,29 @@ size_t count(const json_node& node, std::string_view key) {
 
 }  // namespace
 
+namespace {
+
+// transformers' clean_up_tokenization, in its order; the WordPiece decoder's " do not" goes after " 'm".
+constexpr std::pair<std::string_view, std::string_view> cleanup_replacements[] = {
+    {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"}, {" n't", "n't"}, {" 'm", "'m"},
+    {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+
+}  // namespace
+
 std::string clean_up_tokenization(std::string text, bool wordpiece) {
-  replace_every(text, " .", ".");
-  replace_every(text, " ?", "?");
-  replace_every(text, " !", "!");
-  replace_every(text, " ,", ",");
-  replace_every(text, " ' ", "'");
-  replace_every(text, " n't", "n't");
-  replace_every(text, " 'm", "'m");
-  if (wordpiece) replace_every(text, " do not", " don't");
-  replace_every(text, " 's", "'s");
-  replace_every(text, " 've", "'ve");
-  replace_every(text, " 're", "'re");
+  for (const auto& [from, to] : cleanup_replacements) {
+    replace_every(text, from, to);
+    if (wordpiece && from == " 'm") replace_every(text, " do not", " don't");
+  }
   return text;
+}
+
+size_t clean_up_pending_bytes(std::string_view text) {
+  size_t longest = 0;
+  for (const auto& [from, to] : cleanup_replacements)
+    for (size_t length = std::min(from.size() - 1, text.size()); length > longest; --length)
+      if (text.substr(text.size() - length) == from.substr(0, length)) longest = length;
+  return longest;
 }
 
 std::unique_ptr<decoder> decoder_from_json(const json_node& node) {

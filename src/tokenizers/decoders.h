@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace wax {
@@ -24,5 +25,8 @@ std::unique_ptr<decoder> decoder_from_json(const json_node& node);
 // tokenizer_config.json asks for clean_up_tokenization_spaces. `wordpiece` adds the WordPiece
 // decoder's extra " do not" → " don't".
 std::string clean_up_tokenization(std::string text, bool wordpiece = false);
+// The bytes at the end of `text` that clean_up_tokenization might still change once more text
+// follows (" n" before "'t"): the longest end that begins one of its patterns.
+size_t clean_up_pending_bytes(std::string_view text);
 
 }  // namespace wax

@@ -134,6 +134,8 @@ std::string tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special
   return text;
 }
 
+bool tokenizer::cleans_up_spaces() const { return state_->clean_up_tokenization_spaces; }
+
 std::optional<int32_t> tokenizer::token_to_id(std::string_view token) const {
   if (auto id = state_->added.find(token)) return id;
   return state_->tokens_model->vocab().find(token);

@@ -37,6 +37,9 @@ class tokenizer {
   encoding encode_pair(std::string_view text, std::string_view pair, bool add_special_tokens = true) const;
   // Unknown ids are skipped, as the Rust library does.
   std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens = false) const;
+  // Whether decode ends with transformers' clean_up_tokenization (tokenizer_config.json's
+  // clean_up_tokenization_spaces).
+  bool cleans_up_spaces() const;
 
   std::optional<int32_t> token_to_id(std::string_view token) const;
   std::optional<std::string> id_to_token(int32_t id) const;

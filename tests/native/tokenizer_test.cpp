@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "test_util.h"
+#include "tokenizers/decode_stream.h"
 #include "tokenizers/tokenizer.h"
 #include "tokenizers/unicode.h"
 
@@ -123,6 +124,37 @@ TEST_P(tokenizer_fixture, decode_keeps_special_tokens_when_asked) {
   const std::string decoded = tok.decode(encoded.ids, false);
   EXPECT_EQ(decoded.substr(0, specials.size()), specials);
   EXPECT_EQ(tok.decode({}, false), "");
+}
+
+// A decode_stream gives, after every id, the decode of the ids so far without its trailing U+FFFD
+// (what TextStreamer releases), less at most the 3 bytes that clean_up_tokenization may still
+// change (" n'" before "t"): on the reference sentences and on text whose characters span several
+// tokens (byte-level and byte-fallback pieces), with and without the special tokens.
+TEST_P(tokenizer_fixture, decode_stream_gives_the_decode_of_every_prefix) {
+  const tokenizer tok = load_tokenizer(GetParam());
+  std::vector<std::string> texts = {"Ünïcödé 你好世界 🎉🤖 don't stop , . ! naïve café\n\nnew line  two  spaces ",
+                                    "  leading spaces, \u00e9t\u00e9 \U0001F600\U0001F600 and the end."};
+  for (const json& sentence : reference().at("sentences")) texts.push_back(sentence.at("text"));
+  const auto settled = [](std::string text) {
+    while (text.size() >= 3 && text.compare(text.size() - 3, 3, "\xEF\xBF\xBD") == 0) text.resize(text.size() - 3);
+    return text;
+  };
+  for (const bool skip_special_tokens : {true, false}) {
+    for (const std::string& text : texts) {
+      const std::vector<int32_t> ids = tok.encode(text).ids;
+      decode_stream stream(tok, skip_special_tokens);
+      std::string given;
+      for (size_t n = 1; n <= ids.size(); ++n) {
+        given += stream.push(ids[n - 1]);
+        const std::vector<int32_t> prefix(ids.begin(), ids.begin() + std::ptrdiff_t(n));
+        const std::string decoded = settled(tok.decode(prefix, skip_special_tokens));
+        const size_t held = tok.cleans_up_spaces() ? 3 : 0;
+        ASSERT_TRUE(decoded.compare(0, given.size(), given) == 0 && decoded.size() - given.size() <= held)
+            << GetParam() << ", skip_special_tokens " << skip_special_tokens << ", after id " << n << " of: " << text
+            << "\n given:   '" << given << "'\n decoded: '" << decoded << "'";
+      }
+    }
+  }
 }
 
 std::string fixture_test_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
