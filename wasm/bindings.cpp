@@ -4,6 +4,7 @@
 #include <emscripten/emscripten.h>
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <string>
@@ -18,6 +19,7 @@
 #include "models/causal_lm.h"
 #include "models/registry.h"
 #include "io/load_options.h"
+#include "tokenizers/decode_stream.h"
 #include "tokenizers/tokenizer.h"
 
 using namespace wax;
@@ -218,6 +220,30 @@ EMSCRIPTEN_KEEPALIVE uint8_t* wax_tokenizer_decode(const tokenizer* t, const int
 // The id of a token string, or -1.
 EMSCRIPTEN_KEEPALIVE int wax_tokenizer_token_to_id(const tokenizer* t, const char* token) {
   return t->token_to_id(token).value_or(-1);
+}
+
+// One decode_stream a row over `t` (which must outlive them): text as ids come, constant work a
+// token (tokenizers/decode_stream.h).
+EMSCRIPTEN_KEEPALIVE std::vector<decode_stream>* wax_decode_streams_new(const tokenizer* t, int rows, int skip_special_tokens) {
+  return new (std::nothrow) std::vector<decode_stream>(size_t(std::max(rows, 0)), decode_stream(*t, skip_special_tokens != 0));
+}
+
+EMSCRIPTEN_KEEPALIVE void wax_decode_streams_free(std::vector<decode_stream>* streams) { delete streams; }
+
+// ids (rows,): one new id a row → malloc'd [per row: uint32 byte length, UTF-8 bytes] of the text
+// each completes; the caller frees it.
+EMSCRIPTEN_KEEPALIVE uint8_t* wax_decode_streams_push(std::vector<decode_stream>* streams, const int32_t* ids,
+                                                      char** error_out) {
+  return guarded(error_out, static_cast<uint8_t*>(nullptr), [&] {
+    std::vector<uint8_t> packed;
+    for (size_t row = 0; row < streams->size(); ++row) {
+      const std::string text = (*streams)[row].push(ids[row]);
+      const auto length = uint32_t(text.size());
+      packed.insert(packed.end(), reinterpret_cast<const uint8_t*>(&length), reinterpret_cast<const uint8_t*>(&length) + 4);
+      packed.insert(packed.end(), text.begin(), text.end());
+    }
+    return copy_to_heap(packed);
+  });
 }
 
 // Consumes `w` (also on failure): an encoder (BERT) from config.json, or null on error.

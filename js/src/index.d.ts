@@ -240,6 +240,14 @@ export class PreTrainedTokenizer {
   encode(text: string, options?: { text_pair?: string | null; add_special_tokens?: boolean }): number[];
   decode(ids: Tensor | ArrayLike<number | bigint>, options?: { skip_special_tokens?: boolean }): string;
   batch_decode(batch: Tensor | ArrayLike<ArrayLike<number | bigint>>, options?: { skip_special_tokens?: boolean }): string[];
+  /**
+   * Text as ids come, one stream a row, with constant work a token: `push` takes one new id a
+   * row and returns the text each completes, in whole characters. skip_special_tokens defaults to true.
+   */
+  decode_stream(rows?: number, options?: { skip_special_tokens?: boolean }): {
+    push(ids: ArrayLike<number | bigint>): string[];
+    dispose(): void;
+  };
   apply_chat_template(conversation: Message[], options: ChatTemplateOptions & { tokenize: false }): Promise<string>;
   apply_chat_template(conversation: Message[], options: ChatTemplateOptions & { return_dict: true }): Promise<BatchEncoding>;
   apply_chat_template(conversation: Message[], options?: ChatTemplateOptions & { return_tensor?: true }): Promise<Tensor<'int64'>>;

@@ -19,26 +19,59 @@ function idsToHeap(runtime, { input_ids, attention_mask }) {
 }
 
 /**
+ * The criterion of `stop_strings`, as transformers' generate: a row is done once its new text
+ * contains one of `stops`. The text comes from the tokenizer's decode_stream (a wax tokenizer,
+ * here or across the wax worker) one piece a token, and only the end that a new piece can
+ * complete is searched, so the work a token stays the same however long the text grows. A
+ * tokenizer with decode() alone has its rows' new text decoded again after every token.
+ * `dispose()` frees the streams.
+ */
+function stopStringCriterion(tokenizer, stops, batch, promptLength) {
+  const keep = Math.max(...stops.map((stop) => stop.length)) - 1;
+  const tails = new Array(batch).fill('');
+  const found = (row, piece) => {
+    const text = tails[row] + piece;
+    tails[row] = text.slice(Math.max(0, text.length - keep));
+    return stops.some((stop) => text.includes(stop));
+  };
+  if (typeof tokenizer.decode_stream !== 'function') {
+    return {
+      criterion: (input_ids) => Promise.all(input_ids.map(async (ids) => {
+        const text = await tokenizer.decode(ids.slice(promptLength), { skip_special_tokens: true });
+        return stops.some((stop) => text.includes(stop));
+      })),
+      dispose: () => {},
+    };
+  }
+  let streams = null;
+  return {
+    criterion: async (input_ids) => {
+      streams ??= await tokenizer.decode_stream(batch, { skip_special_tokens: true });
+      const pieces = await streams.push(input_ids.map((ids) => Number(ids.at(-1))));
+      return pieces.map((piece, row) => found(row, piece));
+    },
+    dispose: () => streams?.dispose(),
+  };
+}
+
+/**
  * The criteria generate asks after every token, as transformers.js: `stopping_criteria` is one
  * criterion (called with (input_ids, scores), answering a boolean per row), a list of them, or a
  * StoppingCriteriaList (itself such a criterion); `stop_strings`, as transformers' generate,
- * needs the `tokenizer` to read each row's new text. Answers may be promises: a criterion or a
- * tokenizer on the other side of the wax worker answers through a message.
+ * needs the `tokenizer` to read each row's new text (stopStringCriterion). Answers may be
+ * promises: a criterion or a tokenizer on the other side of the wax worker answers through a
+ * message. `dispose()` frees what the stop strings' criterion holds.
  */
-function stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, promptLength) {
+function stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, batch, promptLength) {
   const criteria = stopping_criteria === undefined || stopping_criteria === null ? [] : [stopping_criteria].flat();
   const stops = stop_strings === undefined || stop_strings === null ? [] : [stop_strings].flat();
-  if (stops.length) {
-    if (typeof tokenizer?.decode !== 'function') {
-      throw new WaxError('stop_strings: pass the tokenizer too, generate({ stop_strings, tokenizer }), to read the generated text',
-        { code: 'WAX_BAD_INPUT' });
-    }
-    criteria.push((input_ids) => Promise.all(input_ids.map(async (ids) => {
-      const text = await tokenizer.decode(ids.slice(promptLength), { skip_special_tokens: true });
-      return stops.some((stop) => text.includes(stop));
-    })));
+  if (!stops.length) return { criteria, dispose: () => {} };
+  if (typeof tokenizer?.decode !== 'function') {
+    throw new WaxError('stop_strings: pass the tokenizer too, generate({ stop_strings, tokenizer }), to read the generated text',
+      { code: 'WAX_BAD_INPUT' });
   }
-  return criteria;
+  const { criterion, dispose } = stopStringCriterion(tokenizer, stops, batch, promptLength);
+  return { criteria: [...criteria, criterion], dispose };
 }
 
 /** Marks the rows that `criteria` call done (a single boolean speaks for every row); true when all are. */
@@ -165,7 +198,7 @@ export class CausalLM extends PreTrainedModel {
     throwIfAborted(signal);
     const { batch, seq, input_ids: promptIds } = read;
     const newTokens = generatorOptions.max_new_tokens;
-    const criteria = stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, seq);
+    const { criteria, dispose: disposeCriteria } = stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, batch, seq);
     const { idsPtr, maskPtr } = idsToHeap(runtime, read);
     const promptRows = () => Array.from({ length: batch }, (_, b) => Array.from(promptIds.subarray(b * seq, (b + 1) * seq), BigInt));
     let optionsPtr = 0, generator = 0;
@@ -217,5 +250,6 @@ export class CausalLM extends PreTrainedModel {
       }
       else [idsPtr, maskPtr].forEach((ptr) => runtime.free(ptr));
       runtime.free(optionsPtr);
+      await disposeCriteria();
     }
   }}

@@ -22,13 +22,34 @@ function encodeStreamer(streamer, handles) {
   return { __streamer: { put: handles.callback((ids) => streamer.put(ids)), end: handles.callback(() => streamer.end()) } };
 }
 
+/**
+ * The decode streams of `tokenizer`, lent through one callback: ('new', rows, options) → an id,
+ * ('push', id, ids) → the pieces, ('free', id).
+ */
+function lentDecodeStreams(tokenizer) {
+  const streams = new Map();
+  let last = 0;
+  return (op, id, arg) => {
+    if (op === 'new') {
+      streams.set(++last, tokenizer.decode_stream(id, arg));
+      return last;
+    }
+    if (op === 'push') return streams.get(id).push(arg);
+    streams.get(id)?.dispose();
+    streams.delete(id);
+    return null;
+  };
+}
+
 /** Encodes `value` for postMessage; functions and signals become handles registered in `handles`. */
 export function encode(value, handles, depth = 0) {
   if (value instanceof Tensor) return { __tensor: { type: value.type, dims: value.dims, data: value.data } };
   if (isRemote(value)) return { __object: value.objectId };
-  // A tokenizer of this side (stop_strings' tokenizer) lends the worker its decode().
+  // A tokenizer of this side (stop_strings' tokenizer) lends the worker its decode() and, a wax
+  // tokenizer, its decode streams (one message a token instead of the whole text again).
   if (typeof value?.decode === 'function' && typeof value.encode === 'function') {
-    return { __decoder: handles.callback((ids, options) => value.decode(ids, options)) };
+    return { __decoder: handles.callback((ids, options) => value.decode(ids, options)),
+      streams: typeof value.decode_stream === 'function' ? handles.callback(lentDecodeStreams(value)) : null };
   }
   if (typeof value?.put === 'function' && typeof value.end === 'function') return encodeStreamer(value, handles);
   if (typeof value === 'function') return { __callback: handles.callback(value) };
@@ -38,6 +59,18 @@ export function encode(value, handles, depth = 0) {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encode(v, handles, depth + 1)]));
 }
 
+/** A tokenizer of the other side: its decode() and, when it lent them, its decode streams. */
+function remoteDecoder(decode, streams) {
+  if (!streams) return { decode };
+  return {
+    decode,
+    decode_stream: async (rows, options) => {
+      const id = await streams('new', rows, options);
+      return { push: (ids) => streams('push', id, ids), dispose: () => streams('free', id) };
+    },
+  };
+}
+
 /** The inverse of `encode`; `resolve` turns handles into local functions, signals and objects. */
 export function decode(value, resolve, depth = 0) {
   if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || depth > 5) return value;
@@ -45,7 +78,7 @@ export function decode(value, resolve, depth = 0) {
   if (value.__callback !== undefined) return resolve.callback(value.__callback);
   if (value.__signal !== undefined) return resolve.signal(value.__signal);
   if (value.__streamer) return resolve.streamer(value.__streamer);
-  if (value.__decoder !== undefined) return { decode: resolve.callback(value.__decoder) };
+  if (value.__decoder !== undefined) return remoteDecoder(resolve.callback(value.__decoder), value.streams === null ? null : resolve.callback(value.streams));
   if (value.__object !== undefined) return resolve.object(value.__object);
   if (Array.isArray(value)) return value.map((v) => decode(v, resolve, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decode(v, resolve, depth + 1)]));
