@@ -15,7 +15,8 @@
 
 namespace wax {
 
-// The interface a family's models offer callers (models/causal_lm.h, models/bert.h).
+// The interface a family's models offer callers (models/causal_lm.h, models/encoder.h), each
+// running its forwards as jobs (models/job.h).
 enum class model_task { causal_lm, encoder };
 
 // What a forward over `max_length` positions holds besides the weights, in bytes.
