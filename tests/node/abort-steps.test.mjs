@@ -155,3 +155,19 @@ describe('aborting a Llama forward and a decode step mid-way', () => {
     assert.deepEqual((await run()).tolist(), expected.tolist());
   });
 });
+
+describe('aborting a forward in the wax worker', () => {
+  it('the signal crosses: a long forward rejects with an AbortError and the model answers after', async () => {
+    const model = await AutoModelForCausalLM.from_pretrained(KJV, { worker: true });
+    try {
+      const input_ids = [Array.from({ length: 256 }, (_, i) => 1 + ((i * 37) % 4000))];
+      const controller = new AbortController();
+      const running = model.forward({ input_ids }, { signal: controller.signal });
+      controller.abort();
+      await assert.rejects(running, { name: 'AbortError' });
+      assert.deepEqual((await model.forward({ input_ids: [[1, 404, 442]] })).logits.dims, [1, 3, 4096]);
+    } finally {
+      await model.dispose();
+    }
+  });
+});
