@@ -231,13 +231,13 @@ EMSCRIPTEN_KEEPALIVE std::vector<decode_stream>* wax_decode_streams_new(const to
 EMSCRIPTEN_KEEPALIVE void wax_decode_streams_free(std::vector<decode_stream>* streams) { delete streams; }
 
 // ids (rows,): one new id a row → malloc'd [per row: uint32 byte length, UTF-8 bytes] of the text
-// each completes; the caller frees it.
+// each completes; ids null: what each row holds back, and the rows start afresh. The caller frees it.
 EMSCRIPTEN_KEEPALIVE uint8_t* wax_decode_streams_push(std::vector<decode_stream>* streams, const int32_t* ids,
                                                       char** error_out) {
   return guarded(error_out, static_cast<uint8_t*>(nullptr), [&] {
     std::vector<uint8_t> packed;
     for (size_t row = 0; row < streams->size(); ++row) {
-      const std::string text = (*streams)[row].push(ids[row]);
+      const std::string text = ids ? (*streams)[row].push(ids[row]) : (*streams)[row].finish();
       const auto length = uint32_t(text.size());
       packed.insert(packed.end(), reinterpret_cast<const uint8_t*>(&length), reinterpret_cast<const uint8_t*>(&length) + 4);
       packed.insert(packed.end(), text.begin(), text.end());

@@ -40,6 +40,7 @@ export class UnawaitedCalls {
         await Promise.all(this.#pending);
         this.throwFailure();
       },
+      release: () => streamer.release?.(),
     };
   }
 }
@@ -48,6 +49,8 @@ export class UnawaitedCalls {
  * Receives token ids from `generate` (`put` for the prompt, then each new token; `end` at the
  * end) and calls `callback_function` with each new piece of text. Text is released only on
  * whole characters: a multi-byte character split across tokens is held back until complete.
+ * Over a wax tokenizer of this side the text comes from its decode_stream, with constant work a
+ * token; another tokenizer decodes the ids since the last line break again after each token.
  *
  * @example
  * const streamer = new TextStreamer(tokenizer, { skip_prompt: true, callback_function: (text) => process.stdout.write(text) });
@@ -71,6 +74,9 @@ export class TextStreamer {
     this.next_tokens_are_prompt = true;
   }
 
+  /** The tokenizer's decode stream while a generation streams through it. */
+  #stream = null;
+
   /** @param {bigint[][]} value ids of the first row: the prompt, then one token at a time */
   put(value) {
     if (value.length > 1) throw badInput(`TextStreamer: streams one row, got a batch of ${value.length}; generate one prompt at a time with it`);
@@ -81,6 +87,12 @@ export class TextStreamer {
     this.next_tokens_are_prompt = false;
     const tokens = value[0];
     this.token_callback_function?.(tokens);
+    if (typeof this.tokenizer.decode_stream === 'function') {
+      this.#stream ??= this.tokenizer.decode_stream(1, { skip_special_tokens: this.decode_kwargs.skip_special_tokens });
+      const text = Array.from(tokens, (id) => this.#stream.push([id])[0]).join('');
+      if (text) this.on_finalized_text(text, false);
+      return;
+    }
     this.token_cache.push(...tokens);
     const text = this.tokenizer.decode(this.token_cache, this.decode_kwargs);
     const stable = text.replace(PENDING_TAIL, '');
@@ -96,6 +108,9 @@ export class TextStreamer {
 
   /** Flushes what is left, incomplete characters included. */
   end() {
+    const held = this.#stream?.finish()[0];
+    this.release();
+    if (held) this.on_finalized_text(held, true);
     if (this.token_cache.length) {
       const text = this.tokenizer.decode(this.token_cache, this.decode_kwargs);
       if (text.length > this.print_len) this.on_finalized_text(text.slice(this.print_len), true);
@@ -103,6 +118,12 @@ export class TextStreamer {
     this.token_cache = [];
     this.print_len = 0;
     this.next_tokens_are_prompt = true;
+  }
+
+  /** Frees the decode stream without giving out what it holds (generate calls it when it fails). */
+  release() {
+    this.#stream?.dispose();
+    this.#stream = null;
   }
 
   on_finalized_text(text) {

@@ -210,7 +210,8 @@ export class PreTrainedTokenizer extends Callable {
   /**
    * Text as ids come, one stream a row, with constant work a token (C++ tokenizers/decode_stream.h):
    * `push(ids)` takes one new id a row and returns the text each completes, in whole characters
-   * (as TextStreamer releases them); `dispose()` frees the streams.
+   * (as TextStreamer releases them); `finish()` returns what each row held back (an incomplete
+   * character) and starts afresh; `dispose()` frees the streams.
    *
    * @example
    * const stream = tokenizer.decode_stream(1);
@@ -221,27 +222,31 @@ export class PreTrainedTokenizer extends Callable {
     const { runtime } = this;
     let streams = runtime.plain('wax_decode_streams_new', this.#live(), rows, skip_special_tokens ? 1 : 0) >>> 0;
     if (!streams) throw runtime.outOfMemory(64 * rows, 'the decode streams');
+    const call = (idsPtr) => {
+      this.#live();
+      if (!streams) throw new WaxError('this decode stream was disposed', { code: 'WAX_DISPOSED' });
+      const out = runtime.call('wax_decode_streams_push', streams, idsPtr) >>> 0;
+      const texts = [];
+      const view = new DataView(runtime.heapU8.buffer);
+      for (let row = 0, at = out; row < rows; row++) { // [uint32 length, bytes] a row, unaligned
+        const length = view.getUint32(at, true);
+        texts.push(runtime.readText(at + 4, length));
+        at += 4 + length;
+      }
+      runtime.free(out);
+      return texts;
+    };
     return {
       push: (ids) => {
-        this.#live();
         if (ids?.length !== rows) throw badInput(`decode_stream: push takes one id for each of the ${rows} rows, got ${describeValue(ids)}`);
-        if (!streams) throw new WaxError('this decode stream was disposed', { code: 'WAX_DISPOSED' });
         const idsPtr = runtime.copyIn(Int32Array.from(ids, Number), 'token ids');
         try {
-          const out = runtime.call('wax_decode_streams_push', streams, idsPtr) >>> 0;
-          const texts = [];
-          const view = new DataView(runtime.heapU8.buffer);
-          for (let row = 0, at = out; row < rows; row++) { // [uint32 length, bytes] a row, unaligned
-            const length = view.getUint32(at, true);
-            texts.push(runtime.readText(at + 4, length));
-            at += 4 + length;
-          }
-          runtime.free(out);
-          return texts;
+          return call(idsPtr);
         } finally {
           runtime.free(idsPtr);
         }
       },
+      finish: () => call(0),
       dispose: () => {
         if (streams) runtime.plain('wax_decode_streams_free', streams);
         streams = 0;

@@ -45,4 +45,11 @@ std::string decode_stream::push(int32_t id) {
   return piece;
 }
 
+std::string decode_stream::finish() {
+  const std::string text = tokenizer_->decode(window_, skip_special_tokens_);
+  std::string rest = text.substr(std::min(prefix_.size() + given_, text.size()));
+  *this = decode_stream(*tokenizer_, skip_special_tokens_);
+  return rest;
+}
+
 }  // namespace wax

@@ -25,6 +25,9 @@ class decode_stream {
 
   // The text `id` completes (empty while it is held back or decodes to nothing).
   std::string push(int32_t id);
+  // What is held back (an incomplete character, an end cleanup may change), as decode gives it;
+  // the stream starts afresh.
+  std::string finish();
 
  private:
   const tokenizer* tokenizer_;

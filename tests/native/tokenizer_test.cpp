@@ -128,7 +128,7 @@ TEST_P(tokenizer_fixture, decode_keeps_special_tokens_when_asked) {
 
 // A decode_stream gives, after every id, the decode of the ids so far without its trailing U+FFFD
 // (what TextStreamer releases), less at most the 3 bytes that clean_up_tokenization may still
-// change (" n'" before "t"): on the reference sentences and on text whose characters span several
+// change (" n'" before "t"), and finish() gives the rest: on the reference sentences and on text whose characters span several
 // tokens (byte-level and byte-fallback pieces), with and without the special tokens.
 TEST_P(tokenizer_fixture, decode_stream_gives_the_decode_of_every_prefix) {
   const tokenizer tok = load_tokenizer(GetParam());
@@ -153,6 +153,8 @@ TEST_P(tokenizer_fixture, decode_stream_gives_the_decode_of_every_prefix) {
             << GetParam() << ", skip_special_tokens " << skip_special_tokens << ", after id " << n << " of: " << text
             << "\n given:   '" << given << "'\n decoded: '" << decoded << "'";
       }
+      EXPECT_EQ(given + stream.finish(), tok.decode(ids, skip_special_tokens)) << GetParam() << ": " << text;
+      EXPECT_EQ(stream.finish(), "");
     }
   }
 }

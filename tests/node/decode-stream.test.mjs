@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
-import { AutoModelForCausalLM, AutoTokenizer } from '../../js/src/index.js';
+import { AutoModelForCausalLM, AutoTokenizer, TextStreamer } from '../../js/src/index.js';
 import { getRuntime } from '../../js/src/runtime.js';
 
 const KJV = fileURLToPath(new URL('../../models/kjv-llama-5m', import.meta.url));
@@ -114,5 +114,48 @@ describe('stop_strings read the text one piece a token', () => {
     } finally {
       await remote.dispose();
     }
+  });
+});
+
+describe('TextStreamer over a wax tokenizer', () => {
+  let model, tokenizer, runtime;
+  const options = { input_ids: [[1, 404, 442]], max_new_tokens: 60, do_sample: false, eos_token_id: [] };
+  before(async () => {
+    model = await AutoModelForCausalLM.from_pretrained(KJV);
+    tokenizer = await AutoTokenizer.from_pretrained(KJV);
+    runtime = await getRuntime();
+  });
+  after(() => {
+    model?.dispose();
+    tokenizer?.dispose();
+  });
+
+  const streamedWith = async (streamTokenizer, more = {}) => {
+    let text = '';
+    const streamer = new TextStreamer(streamTokenizer, { skip_prompt: true, callback_function: (piece) => { text += piece; } });
+    const out = await model.generate({ ...options, ...more, streamer });
+    return { text, out };
+  };
+
+  it('streams one push a token, the text a decode-only tokenizer streams', async () => {
+    const wholeText = { decode: (ids, o) => tokenizer.decode(ids, o), encode: () => [] };
+    const expected = await streamedWith(wholeText);
+    const heap = runtime.heapUsed();
+    const { result: { text, out }, counts } = await countingCalls(runtime, () => streamedWith(tokenizer));
+    assert.equal(text, expected.text);
+    assert.equal(text, tokenizer.decode(out.tolist()[0].slice(3), { skip_special_tokens: true }));
+    assert.equal(counts.wax_decode_streams_push, 60 + 1); // a token each, then end()'s finish
+    assert.equal(counts.wax_tokenizer_decode, undefined);
+    assert.ok(Math.abs(runtime.heapUsed() - heap) <= 64, 'end() frees the stream');
+  });
+
+  it('a generation that fails frees the streamer\'s stream', async () => {
+    const heap = runtime.heapUsed();
+    const controller = new AbortController();
+    const reason = new Error('enough');
+    let pieces = 0;
+    const streamer = new TextStreamer(tokenizer, { skip_prompt: true, callback_function: () => { if (++pieces === 5) controller.abort(reason); } });
+    await assert.rejects(model.generate({ ...options, streamer, signal: controller.signal }), (e) => e === reason);
+    assert.ok(Math.abs(runtime.heapUsed() - heap) <= 64, `heap ${runtime.heapUsed()}, before ${heap}`);
   });
 });

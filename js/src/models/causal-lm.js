@@ -250,6 +250,7 @@ export class CausalLM extends PreTrainedModel {
       }
       else [idsPtr, maskPtr].forEach((ptr) => runtime.free(ptr));
       runtime.free(optionsPtr);
+      streamer?.release();
       await disposeCriteria();
     }
   }}
