@@ -242,10 +242,12 @@ export class PreTrainedTokenizer {
   batch_decode(batch: Tensor | ArrayLike<ArrayLike<number | bigint>>, options?: { skip_special_tokens?: boolean }): string[];
   /**
    * Text as ids come, one stream a row, with constant work a token: `push` takes one new id a
-   * row and returns the text each completes, in whole characters. skip_special_tokens defaults to true.
+   * row and returns the text each completes, in whole characters; `finish` what each row held
+   * back (an incomplete character), starting afresh. skip_special_tokens defaults to true.
    */
   decode_stream(rows?: number, options?: { skip_special_tokens?: boolean }): {
     push(ids: ArrayLike<number | bigint>): string[];
+    finish(): string[];
     dispose(): void;
   };
   apply_chat_template(conversation: Message[], options: ChatTemplateOptions & { tokenize: false }): Promise<string>;
@@ -266,6 +268,8 @@ export class TextStreamer implements Streamer {
   });
   put(value: bigint[][]): void;
   end(): void;
+  /** Frees the tokenizer's decode stream without giving out what it holds (generate calls it when it fails). */
+  release(): void;
   /** Receives each piece of text (calls `callback_function`); override it in a subclass as in transformers.js. */
   on_finalized_text(text: string, stream_end?: boolean): void;
 }
