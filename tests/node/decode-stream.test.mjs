@@ -62,10 +62,8 @@ describe('tokenizer.decode_stream', () => {
   });
 });
 
-describe('stop_strings read the text one piece a token', () => {
+describe('generating with kjv-llama-5m', () => {
   let model, tokenizer, runtime;
-  const input_ids = [[1, 404, 442], [1, 418, 262]];
-  const options = { input_ids, attention_mask: [[1, 1, 1], [1, 1, 1]], max_new_tokens: 40, do_sample: false, eos_token_id: [] };
   before(async () => {
     model = await AutoModelForCausalLM.from_pretrained(KJV);
     tokenizer = await AutoTokenizer.from_pretrained(KJV);
@@ -76,86 +74,81 @@ describe('stop_strings read the text one piece a token', () => {
     tokenizer?.dispose();
   });
 
-  it('one push a token and no decode, stopping each row where decoding the whole text again does', async () => {
-    const free = (await model.generate(options)).tolist().map((row) => tokenizer.decode(row.slice(3), { skip_special_tokens: true }));
-    const stops = [free[0].slice(20, 23), free[1].slice(30, 32)];
-    const wholeText = { decode: (ids, o) => tokenizer.decode(ids, o), encode: () => [] }; // decode() alone: the text again each token
-    const expected = await model.generate({ ...options, stop_strings: stops, tokenizer: wholeText });
-    const heap = runtime.heapUsed();
-    const { result, counts } = await countingCalls(runtime, () => model.generate({ ...options, stop_strings: stops, tokenizer }));
-    assert.deepEqual(result.tolist(), expected.tolist());
-    const newTokens = result.dims[1] - 3;
-    assert.ok(newTokens < 40, 'a stop string ended the generation');
-    assert.equal(counts.wax_decode_streams_push, newTokens);
-    assert.equal(counts.wax_tokenizer_decode, undefined);
-    assert.ok(Math.abs(runtime.heapUsed() - heap) <= 64, 'the streams are freed');
-  });
+  describe('stop_strings read the text one piece a token', () => {
+    const input_ids = [[1, 404, 442], [1, 418, 262]];
+    const options = { input_ids, attention_mask: [[1, 1, 1], [1, 1, 1]], max_new_tokens: 40, do_sample: false, eos_token_id: [] };
 
-  it('a stop string split across tokens and pieces is found', async () => {
-    const [row] = (await model.generate({ ...options, input_ids: [input_ids[0]], attention_mask: undefined })).tolist();
-    const free = tokenizer.decode(row.slice(3), { skip_special_tokens: true });
-    const stop = free.slice(5, 17); // spans several tokens
-    const out = await model.generate({ ...options, input_ids: [input_ids[0]], attention_mask: undefined, stop_strings: stop, tokenizer });
-    const text = tokenizer.decode(out.tolist()[0].slice(3), { skip_special_tokens: true });
-    assert.ok(tokenizer.encode(stop, { add_special_tokens: false }).length > 2, `${JSON.stringify(stop)} spans several tokens`);
-    assert.ok(text.includes(stop), JSON.stringify(text));
-    assert.ok(!tokenizer.decode(out.tolist()[0].slice(3, -1), { skip_special_tokens: true }).includes(stop), 'it stopped at the first token that completes it');
-  });
-
-  it('a tokenizer of the page lends its decode streams to a model in the wax worker', async () => {
-    const remote = await AutoModelForCausalLM.from_pretrained(KJV, { worker: true });
-    try {
-      const stops = ['heaven', 'earth'];
-      const expected = await model.generate({ ...options, stop_strings: stops, tokenizer });
-      const { result, counts } = await countingCalls(runtime, () => remote.generate({ ...options, stop_strings: stops, tokenizer }));
+    it('one push a token and no decode, stopping each row where decoding the whole text again does', async () => {
+      const free = (await model.generate(options)).tolist().map((row) => tokenizer.decode(row.slice(3), { skip_special_tokens: true }));
+      const stops = [free[0].slice(20, 23), free[1].slice(30, 32)];
+      const wholeText = { decode: (ids, o) => tokenizer.decode(ids, o), encode: () => [] }; // decode() alone: the text again each token
+      const expected = await model.generate({ ...options, stop_strings: stops, tokenizer: wholeText });
+      const heap = runtime.heapUsed();
+      const { result, counts } = await countingCalls(runtime, () => model.generate({ ...options, stop_strings: stops, tokenizer }));
       assert.deepEqual(result.tolist(), expected.tolist());
-      assert.equal(counts.wax_decode_streams_push, result.dims[1] - 3);
+      const newTokens = result.dims[1] - 3;
+      assert.ok(newTokens < 40, 'a stop string ended the generation');
+      assert.equal(counts.wax_decode_streams_push, newTokens);
       assert.equal(counts.wax_tokenizer_decode, undefined);
-    } finally {
-      await remote.dispose();
-    }
-  });
-});
+      assert.ok(Math.abs(runtime.heapUsed() - heap) <= 64, 'the streams are freed');
+    });
 
-describe('TextStreamer over a wax tokenizer', () => {
-  let model, tokenizer, runtime;
-  const options = { input_ids: [[1, 404, 442]], max_new_tokens: 60, do_sample: false, eos_token_id: [] };
-  before(async () => {
-    model = await AutoModelForCausalLM.from_pretrained(KJV);
-    tokenizer = await AutoTokenizer.from_pretrained(KJV);
-    runtime = await getRuntime();
-  });
-  after(() => {
-    model?.dispose();
-    tokenizer?.dispose();
-  });
+    it('a stop string split across tokens and pieces is found', async () => {
+      const [row] = (await model.generate({ ...options, input_ids: [input_ids[0]], attention_mask: undefined })).tolist();
+      const free = tokenizer.decode(row.slice(3), { skip_special_tokens: true });
+      const stop = free.slice(5, 17); // spans several tokens
+      const out = await model.generate({ ...options, input_ids: [input_ids[0]], attention_mask: undefined, stop_strings: stop, tokenizer });
+      const text = tokenizer.decode(out.tolist()[0].slice(3), { skip_special_tokens: true });
+      assert.ok(tokenizer.encode(stop, { add_special_tokens: false }).length > 2, `${JSON.stringify(stop)} spans several tokens`);
+      assert.ok(text.includes(stop), JSON.stringify(text));
+      assert.ok(!tokenizer.decode(out.tolist()[0].slice(3, -1), { skip_special_tokens: true }).includes(stop), 'it stopped at the first token that completes it');
+    });
 
-  const streamedWith = async (streamTokenizer, more = {}) => {
-    let text = '';
-    const streamer = new TextStreamer(streamTokenizer, { skip_prompt: true, callback_function: (piece) => { text += piece; } });
-    const out = await model.generate({ ...options, ...more, streamer });
-    return { text, out };
-  };
-
-  it('streams one push a token, the text a decode-only tokenizer streams', async () => {
-    const wholeText = { decode: (ids, o) => tokenizer.decode(ids, o), encode: () => [] };
-    const expected = await streamedWith(wholeText);
-    const heap = runtime.heapUsed();
-    const { result: { text, out }, counts } = await countingCalls(runtime, () => streamedWith(tokenizer));
-    assert.equal(text, expected.text);
-    assert.equal(text, tokenizer.decode(out.tolist()[0].slice(3), { skip_special_tokens: true }));
-    assert.equal(counts.wax_decode_streams_push, 60 + 1); // a token each, then end()'s finish
-    assert.equal(counts.wax_tokenizer_decode, undefined);
-    assert.ok(Math.abs(runtime.heapUsed() - heap) <= 64, 'end() frees the stream');
+    it('a tokenizer of the page lends its decode streams to a model in the wax worker', async () => {
+      const remote = await AutoModelForCausalLM.from_pretrained(KJV, { worker: true });
+      try {
+        const stops = ['heaven', 'earth'];
+        const expected = await model.generate({ ...options, stop_strings: stops, tokenizer });
+        const { result, counts } = await countingCalls(runtime, () => remote.generate({ ...options, stop_strings: stops, tokenizer }));
+        assert.deepEqual(result.tolist(), expected.tolist());
+        assert.equal(counts.wax_decode_streams_push, result.dims[1] - 3);
+        assert.equal(counts.wax_tokenizer_decode, undefined);
+      } finally {
+        await remote.dispose();
+      }
+    });
   });
 
-  it('a generation that fails frees the streamer\'s stream', async () => {
-    const heap = runtime.heapUsed();
-    const controller = new AbortController();
-    const reason = new Error('enough');
-    let pieces = 0;
-    const streamer = new TextStreamer(tokenizer, { skip_prompt: true, callback_function: () => { if (++pieces === 5) controller.abort(reason); } });
-    await assert.rejects(model.generate({ ...options, streamer, signal: controller.signal }), (e) => e === reason);
-    assert.ok(Math.abs(runtime.heapUsed() - heap) <= 64, `heap ${runtime.heapUsed()}, before ${heap}`);
+  describe('TextStreamer over a wax tokenizer', () => {
+    const options = { input_ids: [[1, 404, 442]], max_new_tokens: 60, do_sample: false, eos_token_id: [] };
+
+    const streamedWith = async (streamTokenizer, more = {}) => {
+      let text = '';
+      const streamer = new TextStreamer(streamTokenizer, { skip_prompt: true, callback_function: (piece) => { text += piece; } });
+      const out = await model.generate({ ...options, ...more, streamer });
+      return { text, out };
+    };
+
+    it('streams one push a token, the text a decode-only tokenizer streams', async () => {
+      const wholeText = { decode: (ids, o) => tokenizer.decode(ids, o), encode: () => [] };
+      const expected = await streamedWith(wholeText);
+      const heap = runtime.heapUsed();
+      const { result: { text, out }, counts } = await countingCalls(runtime, () => streamedWith(tokenizer));
+      assert.equal(text, expected.text);
+      assert.equal(text, tokenizer.decode(out.tolist()[0].slice(3), { skip_special_tokens: true }));
+      assert.equal(counts.wax_decode_streams_push, 60 + 1); // a token each, then end()'s finish
+      assert.equal(counts.wax_tokenizer_decode, undefined);
+      assert.ok(Math.abs(runtime.heapUsed() - heap) <= 64, 'end() frees the stream');
+    });
+
+    it('a generation that fails frees the streamer\'s stream', async () => {
+      const heap = runtime.heapUsed();
+      const controller = new AbortController();
+      const reason = new Error('enough');
+      let pieces = 0;
+      const streamer = new TextStreamer(tokenizer, { skip_prompt: true, callback_function: () => { if (++pieces === 5) controller.abort(reason); } });
+      await assert.rejects(model.generate({ ...options, streamer, signal: controller.signal }), (e) => e === reason);
+      assert.ok(Math.abs(runtime.heapUsed() - heap) <= 64, `heap ${runtime.heapUsed()}, before ${heap}`);
+    });
   });
 });
