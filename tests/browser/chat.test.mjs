@@ -204,6 +204,8 @@ describe('chat page', () => {
     assert.equal(await page.textContent('#model-summary'), summary);
     assert.equal(await page.isVisible('#progress'), false);
     await setOptions({ do_sample: false, max_new_tokens: 20 });
+    // A new chat: what the model answers then does not hang on the length of the stopped answer above.
+    await page.click('#clear');
     await send(PROMPT);
     await waitForState('ready');
     assert.ok((await lastAnswer()).length > 0, 'the model before still answers');
@@ -213,6 +215,10 @@ describe('chat page', () => {
     await waitForState('ready');
     await page.waitForFunction(() => document.getElementById('status').textContent === 'Ready.');
     assert.equal(await page.locator('#error').isVisible(), false);
+    // The new model's generation_config.json defaults (sampling, random seed) are back in the form:
+    // greedy again, so that its answer is not, now and then, an end of text at once.
+    await setOptions({ do_sample: false, max_new_tokens: 20 });
+    await page.click('#clear');
     await send(PROMPT);
     await waitForState('ready');
     assert.ok((await lastAnswer()).length > 0);
