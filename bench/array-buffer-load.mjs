@@ -13,7 +13,9 @@ export async function arrayBufferThenCopy(runtime, folderUrl) {
   runtime.call('wax_weights_add_file', weights, name, ptr, buffer.byteLength);
   runtime.free(name);
   const config = runtime.copyString(configText, 'config.json');
-  const handle = runtime.call('wax_causal_lm_load', config, weights);
+  const options = runtime.copyString('{}', 'load options');
+  const handle = runtime.call('wax_causal_lm_load_with_options', config, weights, options);
   runtime.free(config);
+  runtime.free(options);
   return new CausalLM(runtime, handle, JSON.parse(configText), {});
 }

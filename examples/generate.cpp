@@ -1,14 +1,13 @@
-// The smallest native program: load a Llama-family folder and continue a prompt of token ids.
-//   generate <model folder> '<ids as JSON, e.g. [1, 404, 442]>' ['<options JSON>']
+// The smallest native program: load a Llama-family folder and continue a prompt, text in, text out.
+//   generate <model folder> '<prompt>' ['<options JSON>']
 // Options use transformers' names: {"max_new_tokens": 20, "do_sample": true, "seed": 7, ...}.
-// Prints the prompt and its continuation as a JSON array.
+// Prints the prompt and its continuation.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
-#include "generation/generate.h"
+#include "api.h"
 
 namespace {
 
@@ -31,18 +30,18 @@ wax::byte_buffer read_bytes(const std::string& path) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s <model folder> '<ids JSON>' ['<options JSON>']\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <model folder> '<prompt>' ['<options JSON>']\n", argv[0]);
     return 2;
   }
   try {
     const std::string folder = argv[1];
     wax::weights w;
     w.add_file(folder + "/model.safetensors", read_bytes(folder + "/model.safetensors"));
-    auto model = wax::causal_lm_load(read_text(folder + "/config.json"), std::move(w));
-    const auto ids = nlohmann::json::parse(argv[2]).get<std::vector<int32_t>>();
-    const auto options = wax::generate_options_from_json(argc > 3 ? argv[3] : "{}");
-    const auto result = wax::generate(*model, ids.data(), nullptr, 1, int64_t(ids.size()), options);
-    std::printf("%s\n", nlohmann::json(result).dump().c_str());
+    const auto model = wax::api::model_load(read_text(folder + "/config.json"), std::move(w), "");
+    const std::string tokenizer_config = folder + "/tokenizer_config.json";
+    const auto tokenizer = wax::api::tokenizer_load(read_text(folder + "/tokenizer.json"),
+                                                    std::filesystem::exists(tokenizer_config) ? read_text(tokenizer_config) : "");
+    std::printf("%s\n", wax::api::generate_text(*model, tokenizer, argv[2], argc > 3 ? argv[3] : "").c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "generate: %s\n", e.what());
     return 1;

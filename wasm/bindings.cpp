@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api.h"
 #include "core/error.h"
 #include "core/sizes.h"
 #include "core/thread_pool.h"
-#include "generation/generate.h"
 #include "models/encoder.h"
 #include "models/causal_lm.h"
 #include "models/registry.h"
@@ -133,14 +133,9 @@ EMSCRIPTEN_KEEPALIVE causal_lm* wax_causal_lm_load_with_options(const char* conf
   });
 }
 
-EMSCRIPTEN_KEEPALIVE causal_lm* wax_causal_lm_load(const char* config_json, weights* w, char** error_out) {
-  return wax_causal_lm_load_with_options(config_json, w, "", error_out);
-}
-
 EMSCRIPTEN_KEEPALIVE void wax_causal_lm_free(causal_lm* model) { delete model; }
 EMSCRIPTEN_KEEPALIVE int wax_causal_lm_vocab_size(const causal_lm* model) { return int(model->vocab_size()); }
 EMSCRIPTEN_KEEPALIVE double wax_causal_lm_weight_bytes(const causal_lm* model) { return double(model->weight_bytes()); }
-EMSCRIPTEN_KEEPALIVE int wax_causal_lm_max_positions(const causal_lm* model) { return int(model->max_position_embeddings()); }
 
 // A causal_lm or encoder handle (loaded_model is their first and only base, so the handles are
 // the same addresses) → malloc'd NUL-terminated JSON list of the checkpoint tensors its load left
@@ -152,32 +147,7 @@ EMSCRIPTEN_KEEPALIVE char* wax_model_unused_tensors(const loaded_model* model, c
   });
 }
 
-// A step-wise generation over `model` (which must outlive it); options as JSON (see
-// generate_options_from_json). Null on error.
-EMSCRIPTEN_KEEPALIVE generator* wax_generator_new(const causal_lm* model, const int32_t* ids, const int32_t* mask,
-                                                  int batch, int seq, const char* options_json, char** error_out) {
-  return guarded(error_out, static_cast<generator*>(nullptr), [&] {
-    return new generator(*model, ids, mask, batch, seq, generate_options_from_json(options_json));
-  });
-}
-
-EMSCRIPTEN_KEEPALIVE void wax_generator_free(generator* g) { delete g; }
-
-// 0: a layer ran, 1: new tokens are ready (wax_generator_last_tokens), 2: finished; -1: error.
-EMSCRIPTEN_KEEPALIVE int wax_generator_step(generator* g, char** error_out) {
-  return guarded(error_out, -1, [&] { return int(g->step()); });
-}
-
-// (batch,) ids of the newest tokens, owned by the generator.
-EMSCRIPTEN_KEEPALIVE const int32_t* wax_generator_last_tokens(const generator* g) { return g->last_tokens().data(); }
-EMSCRIPTEN_KEEPALIVE int wax_generator_new_tokens(const generator* g) { return int(g->new_tokens()); }
-EMSCRIPTEN_KEEPALIVE double wax_generator_cache_bytes(const generator* g) { return double(g->cache_bytes()); }
 EMSCRIPTEN_KEEPALIVE double wax_causal_lm_scratch_bytes(const causal_lm* model) { return double(model->scratch_bytes()); }
-
-// malloc'd (batch, seq + new tokens) ids; the caller frees it.
-EMSCRIPTEN_KEEPALIVE int32_t* wax_generator_sequences(const generator* g, char** error_out) {
-  return guarded(error_out, static_cast<int32_t*>(nullptr), [&] { return copy_to_heap(g->sequences()); });
-}
 
 // tokenizer.json (+ tokenizer_config.json, may be empty) → a tokenizer handle, or null on error.
 EMSCRIPTEN_KEEPALIVE tokenizer* wax_tokenizer_new(const char* tokenizer_json, const char* tokenizer_config_json,
@@ -261,26 +231,31 @@ EMSCRIPTEN_KEEPALIVE int wax_encoder_hidden_size(const encoder_model* model) { r
 EMSCRIPTEN_KEEPALIVE int wax_encoder_max_positions(const encoder_model* model) { return int(model->max_positions()); }
 
 // A job over a causal_lm or encoder handle (loaded_model is their first and only base):
-// request_json {"task", "inputs": [{"name", "dtype", "dims"}], "options"} (models/job.h) with
-// `inputs` holding one data pointer per input, read only by this call. Null on error.
+// request_json {"task", "inputs": [{"name", "dtype", "dims"}], "options"} (models/job.h; the
+// tasks are api.h's) with `inputs` holding one data pointer per input, read only by this call.
+// Null on error.
 EMSCRIPTEN_KEEPALIVE job* wax_job_new(const loaded_model* model, const char* request_json, const void* const* inputs,
                                       char** error_out) {
   return guarded(error_out, static_cast<job*>(nullptr),
-                 [&] { return model->new_job(job_request_from_json(request_json, inputs)).release(); });
+                 [&] { return api::job_new(*model, job_request_from_json(request_json, inputs)).release(); });
 }
 
-// 0: a step ran, 1: the outputs are ready (wax_job_outputs); -1: error (the job may be freed).
+// 0: a step ran; 1: outputs are ready (wax_job_outputs) and more will come (a generation's next
+// tokens); 2: the outputs are ready and the job is done; -1: error (the job may be freed).
 EMSCRIPTEN_KEEPALIVE int wax_job_step(job* j, char** error_out) {
-  return guarded(error_out, -1, [&] { return j->step() ? 1 : 0; });
+  return guarded(error_out, -1, [&] { return j->step() ? (j->has_more() ? 1 : 2) : 0; });
 }
 
-// → malloc'd JSON [{"name", "dims", "data": heap address of its float32 values, owned by the job}];
+// Bytes the job holds beside its model (a generation's KV cache).
+EMSCRIPTEN_KEEPALIVE double wax_job_held_bytes(const job* j) { return double(j->held_bytes()); }
+
+// → malloc'd JSON [{"name", "dtype", "dims", "data": heap address of its values, owned by the job}];
 // the caller frees the JSON.
 EMSCRIPTEN_KEEPALIVE char* wax_job_outputs(const job* j, char** error_out) {
   return guarded(error_out, static_cast<char*>(nullptr), [&] {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& [name, values] : j->outputs())
-      list.push_back({{"name", name}, {"dims", values.shape()}, {"data", uintptr_t(values.data())}});
+    for (const job_output_view& output : j->output_views())
+      list.push_back({{"name", output.name}, {"dtype", output.dtype}, {"dims", output.dims}, {"data", uintptr_t(output.data)}});
     const std::string text = list.dump();
     return copy_to_heap(text);
   });

@@ -175,6 +175,41 @@ std::vector<int32_t> generator::sequences() const {
   return result;
 }
 
+namespace {
+
+class generate_job final : public job {
+ public:
+  generate_job(const causal_lm& model, const job_input& ids, const job_input* mask, generate_options options)
+      : generator_(model, static_cast<const int32_t*>(ids.data), mask ? static_cast<const int32_t*>(mask->data) : nullptr,
+                   ids.dims[0], ids.dims[1], std::move(options)),
+        batch_(ids.dims[0]) {}
+
+  bool step() override {
+    const generator::step_result result = generator_.step();
+    if (result == generator::step_result::layer_done) return false;
+    new_tokens_ = result == generator::step_result::tokens_ready ? 1 : 0;
+    return true;
+  }
+  bool has_more() const override { return !generator_.finished(); }
+  uint64_t held_bytes() const override { return generator_.cache_bytes(); }
+  std::vector<job_output_view> output_views() const override {
+    return {{"tokens", "int32", {batch_, new_tokens_}, generator_.last_tokens().data()}};
+  }
+
+ private:
+  generator generator_;
+  int64_t batch_;
+  int64_t new_tokens_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<job> generate_job_new(const causal_lm& model, const job_request& request) {
+  const job_input& ids = *request.int32_input("input_ids", 2, true);
+  const job_input* mask = request.attention_mask_for(ids);
+  return std::make_unique<generate_job>(model, ids, mask, generate_options_from_json(request.options.dump()));
+}
+
 std::vector<int32_t> generate(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch,
                               int64_t seq, const generate_options& options) {
   generator g(model, ids, mask, batch, seq, options);

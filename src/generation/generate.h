@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
 
 #include "generation/sampling.h"
 #include "models/causal_lm.h"
+#include "models/job.h"
 
 namespace wax {
 
@@ -46,6 +48,7 @@ class generator {
 
   const std::vector<int32_t>& last_tokens() const { return last_tokens_; }  // (batch,)
   int64_t new_tokens() const { return new_tokens_; }
+  bool finished() const { return done_; }
   size_t cache_bytes() const { return cache_.bytes(); }  // what the cache holds now
   // (batch, seq + new_tokens()): the prompts and what followed.
   std::vector<int32_t> sequences() const;
@@ -74,6 +77,13 @@ class generator {
   int64_t new_tokens_ = 0;
   bool done_ = false;
 };
+
+// The "generate" job (models/job.h) over `model`: inputs input_ids (batch, seq) and an optional
+// attention_mask, options as generate_options_from_json reads them. A step is a generator step;
+// once new tokens are ready the output "tokens" is (batch, 1) int32 (the generator's, at the same
+// address for the job's life), (batch, 0) when max_new_tokens is 0, and has_more() says whether
+// more will come. held_bytes() is the KV cache.
+std::unique_ptr<job> generate_job_new(const causal_lm& model, const job_request& request);
 
 // Runs a generator to the end: (batch, seq + n) ids.
 std::vector<int32_t> generate(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch,

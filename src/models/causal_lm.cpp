@@ -19,10 +19,7 @@ class causal_lm_forward_job : public job {
   causal_lm_forward_job(const causal_lm& model, const job_request& request, const job_input& ids)
       : model_(&model), cache_(model.new_cache(ids.dims[0], ids.dims[1])) {
     const int64_t batch = ids.dims[0], seq = ids.dims[1];
-    const job_input* mask = request.int32_input("attention_mask", 2, false);
-    if (mask && mask->dims != ids.dims)
-      throw error(error_bad_input, "attention_mask: dims " + shape_to_string(mask->dims) + " differ from input_ids' " +
-                                       shape_to_string(ids.dims));
+    const job_input* mask = request.attention_mask_for(ids);
     outputs_.emplace_back("logits", tensor());
     outputs_[0].second.resize({batch, seq, model.vocab_size()}, "the logits");  // (batch, seq, vocab)
     pass_ = model.forward_begin(static_cast<const int32_t*>(ids.data),

@@ -17,6 +17,20 @@ const job_input* job_request::int32_input(std::string_view name, size_t rank, bo
   return nullptr;
 }
 
+const job_input* job_request::attention_mask_for(const job_input& ids) const {
+  const job_input* mask = int32_input("attention_mask", ids.dims.size(), false);
+  if (mask && mask->dims != ids.dims)
+    throw error(error_bad_input, "attention_mask: dims " + shape_to_string(mask->dims) + " differ from input_ids' " +
+                                     shape_to_string(ids.dims));
+  return mask;
+}
+
+std::vector<job_output_view> job::output_views() const {
+  std::vector<job_output_view> views;
+  for (const auto& [name, values] : outputs_) views.push_back({name, "float32", values.shape(), values.data()});
+  return views;
+}
+
 job_request job_request_from_json(std::string_view request_json, const void* const* data) {
   const json object = json_parse(request_json, "job request", error_bad_input);
   if (!object.is_object()) throw error(error_bad_input, "job request: expected a JSON object, got " + json_describe(object));

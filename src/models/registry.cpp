@@ -74,7 +74,7 @@ load_options model_load_options(std::string_view options_json) {
 }
 
 std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, const load_options& options,
-                                         model_task task) {
+                                         std::optional<model_task> task) {
   const json config = config_parse(config_json, "config.json");
   const config_reader reader(config, "config.json");
   return model_family_for(reader, task).load(reader, std::move(w), options);

@@ -51,9 +51,10 @@ void model_family_add(const model_family& family);
 // family, for files streamed in before config.json reaches a loader.
 load_options model_load_options(std::string_view options_json);
 
-// Loads config.json's model as `task`; throws naming the field or tensor that does not fit.
+// Loads config.json's model as `task` (none: the task its family offers); throws naming the field
+// or tensor that does not fit.
 std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, const load_options& options,
-                                         model_task task);
+                                         std::optional<model_task> task);
 
 // What loading config.json's model with `request_json` needs, from the safetensors headers alone:
 // {"dtype": ..., "max_length": n (optional), "files": [{"size": bytes, "tensors": {name: {"dtype",

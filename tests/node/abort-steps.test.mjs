@@ -1,4 +1,4 @@
-// Every forward runs in steps of one layer (C++ jobs, src/models/job.h; the generator for decode),
+// Every forward runs in steps of one layer (C++ jobs, src/models/job.h; decode too, as src/api.h's generate job),
 // so an AbortSignal stops a BERT forward, a Llama forward and a decode step mid-way: the call
 // rejects with the signal's reason before the next layer runs, the model answers as before and
 // the heap is back where it was (issue 12, point 3).
@@ -147,8 +147,8 @@ describe('aborting a Llama forward and a decode step mid-way', () => {
     const expected = await run();
     const heap = runtime.heapUsed();
     // Abort once a token is out and the next step's first layer has run (state 0: a layer done).
-    const midDecode = (name, result, calls) => name === 'wax_generator_step' && result === 0 &&
-      calls.some((c) => c.name === 'wax_generator_step' && c.result === 1);
+    const midDecode = (name, result, calls) => name === 'wax_job_step' && result === 0 &&
+      calls.some((c) => c.name === 'wax_job_step' && c.result === 1);
     const { afterAbort } = await abortWhen(run, midDecode);
     assert.equal(afterAbort, 0);
     assertHeapBack(runtime, heap);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 
-import { AutoModelForCausalLM } from '../../js/src/index.js';
+import { AutoModelForCausalLM, AutoTokenizer } from '../../js/src/index.js';
 import { writeRandomLlama } from '../../tools/random-llama.mjs';
 import { fixtureDir } from './fixtures.mjs';
 
@@ -32,12 +32,17 @@ describe('seeded sampling', () => {
     assert.equal(first.length, PROMPT.length + SAMPLING.max_new_tokens);
   });
 
-  it('gives the same ids as the native build', { skip: !existsSync(NATIVE_GENERATE) && 'build/native/wax_generate is not built' }, async () => {
+  it('gives the same text as the native build (examples/generate.cpp: text in, text out through src/api.h)', { skip: !existsSync(NATIVE_GENERATE) && 'build/native/wax_generate is not built' }, async () => {
+    const tokenizer = await AutoTokenizer.from_pretrained(fixtureDir('llama_gqa_tied'));
+    const prompt = tokenizer.decode(PROMPT, { skip_special_tokens: true });
     for (const seed of [1, 7, 123456]) {
       const { stdout } = await promisify(execFile)(NATIVE_GENERATE,
-        [fixtureDir('llama_gqa_tied'), JSON.stringify(PROMPT), JSON.stringify({ ...SAMPLING, seed })]);
-      assert.deepEqual(await sample(seed), JSON.parse(stdout), `seed ${seed}`);
+        [fixtureDir('llama_gqa_tied'), prompt, JSON.stringify({ ...SAMPLING, seed })]);
+      const ids = (await model.generate({ input_ids: [tokenizer.encode(prompt)], ...SAMPLING, seed })).tolist()[0].map(Number);
+      assert.ok(ids.length > tokenizer.encode(prompt).length, `seed ${seed}: new tokens`);
+      assert.equal(stdout, `${tokenizer.decode(ids, { skip_special_tokens: true })}\n`, `seed ${seed}`);
     }
+    tokenizer.dispose?.();
   });
 
   it('streams the prompt, then every new token, then ends', async () => {

@@ -116,12 +116,14 @@ describe('empty inputs never reach a forward pass (item 3, the C++ invariant)', 
         runtime.free(request);
         runtime.free(inputs);
       }
-      const options = runtime.copyString('{}', 'options');
+      const generate = runtime.copyString(JSON.stringify({ task: 'generate', inputs: [{ name: 'input_ids', dtype: 'int32', dims: [0, 4] }] }), 'request');
+      const addresses = runtime.copyIn(new Uint32Array(1), 'input addresses');
       try {
-        assert.throws(() => runtime.call('wax_generator_new', model.handle, 0, 0, 0, 4, options),
+        assert.throws(() => runtime.call('wax_job_new', model.handle, generate, addresses),
           (e) => e.code === 'WAX_BAD_INPUT' && /dims \[0, 4\]/.test(e.message));
       } finally {
-        runtime.free(options);
+        runtime.free(generate);
+        runtime.free(addresses);
       }
       const out = await model.generate({ input_ids: [[1, 404]], max_new_tokens: 2, do_sample: false });
       assert.deepEqual(out.dims, [1, 4]);

@@ -7,17 +7,6 @@ import { UnawaitedCalls } from '../streamers.js';
 import { sliceTimer } from '../yield.js';
 import { PreTrainedModel } from './pretrained-model.js';
 
-/** Copies the checked ids and mask (tensor.js readModelInputs) into heap blocks. */
-function idsToHeap(runtime, { input_ids, attention_mask }) {
-  const idsPtr = runtime.copyIn(input_ids, 'input_ids');
-  try {
-    return { idsPtr, maskPtr: attention_mask ? runtime.copyIn(attention_mask, 'attention_mask') : 0 };
-  } catch (error) {
-    runtime.free(idsPtr);
-    throw error;
-  }
-}
-
 /**
  * The criterion of `stop_strings`, as transformers' generate: a row is done once its new text
  * contains one of `stops`. The text comes from the tokenizer's decode_stream (a wax tokenizer,
@@ -102,12 +91,12 @@ export class CausalLM extends PreTrainedModel {
     this.generation_config = extra['generation_config.json'] ?? {};
   }
 
-  /** Generators in flight, for memory(). */
-  #generators = new Set();
+  /** Generate jobs in flight, for memory(). */
+  #generations = new Set();
 
   heldBytes() {
     let kv = 0;
-    for (const generator of this.#generators) kv += this.runtime.plain('wax_generator_cache_bytes', generator);
+    for (const job of this.#generations) kv += this.runtime.plain('wax_job_held_bytes', job);
     return { kv_cache_bytes: kv };
   }
 
@@ -169,7 +158,7 @@ export class CausalLM extends PreTrainedModel {
    * out.dims; // [1, 7]
    */
   async generate(inputs) {
-    const handle = this.liveHandle();
+    this.liveHandle();
     const { runtime } = this;
     const read = this.#inputs(inputs, 'generate');
     // token_type_ids, which some tokenizers return, mean nothing to a decoder.
@@ -199,57 +188,51 @@ export class CausalLM extends PreTrainedModel {
     const { batch, seq, input_ids: promptIds } = read;
     const newTokens = generatorOptions.max_new_tokens;
     const { criteria, dispose: disposeCriteria } = stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, batch, seq);
-    const { idsPtr, maskPtr } = idsToHeap(runtime, read);
+    const dims = [batch, seq];
     const promptRows = () => Array.from({ length: batch }, (_, b) => Array.from(promptIds.subarray(b * seq, (b + 1) * seq), BigInt));
-    let optionsPtr = 0, generator = 0;
+    let job = 0;
     try {
-      optionsPtr = runtime.copyString(JSON.stringify(generatorOptions), 'generation options');
       try {
-        generator = runtime.call('wax_generator_new', handle, idsPtr, maskPtr, batch, seq, optionsPtr) >>> 0;
+        job = this.newJob('generate', { input_ids: { data: promptIds, dims }, attention_mask: read.attention_mask && { data: read.attention_mask, dims } },
+          generatorOptions);
       } catch (error) {
         if (fromFile.max_new_tokens !== undefined && error.message?.startsWith('max_new_tokens')) {
           error.message += ` (generation_config.json sets max_new_tokens ${fromFile.max_new_tokens}: pass max_new_tokens to override it)`;
         }
         throw error;
       }
-      this.#generators.add(generator);
+      this.#generations.add(job);
       this.#warnPastPositions(seq + newTokens, `the prompt (${seq} tokens) and max_new_tokens (${newTokens}) reach ${seq + newTokens} positions`);
-      runtime.free(idsPtr);
-      runtime.free(maskPtr);
       streamer?.put(promptRows());
       const pause = sliceTimer();
       const sequences = promptRows();
       const eosIds = new Set([eos].flat().map(Number));
       const done = new Array(batch).fill(false);
+      let tokens = null; // the job's (batch, 1) new tokens, read in place (none when max_new_tokens is 0)
       for (let state = 0; state !== 2;) {
         await pause();
         throwIfAborted(signal);
         this.liveHandle();
-        state = runtime.call('wax_generator_step', generator);
-        if (state !== 1) continue;
-        const tokens = new Int32Array(runtime.heapU8.buffer, runtime.plain('wax_generator_last_tokens', generator) >>> 0, batch).slice();
-        streamer?.put(Array.from(tokens, (id) => [BigInt(id)]));
-        if (!criteria.length) continue;
-        tokens.forEach((id, b) => {
+        state = runtime.call('wax_job_step', job);
+        if (state === 0) continue;
+        tokens ??= this.jobOutputs(job).tokens;
+        if (tokens.dims[1] === 0) continue;
+        const ids = new Int32Array(runtime.heapU8.buffer, tokens.data, batch).slice();
+        streamer?.put(Array.from(ids, (id) => [BigInt(id)]));
+        ids.forEach((id, b) => {
           sequences[b].push(BigInt(id));
           done[b] ||= eosIds.has(id);
         });
-        if (await allRowsDone(criteria, sequences, done)) break;
+        if (criteria.length && await allRowsDone(criteria, sequences, done)) break;
       }
       await streamer?.end();
       this.liveHandle();
-      const length = seq + runtime.plain('wax_generator_new_tokens', generator);
-      const outPtr = runtime.call('wax_generator_sequences', generator) >>> 0;
-      const ids = new Int32Array(runtime.heapU8.buffer, outPtr, batch * length).slice();
-      runtime.free(outPtr);
-      return new Tensor('int64', BigInt64Array.from(ids, BigInt), [batch, length]);
+      return new Tensor('int64', BigInt64Array.from(sequences.flat()), [batch, sequences[0].length]);
     } finally {
-      if (generator) {
-        this.#generators.delete(generator);
-        runtime.plain('wax_generator_free', generator);
+      if (job) {
+        this.#generations.delete(job);
+        runtime.plain('wax_job_free', job);
       }
-      else [idsPtr, maskPtr].forEach((ptr) => runtime.free(ptr));
-      runtime.free(optionsPtr);
       streamer?.release();
       await disposeCriteria();
     }

@@ -86,19 +86,16 @@ export class PreTrainedModel extends Callable {
   }
 
   /**
-   * Runs a C++ job over the model (src/models/job.h: a forward, an embedding; one layer a step):
-   * `inputs` maps input names to `{ data: Int32Array | Float32Array, dims }` (null ones are left
-   * out), `options` are the task's. Between steps the event loop gets a turn every few
-   * milliseconds and `signal` is checked, so an abort rejects with its reason within a layer's
-   * work. Resolves to the job's outputs, float32 Tensors by name.
+   * Starts a C++ job over the model (src/api.h's tasks: forward, embed, generate): `inputs` maps
+   * input names to `{ data: Int32Array | Float32Array, dims }` (null ones are left out),
+   * `options` are the task's. Resolves to the job's handle; the caller frees it with
+   * `wax_job_free`.
    */
-  async runJob(task, inputs, { options = {}, signal } = {}) {
-    throwIfAborted(signal);
+  newJob(task, inputs, options = {}) {
     const handle = this.liveHandle();
     const { runtime } = this;
     const given = Object.entries(inputs).filter(([, input]) => input);
     const blocks = [];
-    let job = 0;
     try {
       for (const [name, { data }] of given) blocks.push(runtime.copyIn(data, name));
       blocks.push(runtime.copyIn(Uint32Array.from(blocks), 'the input addresses'));
@@ -108,25 +105,51 @@ export class PreTrainedModel extends Callable {
         options,
       };
       blocks.push(runtime.copyString(JSON.stringify(request), 'a job request'));
-      job = runtime.call('wax_job_new', handle, blocks.at(-1), blocks.at(-2)) >>> 0;
-      blocks.splice(0).forEach((ptr) => runtime.free(ptr)); // the job keeps what it needs of its inputs
+      return runtime.call('wax_job_new', handle, blocks.at(-1), blocks.at(-2)) >>> 0; // it keeps what it needs of its inputs
+    } finally {
+      blocks.forEach((ptr) => runtime.free(ptr));
+    }
+  }
+
+  /**
+   * The outputs a job has ready, by name: `{ dtype, dims, data }` with `data` the heap address
+   * of its values, owned by the job (a generation's tokens stay at one address for its life).
+   */
+  jobOutputs(job) {
+    const { runtime } = this;
+    const listPtr = runtime.call('wax_job_outputs', job) >>> 0;
+    try {
+      return Object.fromEntries(JSON.parse(runtime.readString(listPtr)).map(({ name, ...output }) => [name, output]));
+    } finally {
+      runtime.free(listPtr);
+    }
+  }
+
+  /**
+   * Runs a job (newJob) to its end, one layer a step. Between steps the event loop gets a turn
+   * every few milliseconds and `signal` is checked, so an abort rejects with its reason within a
+   * layer's work. Resolves to the job's outputs, Tensors by name.
+   */
+  async runJob(task, inputs, { options = {}, signal } = {}) {
+    throwIfAborted(signal);
+    const { runtime } = this;
+    const job = this.newJob(task, inputs, options);
+    try {
       const pause = sliceTimer();
-      for (let done = 0; !done;) {
+      for (let state = 0; state !== 2;) {
         await pause();
         throwIfAborted(signal);
         this.liveHandle();
-        done = runtime.call('wax_job_step', job);
+        state = runtime.call('wax_job_step', job);
       }
-      const listPtr = runtime.call('wax_job_outputs', job) >>> 0;
-      const list = JSON.parse(runtime.readString(listPtr));
-      runtime.free(listPtr);
-      return Object.fromEntries(list.map(({ name, dims, data }) => {
-        const values = new Float32Array(runtime.heapU8.buffer, data, dims.reduce((a, b) => a * b, 1)).slice();
-        return [name, new Tensor('float32', values, dims)];
+      return Object.fromEntries(Object.entries(this.jobOutputs(job)).map(([name, { dtype, dims, data }]) => {
+        const length = dims.reduce((a, b) => a * b, 1);
+        const values = dtype === 'int32' ? new Int32Array(runtime.heapU8.buffer, data, length).slice()
+          : new Float32Array(runtime.heapU8.buffer, data, length).slice();
+        return [name, new Tensor(dtype, values, dims)];
       }));
     } finally {
-      blocks.forEach((ptr) => runtime.free(ptr));
-      if (job) runtime.plain('wax_job_free', job);
+      runtime.plain('wax_job_free', job);
     }
   }
 

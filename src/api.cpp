@@ -1,0 +1,42 @@
+#include "api.h"
+
+#include "core/error.h"
+#include "generation/generate.h"
+#include "io/load_options.h"
+#include "models/causal_lm.h"
+#include "models/registry.h"
+
+namespace wax::api {
+
+std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, std::string_view options_json) {
+  return wax::model_load(config_json, std::move(w), load_options_from_json(options_json), std::nullopt);
+}
+
+std::unique_ptr<job> job_new(const loaded_model& model, const job_request& request) {
+  if (request.task != "generate") return model.new_job(request);
+  const auto* language_model = dynamic_cast<const causal_lm*>(&model);
+  if (!language_model) throw error(error_bad_input, "this model runs no task 'generate': only causal language models generate");
+  return generate_job_new(*language_model, request);
+}
+
+tokenizer tokenizer_load(std::string_view tokenizer_json, std::string_view tokenizer_config_json) {
+  return tokenizer::from_json(tokenizer_json, tokenizer_config_json);
+}
+
+std::string generate_text(const loaded_model& model, const tokenizer& t, std::string_view prompt,
+                          std::string_view options_json) {
+  std::vector<int32_t> ids = t.encode(prompt, true).ids;
+  job_request request{"generate", {{"input_ids", "int32", {1, int64_t(ids.size())}, ids.data()}},
+                      config_parse(options_json.empty() ? "{}" : options_json, "generation options")};
+  const std::unique_ptr<job> generation = job_new(model, request);
+  for (bool more = true; more;) {
+    if (!generation->step()) continue;
+    const job_output_view tokens = generation->output_views().at(0);
+    const auto* new_ids = static_cast<const int32_t*>(tokens.data);
+    ids.insert(ids.end(), new_ids, new_ids + tokens.dims[1]);
+    more = generation->has_more();
+  }
+  return t.decode(ids, true);
+}
+
+}  // namespace wax::api

@@ -1,0 +1,35 @@
+// The C++ surface that the wasm bindings and native programs call: models loaded by the registry,
+// the jobs they run, and tokenizers. It owns the task table: "forward" and "embed" are the
+// family's own jobs (models/), "generate" is the decoding loop over a causal LM (generation/), so
+// models never depend on generation.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "io/weights.h"
+#include "models/job.h"
+#include "models/loaded_model.h"
+#include "tokenizers/tokenizer.h"
+
+namespace wax::api {
+
+// config.json's model with its weights (consumed) and load options as JSON ({"dtype": ...}; empty:
+// none), as the task its family offers; throws naming the field or tensor that does not fit.
+std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, std::string_view options_json);
+
+// A job of request.task over `model`, which must outlive it; throws WAX_BAD_INPUT naming a task
+// the model does not run or an input that does not fit.
+std::unique_ptr<job> job_new(const loaded_model& model, const job_request& request);
+
+// tokenizer.json (+ tokenizer_config.json, may be empty).
+tokenizer tokenizer_load(std::string_view tokenizer_json, std::string_view tokenizer_config_json);
+
+// Text in, text out: `prompt` encoded with special tokens, a "generate" job run to its end with
+// `options_json` (transformers' generate names), the prompt and its continuation decoded without
+// special tokens.
+std::string generate_text(const loaded_model& model, const tokenizer& t, std::string_view prompt,
+                          std::string_view options_json);
+
+}  // namespace wax::api

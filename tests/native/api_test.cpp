@@ -1,0 +1,91 @@
+// src/api.h: the "generate" job gives, token by token, what generate() gives at once, its tokens
+// as an int32 output at one address; the task table refuses generate on an encoder; text in, text
+// out is the tokenizer around that job.
+#include <gtest/gtest.h>
+
+#include "api.h"
+#include "core/error.h"
+#include "generation/generate.h"
+#include "models/encoder.h"
+#include "test_util.h"
+
+namespace wax {
+namespace {
+
+job_request generate_request(const std::vector<int32_t>& ids, const std::vector<int32_t>& mask, int64_t batch,
+                             const json& options) {
+  const int64_t seq = int64_t(ids.size()) / batch;
+  job_request request{"generate", {{"input_ids", "int32", {batch, seq}, ids.data()}}, options};
+  if (!mask.empty()) request.inputs.push_back({"attention_mask", "int32", {batch, seq}, mask.data()});
+  return request;
+}
+
+TEST(api, the_generate_job_gives_generates_ids_one_token_at_a_time) {
+  auto model = testing::load_causal_lm(testing::fixture_path("llama_gqa_tied"));
+  const std::vector<int32_t> ids = {0, 1, 404, 442, 1, 316, 312, 9};  // (2, 4), the first row left-padded
+  const std::vector<int32_t> mask = {0, 1, 1, 1, 1, 1, 1, 1};
+  const std::vector<json> cases = {json{{"max_new_tokens", 6}},
+                                   json{{"max_new_tokens", 6}, {"do_sample", true}, {"top_k", 40}, {"seed", 7}}};
+  for (const json& options : cases) {
+    const std::vector<int32_t> expected = generate(*model, ids.data(), mask.data(), 2, 4, generate_options_from_json(options.dump()));
+    auto generation = api::job_new(*model, generate_request(ids, mask, 2, options));
+    std::vector<std::vector<int32_t>> rows = {{ids.begin(), ids.begin() + 4}, {ids.begin() + 4, ids.end()}};
+    const void* address = nullptr;
+    int ready = 0;
+    for (bool more = true; more;) {
+      if (!generation->step()) continue;
+      ++ready;
+      const job_output_view tokens = generation->output_views().at(0);
+      EXPECT_EQ(tokens.name, "tokens");
+      EXPECT_EQ(tokens.dtype, "int32");
+      EXPECT_EQ(tokens.dims, (shape_t{2, 1}));
+      if (address) EXPECT_EQ(tokens.data, address);
+      address = tokens.data;
+      for (size_t row = 0; row < 2; ++row) rows[row].push_back(static_cast<const int32_t*>(tokens.data)[row]);
+      EXPECT_GT(generation->held_bytes(), 0u);
+      more = generation->has_more();
+    }
+    EXPECT_EQ(ready, 6);
+    rows[0].insert(rows[0].end(), rows[1].begin(), rows[1].end());
+    EXPECT_EQ(rows[0], expected) << options.dump();
+  }
+}
+
+TEST(api, no_new_tokens_is_one_step_with_an_empty_output) {
+  auto model = testing::load_causal_lm(testing::fixture_path("llama_gqa_tied"));
+  const std::vector<int32_t> ids = {1, 404, 442};
+  auto generation = api::job_new(*model, generate_request(ids, {}, 1, {{"max_new_tokens", 0}}));
+  EXPECT_TRUE(generation->step());
+  EXPECT_FALSE(generation->has_more());
+  EXPECT_EQ(generation->output_views().at(0).dims, (shape_t{1, 0}));
+}
+
+TEST(api, generate_is_refused_on_an_encoder_and_forward_reaches_the_family) {
+  const std::string dir = testing::fixture_path("bert_tiny_st");
+  weights w;
+  w.add_file("model.safetensors", testing::read_file(dir + "/model.safetensors"));
+  const auto model = api::model_load(testing::read_text(dir + "/config.json"), std::move(w), "");
+  ASSERT_NE(dynamic_cast<const encoder_model*>(model.get()), nullptr);
+  const std::vector<int32_t> ids = {101, 102};
+  const std::string message = testing::error_message([&] { api::job_new(*model, generate_request(ids, {}, 1, json::object())); },
+                                                     error_bad_input);
+  testing::expect_contains(message, {"'generate'", "only causal language models"});
+  auto forward = api::job_new(*model, {"forward", {{"input_ids", "int32", {1, 2}, ids.data()}}, json::object()});
+  while (!forward->step()) {
+  }
+  EXPECT_EQ(forward->output_views().at(0).name, "last_hidden_state");
+}
+
+TEST(api, generate_text_is_the_tokenizer_around_the_generate_job) {
+  const std::string dir = testing::fixture_path("llama_gqa_tied");
+  auto model = testing::load_causal_lm(dir);
+  const tokenizer t = api::tokenizer_load(testing::read_text(dir + "/tokenizer.json"), testing::read_text(dir + "/tokenizer_config.json"));
+  const std::string prompt = "In the beginning";
+  const std::vector<int32_t> ids = t.encode(prompt, true).ids;
+  const std::vector<int32_t> expected = generate(*model, ids.data(), nullptr, 1, int64_t(ids.size()),
+                                                 generate_options_from_json(R"({"max_new_tokens": 8})"));
+  EXPECT_EQ(api::generate_text(*model, t, prompt, R"({"max_new_tokens": 8})"), t.decode(expected, true));
+}
+
+}  // namespace
+}  // namespace wax
