@@ -58,13 +58,16 @@ const loaderProbes = {
     }
     return { error, ms: performance.now() - started, cached: await isCached('probe/good') };
   },
-  /** clearCache() 300 ms into a slow download: the load ends, and nothing of it stays cached. */
-  async clearDuringDownload() {
+  /** clearCache() once the weights are downloading (slowly): the load ends, and nothing of it stays cached. */
+  async clearDuringDownload(worker) {
     await clearCache();
-    const loading = AutoModelForCausalLM.from_pretrained('probe/good', { worker: false });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    let downloading;
+    const started = new Promise((resolve) => { downloading = resolve; });
+    const progress_callback = (event) => { if (event.status === 'progress' && event.file === 'model.safetensors') downloading(); };
+    const loading = AutoModelForCausalLM.from_pretrained('probe/good', { worker, progress_callback });
+    await started;
     await clearCache();
-    (await loading).dispose();
+    await (await loading).dispose();
     const keys = (await (await caches.open('wax-models')).keys()).map((request) => request.url);
     return { keys };
   },

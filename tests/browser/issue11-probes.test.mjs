@@ -79,11 +79,13 @@ describe('the loader in Chromium against the stand-in Hub', () => {
     assert.deepEqual(await loader('goodIds'), goodIds);
   });
 
-  it('clearCache() during a download: the load ends, and nothing of it stays in the Cache API', async () => {
-    hub.options.bytesPerSecond = 400_000;
-    const { keys } = await loader('clearDuringDownload');
-    assert.deepEqual(keys.filter((key) => key.startsWith(hub.url)), []);
-  });
+  for (const worker of [false, true]) {
+    it(`clearCache() during a download ${worker ? 'in the wax worker' : 'on the page'}: the load ends, and nothing of it stays in the Cache API`, async () => {
+      hub.options.bytesPerSecond = 400_000;
+      const { keys } = await loader('clearDuringDownload', worker);
+      assert.deepEqual(keys.filter((key) => key.startsWith(hub.url)), []);
+    });
+  }
 
   it('a tokenizer.json nested 5000 deep is WAX_BAD_TOKENIZER in the threaded build; the worker goes on', async () => {
     const result = await loader('nestedTokenizer');

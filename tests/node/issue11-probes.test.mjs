@@ -186,15 +186,20 @@ describe('files a load reads: generation_config.json values, nesting, a NaN shar
     assert.equal(hub.requests.length, requests);
   });
 
-  it('clearCache() while a download runs: the load finishes, and nothing it wrote stays in the cache', async () => {
-    hub.options.bytesPerSecond = 400_000;
-    const loading = AutoModelForCausalLM.from_pretrained('probe/good');
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await clearCache();
-    (await loading).dispose();
-    const left = (await readdir(env.cacheDir, { recursive: true }).catch(() => [])).filter((name) => /\.(json|safetensors|part)$/.test(name));
-    assert.deepEqual(left, []);
-  });
+  for (const worker of [false, true]) {
+    it(`clearCache() while the weights download${worker ? ' in the wax worker' : ''}: the load finishes, and nothing it wrote stays in the cache`, async () => {
+      hub.options.bytesPerSecond = 400_000;
+      let downloading;
+      const started = new Promise((resolve) => { downloading = resolve; });
+      const progress_callback = (event) => { if (event.status === 'progress' && event.file === 'model.safetensors') downloading(); };
+      const loading = AutoModelForCausalLM.from_pretrained('probe/good', { worker, progress_callback });
+      await started;
+      await clearCache();
+      await (await loading).dispose();
+      const left = (await readdir(env.cacheDir, { recursive: true }).catch(() => [])).filter((name) => /\.(json|safetensors|part)$/.test(name));
+      assert.deepEqual(left, []);
+    });
+  }
 });
 
 describe('a local path that does not exist, from another folder', () => {

@@ -58,7 +58,8 @@ function trackWrite(key) {
   return write;
 }
 
-function markCleared(prefix) {
+/** Marks the writes in flight under `prefix` (null: all) as cleared; the wax worker's are marked through remote.js. */
+export function markCleared(prefix) {
   for (const write of unpublished) if (prefix === null || write.key.startsWith(prefix)) write.cleared = true;
 }
 

@@ -7,6 +7,7 @@
 //   const plan = await openWeightFiles(files);                    // headers only
 //   const blocks = await downloadWeightFiles(files, runtime, plan); // bodies, into the heap
 import { WaxError } from '../errors.js';
+import { clearingCacheInWorker } from '../worker/remote.js';
 import { MISSING, STALE_MISSING, openCache } from './cache.js';
 import { resolveSource } from './hub.js';
 import { Progress } from './progress.js';
@@ -205,8 +206,12 @@ export async function isCached(source, { revision = 'main' } = {}) {
 export async function clearCache(source, { revision = 'main' } = {}) {
   const cache = await openCache();
   if (!cache) return 0;
-  if (source === undefined || source === null) return cache.clear(null);
+  if (source === undefined || source === null) {
+    await clearingCacheInWorker(null);
+    return cache.clear(null);
+  }
   const resolved = await resolveSource(source, { revision });
   if (!resolved.cacheKey('config.json')) return 0;
+  await clearingCacheInWorker(resolved.base.href);
   return cache.clear(resolved.base.href, await cachedKeys(resolved, cache));
 }

@@ -4,6 +4,7 @@
 // a pipeline's model or tokenizer, becomes a proxy of its own).
 import { env } from '../env.js';
 import { WaxError } from '../errors.js';
+import { markCleared } from '../loader/cache.js';
 import { PreTrainedModel } from '../models/registry.js';
 import { registeredModelClasses } from '../models/pretrained-model.js';
 import { pipeline } from '../pipelines/index.js';
@@ -119,6 +120,8 @@ port.listen(async (message) => {
         throw new WaxError(`the wax worker has no method '${message.method}' for this object`, { code: 'WAX_INTERNAL' });
       }
       value = encode(await object[message.method](...decode(message.args, resolve)), noHandles);
+    } else if (op === 'clearing-cache') {
+      markCleared(message.prefix);
     } else if (op === 'dispose') {
       objects.get(message.objectId)?.dispose();
       for (const objectId of held.get(message.objectId) ?? [message.objectId]) objects.delete(objectId);

@@ -159,6 +159,15 @@ async function connect() {
   return current.connection;
 }
 
+/**
+ * Tells the wax worker, when one runs, that the cache under `prefix` (null: all of it) is being
+ * cleared: its downloads in flight there are then not published when they end (cache.js).
+ */
+export async function clearingCacheInWorker(prefix) {
+  const connection = shared?.connection;
+  if (connection && !connection.closed) await connection.request({ op: 'clearing-cache', prefix });
+}
+
 /** One owner fewer; the last one ends the worker. */
 function release(connection) {
   if (--connection.owners === 0) connection.close();
