@@ -1,6 +1,7 @@
 // The smallest native program: load a Llama-family folder and continue a prompt, text in, text out.
 //   generate <model folder> '<prompt>' ['<options JSON>']
-// Options use transformers' names: {"max_new_tokens": 20, "do_sample": true, "seed": 7, ...}.
+// Options use transformers' names: {"max_new_tokens": 20, "do_sample": true, "seed": 7, ...}; the
+// folder's generation_config.json, when there is one, supplies the ones not given.
 // Prints the prompt and its continuation.
 #include <cstdio>
 #include <filesystem>
@@ -41,7 +42,10 @@ int main(int argc, char** argv) {
     const std::string tokenizer_config = folder + "/tokenizer_config.json";
     const auto tokenizer = wax::api::tokenizer_load(read_text(folder + "/tokenizer.json"),
                                                     std::filesystem::exists(tokenizer_config) ? read_text(tokenizer_config) : "");
-    std::printf("%s\n", wax::api::generate_text(*model, tokenizer, argv[2], argc > 3 ? argv[3] : "").c_str());
+    const std::string generation_config = folder + "/generation_config.json";
+    std::printf("%s\n", wax::api::generate_text(*model, tokenizer, argv[2], argc > 3 ? argv[3] : "",
+                                                std::filesystem::exists(generation_config) ? read_text(generation_config) : "")
+                           .c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "generate: %s\n", e.what());
     return 1;

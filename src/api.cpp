@@ -24,10 +24,11 @@ tokenizer tokenizer_load(std::string_view tokenizer_json, std::string_view token
 }
 
 std::string generate_text(const loaded_model& model, const tokenizer& t, std::string_view prompt,
-                          std::string_view options_json) {
+                          std::string_view options_json, std::string_view generation_config_json) {
   std::vector<int32_t> ids = t.encode(prompt, true).ids;
   job_request request{"generate", {{"input_ids", "int32", {1, int64_t(ids.size())}, ids.data()}},
                       config_parse(options_json.empty() ? "{}" : options_json, "generation options")};
+  if (!generation_config_json.empty()) request.options["generation_config"] = config_parse(generation_config_json, "generation_config.json");
   const std::unique_ptr<job> generation = job_new(model, request);
   for (bool more = true; more;) {
     if (!generation->step()) continue;

@@ -27,9 +27,9 @@ std::unique_ptr<job> job_new(const loaded_model& model, const job_request& reque
 tokenizer tokenizer_load(std::string_view tokenizer_json, std::string_view tokenizer_config_json);
 
 // Text in, text out: `prompt` encoded with special tokens, a "generate" job run to its end with
-// `options_json` (transformers' generate names), the prompt and its continuation decoded without
-// special tokens.
+// `options_json` (transformers' generate names) over generation_config.json's text (may be empty),
+// the prompt and its continuation decoded without special tokens.
 std::string generate_text(const loaded_model& model, const tokenizer& t, std::string_view prompt,
-                          std::string_view options_json);
+                          std::string_view options_json, std::string_view generation_config_json = "");
 
 }  // namespace wax::api

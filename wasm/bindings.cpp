@@ -246,8 +246,11 @@ EMSCRIPTEN_KEEPALIVE int wax_job_step(job* j, char** error_out) {
   return guarded(error_out, -1, [&] { return j->step() ? (j->has_more() ? 1 : 2) : 0; });
 }
 
-// Bytes the job holds beside its model (a generation's KV cache).
-EMSCRIPTEN_KEEPALIVE double wax_job_held_bytes(const job* j) { return double(j->held_bytes()); }
+// → malloc'd JSON {"held_bytes": bytes the job holds beside its model, and what its task settled
+// on: a generation's max_new_tokens and eos_token_id} (models/job.h info); the caller frees it.
+EMSCRIPTEN_KEEPALIVE char* wax_job_info(const job* j, char** error_out) {
+  return guarded(error_out, static_cast<char*>(nullptr), [&] { return copy_to_heap(j->info().dump()); });
+}
 
 // → malloc'd JSON [{"name", "dtype", "dims", "data": heap address of its values, owned by the job}];
 // the caller frees the JSON.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <random>
 
 #include "core/error.h"
 #include "core/sizes.h"
@@ -67,6 +68,36 @@ generate_options generate_options_from_json(std::string_view options_json) {
   if (seed < 0 || seed != double(uint64_t(seed))) options.fail("seed", "a non-negative integer");
   sampling.seed = uint64_t(seed);
   return result;
+}
+
+generate_options generate_options_from_request(const json& options) {
+  if (!options.is_object()) throw error(error_bad_input, "generation options: expected an object, got " + json_describe(options));
+  const auto object_field = [&](const char* name) {
+    const json field = options.value(name, json());
+    if (field.is_null()) return json::object();
+    if (!field.is_object()) throw error(error_bad_input, std::string("generation options: ") + name + " must be an object");
+    return field;
+  };
+  json merged = {{"top_k", 50}};
+  const json file = object_field("generation_config");
+  for (const auto& [name, value] : file.items())
+    if (!value.is_null()) merged[name] = value;
+  for (const auto& [name, value] : options.items())
+    if (name != "generation_config" && name != "model_config") merged[name] = value;
+  for (auto field = merged.begin(); field != merged.end();) field = field->is_null() ? merged.erase(field) : std::next(field);
+
+  const json model_config = object_field("model_config");
+  if (!merged.contains("eos_token_id")) merged["eos_token_id"] = model_config.value("eos_token_id", json());
+  if (!merged.contains("pad_token_id")) {
+    const json& eos = merged["eos_token_id"];
+    const json first_eos = eos.is_array() ? (eos.empty() ? json() : eos[0]) : eos;
+    merged["pad_token_id"] = !model_config.value("pad_token_id", json()).is_null() ? model_config["pad_token_id"]
+                             : first_eos.is_null()                                 ? json(0)
+                                                                                   : first_eos;
+  }
+  if (!merged.value("do_sample", false)) merged["top_k"] = 0;
+  if (!merged.contains("seed")) merged["seed"] = std::random_device()();
+  return generate_options_from_json(merged.dump());
 }
 
 namespace {
@@ -192,6 +223,12 @@ class generate_job final : public job {
   }
   bool has_more() const override { return !generator_.finished(); }
   uint64_t held_bytes() const override { return generator_.cache_bytes(); }
+  json info() const override {
+    json result = job::info();
+    result["max_new_tokens"] = generator_.options().max_new_tokens;
+    result["eos_token_id"] = generator_.options().eos_token_ids;
+    return result;
+  }
   std::vector<job_output_view> output_views() const override {
     return {{"tokens", "int32", {batch_, new_tokens_}, generator_.last_tokens().data()}};
   }
@@ -207,7 +244,7 @@ class generate_job final : public job {
 std::unique_ptr<job> generate_job_new(const causal_lm& model, const job_request& request) {
   const job_input& ids = *request.int32_input("input_ids", 2, true);
   const job_input* mask = request.attention_mask_for(ids);
-  return std::make_unique<generate_job>(model, ids, mask, generate_options_from_json(request.options.dump()));
+  return std::make_unique<generate_job>(model, ids, mask, generate_options_from_request(request.options));
 }
 
 std::vector<int32_t> generate(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch,

@@ -29,6 +29,13 @@ struct generate_options {
 // repetition_penalty, suppress_tokens, begin_suppress_tokens, forced_decoder_ids, seed. Absent fields keep their defaults; bad ones throw naming the field.
 generate_options generate_options_from_json(std::string_view options_json);
 
+// A generate request's options, merged once here: the call's fields (a null one means the default,
+// not the file's) over "generation_config" (generation_config.json's values) over transformers'
+// defaults: top_k 50 when sampling (0 otherwise), eos_token_id from "model_config" (config.json's
+// eos_token_id and pad_token_id; none: never stop early), pad_token_id from it or else the first
+// eos id or 0, a random seed.
+generate_options generate_options_from_request(const json& options);
+
 class generator {
  public:
   // ids, mask (batch, seq); mask null: no padding. The model must outlive the generator. Throws
@@ -49,6 +56,7 @@ class generator {
   const std::vector<int32_t>& last_tokens() const { return last_tokens_; }  // (batch,)
   int64_t new_tokens() const { return new_tokens_; }
   bool finished() const { return done_; }
+  const generate_options& options() const { return options_; }
   size_t cache_bytes() const { return cache_.bytes(); }  // what the cache holds now
   // (batch, seq + new_tokens()): the prompts and what followed.
   std::vector<int32_t> sequences() const;
@@ -79,10 +87,11 @@ class generator {
 };
 
 // The "generate" job (models/job.h) over `model`: inputs input_ids (batch, seq) and an optional
-// attention_mask, options as generate_options_from_json reads them. A step is a generator step;
+// attention_mask, options as generate_options_from_request merges them. A step is a generator step;
 // once new tokens are ready the output "tokens" is (batch, 1) int32 (the generator's, at the same
 // address for the job's life), (batch, 0) when max_new_tokens is 0, and has_more() says whether
-// more will come. held_bytes() is the KV cache.
+// more will come. held_bytes() is the KV cache; info() adds the max_new_tokens and eos_token_id
+// settled on.
 std::unique_ptr<job> generate_job_new(const causal_lm& model, const job_request& request);
 
 // Runs a generator to the end: (batch, seq + n) ids.

@@ -61,6 +61,9 @@ class job {
   virtual bool has_more() const { return false; }
   // Bytes the job holds beside its model (a generation's KV cache), for memory reports.
   virtual uint64_t held_bytes() const { return 0; }
+  // {"held_bytes"} and what the task settled on from its request and defaults (a generation's
+  // max_new_tokens and eos_token_id), for the caller.
+  virtual json info() const { return {{"held_bytes", held_bytes()}}; }
   // The float32 results by name, in a fixed order; owned by the job.
   const std::vector<std::pair<std::string, tensor>>& outputs() const { return outputs_; }
   // Every output with its dtype: outputs() unless the job gives other dtypes.

@@ -51,6 +51,44 @@ TEST(api, the_generate_job_gives_generates_ids_one_token_at_a_time) {
   }
 }
 
+TEST(api, generate_options_are_the_call_over_generation_config_over_transformers_defaults) {
+  const json file = {{"max_new_tokens", 7}, {"temperature", 0.5}, {"eos_token_id", 2}, {"top_k", 9}};
+  const json model_config = {{"eos_token_id", 3}, {"pad_token_id", nullptr}};
+  const auto merged = [&](json call) {
+    call["generation_config"] = file;
+    call["model_config"] = model_config;
+    return generate_options_from_request(call);
+  };
+  const generate_options from_file = merged({{"do_sample", true}});
+  EXPECT_EQ(from_file.max_new_tokens, 7);
+  EXPECT_FLOAT_EQ(from_file.sampling.temperature, 0.5f);
+  EXPECT_EQ(from_file.sampling.top_k, 9);
+  EXPECT_EQ(from_file.eos_token_ids, (std::vector<int32_t>{2}));
+  EXPECT_EQ(from_file.pad_token_id, 2);  // config.json has none: the first eos
+  // A call's null is the default, not the file's; top_k is 50 when sampling unless given, 0 greedy.
+  const generate_options nulls = merged({{"max_new_tokens", nullptr}, {"top_k", nullptr}, {"eos_token_id", nullptr}, {"do_sample", true}});
+  EXPECT_EQ(nulls.max_new_tokens, 20);
+  EXPECT_EQ(nulls.sampling.top_k, 0);
+  EXPECT_EQ(nulls.eos_token_ids, (std::vector<int32_t>{3}));  // config.json's
+  const generate_options defaults = generate_options_from_request({{"do_sample", true}});
+  EXPECT_EQ(defaults.sampling.top_k, 50);
+  EXPECT_TRUE(defaults.eos_token_ids.empty());
+  EXPECT_EQ(defaults.pad_token_id, 0);
+  EXPECT_EQ(generate_options_from_request(json::object()).sampling.top_k, 0);
+  EXPECT_EQ(generate_options_from_request({{"seed", 5}}).sampling.seed, 5u);
+  EXPECT_EQ(generate_options_from_request({{"eos_token_id", {4, 6}}}).pad_token_id, 4);
+}
+
+TEST(api, the_generate_jobs_info_says_what_it_settled_on) {
+  auto model = testing::load_causal_lm(testing::fixture_path("llama_gqa_tied"));
+  const std::vector<int32_t> ids = {1, 404, 442};
+  auto generation = api::job_new(*model, generate_request(ids, {}, 1, {{"generation_config", {{"max_new_tokens", 3}, {"eos_token_id", 2}}}}));
+  const json info = generation->info();
+  EXPECT_EQ(info["max_new_tokens"], 3);
+  EXPECT_EQ(info["eos_token_id"], json::array({2}));
+  EXPECT_GT(info["held_bytes"].get<double>(), 0);
+}
+
 TEST(api, no_new_tokens_is_one_step_with_an_empty_output) {
   auto model = testing::load_causal_lm(testing::fixture_path("llama_gqa_tied"));
   const std::vector<int32_t> ids = {1, 404, 442};

@@ -96,7 +96,7 @@ export class CausalLM extends PreTrainedModel {
 
   heldBytes() {
     let kv = 0;
-    for (const job of this.#generations) kv += this.runtime.plain('wax_job_held_bytes', job);
+    for (const job of this.#generations) kv += this.jobInfo(job).held_bytes;
     return { kv_cache_bytes: kv };
   }
 
@@ -167,26 +167,15 @@ export class CausalLM extends PreTrainedModel {
     const { streamer: userStreamer, signal, stopping_criteria, stop_strings, tokenizer, ...options } = given;
     const streamer = userStreamer && new UnawaitedCalls().watch(userStreamer);
     const fromFile = fileDefaults('generation_config.json', this.generation_config, options, GENERATE_OPTIONS);
-    const settings = { top_k: 50, ...fromFile, ...options };
-    const eos = settings.eos_token_id ?? this.config.eos_token_id ?? [];
-    const generatorOptions = {
-      max_new_tokens: settings.max_new_tokens ?? 20,
-      eos_token_id: eos,
-      pad_token_id: settings.pad_token_id ?? this.config.pad_token_id ?? [eos].flat()[0] ?? 0,
-      do_sample: !!settings.do_sample,
-      temperature: settings.temperature ?? 1,
-      top_k: settings.do_sample ? settings.top_k ?? 0 : 0,
-      top_p: settings.top_p ?? 1,
-      min_p: settings.min_p ?? 0,
-      repetition_penalty: settings.repetition_penalty ?? 1,
-      seed: settings.seed ?? Math.floor(Math.random() * 2 ** 32),
-      suppress_tokens: settings.suppress_tokens ?? [],
-      begin_suppress_tokens: settings.begin_suppress_tokens ?? [],
-      forced_decoder_ids: settings.forced_decoder_ids ?? [],
+    // C++ merges the call's options over the file's over transformers' defaults
+    // (generate_options_from_request); an option given as undefined or null means the default.
+    const request = {
+      ...Object.fromEntries(Object.entries(options).filter(([name]) => Object.hasOwn(GENERATE_OPTIONS, name)).map(([name, value]) => [name, value ?? null])),
+      generation_config: fromFile,
+      model_config: { eos_token_id: this.config.eos_token_id ?? null, pad_token_id: this.config.pad_token_id ?? null },
     };
     throwIfAborted(signal);
     const { batch, seq, input_ids: promptIds } = read;
-    const newTokens = generatorOptions.max_new_tokens;
     const { criteria, dispose: disposeCriteria } = stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, batch, seq);
     const dims = [batch, seq];
     const promptRows = () => Array.from({ length: batch }, (_, b) => Array.from(promptIds.subarray(b * seq, (b + 1) * seq), BigInt));
@@ -194,7 +183,7 @@ export class CausalLM extends PreTrainedModel {
     try {
       try {
         job = this.newJob('generate', { input_ids: { data: promptIds, dims }, attention_mask: read.attention_mask && { data: read.attention_mask, dims } },
-          generatorOptions);
+          request);
       } catch (error) {
         if (fromFile.max_new_tokens !== undefined && error.message?.startsWith('max_new_tokens')) {
           error.message += ` (generation_config.json sets max_new_tokens ${fromFile.max_new_tokens}: pass max_new_tokens to override it)`;
@@ -202,11 +191,12 @@ export class CausalLM extends PreTrainedModel {
         throw error;
       }
       this.#generations.add(job);
+      const { max_new_tokens: newTokens, eos_token_id: eos } = this.jobInfo(job);
       this.#warnPastPositions(seq + newTokens, `the prompt (${seq} tokens) and max_new_tokens (${newTokens}) reach ${seq + newTokens} positions`);
       streamer?.put(promptRows());
       const pause = sliceTimer();
       const sequences = promptRows();
-      const eosIds = new Set([eos].flat().map(Number));
+      const eosIds = new Set(eos);
       const done = new Array(batch).fill(false);
       let tokens = null; // the job's (batch, 1) new tokens, read in place (none when max_new_tokens is 0)
       for (let state = 0; state !== 2;) {

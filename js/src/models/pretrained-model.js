@@ -125,6 +125,17 @@ export class PreTrainedModel extends Callable {
     }
   }
 
+  /** What a job holds and settled on (src/models/job.h info): `{ held_bytes, … }`. */
+  jobInfo(job) {
+    const { runtime } = this;
+    const infoPtr = runtime.call('wax_job_info', job) >>> 0;
+    try {
+      return JSON.parse(runtime.readString(infoPtr));
+    } finally {
+      runtime.free(infoPtr);
+    }
+  }
+
   /**
    * Runs a job (newJob) to its end, one layer a step. Between steps the event loop gets a turn
    * every few milliseconds and `signal` is checked, so an abort rejects with its reason within a
