@@ -14,8 +14,8 @@ export async function arrayBufferThenCopy(runtime, folderUrl) {
   runtime.free(name);
   const config = runtime.copyString(configText, 'config.json');
   const options = runtime.copyString('{}', 'load options');
-  const handle = runtime.call('wax_causal_lm_load_with_options', config, weights, options);
-  runtime.free(config);
-  runtime.free(options);
+  const task = runtime.copyString(CausalLM.modelTask, 'the model task');
+  const handle = runtime.call('wax_model_load', config, weights, options, task);
+  [config, options, task].forEach((ptr) => runtime.free(ptr));
   return new CausalLM(runtime, handle, JSON.parse(configText), {});
 }

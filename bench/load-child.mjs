@@ -15,6 +15,6 @@ const base = rss();
 const start = performance.now();
 const model = method === 'wax' ? await AutoModelForCausalLM.from_pretrained(repo) : await arrayBufferThenCopy(runtime, `${hubUrl}${repo}/resolve/main/`);
 const ms = performance.now() - start;
-const weightBytes = runtime.plain('wax_causal_lm_weight_bytes', model.handle);
+const weightBytes = model.modelInfo().weight_bytes;
 model.dispose();
 console.log(JSON.stringify({ ms, peak_rss: rss(), base_rss: base, weight_bytes: weightBytes }));

@@ -8,8 +8,13 @@
 
 namespace wax::api {
 
-std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, std::string_view options_json) {
-  return wax::model_load(config_json, std::move(w), load_options_from_json(options_json), std::nullopt);
+std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, std::string_view options_json,
+                                         std::string_view task) {
+  std::optional<model_task> wanted;
+  if (task == "causal_lm") wanted = model_task::causal_lm;
+  else if (task == "encoder") wanted = model_task::encoder;
+  else if (!task.empty()) throw error(error_bad_input, "model task: expected causal_lm or encoder, got '" + std::string(task) + "'");
+  return wax::model_load(config_json, std::move(w), load_options_from_json(options_json), wanted);
 }
 
 std::unique_ptr<job> job_new(const loaded_model& model, const job_request& request) {

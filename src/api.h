@@ -16,8 +16,10 @@
 namespace wax::api {
 
 // config.json's model with its weights (consumed) and load options as JSON ({"dtype": ...}; empty:
-// none), as the task its family offers; throws naming the field or tensor that does not fit.
-std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, std::string_view options_json);
+// none), as `task` ("causal_lm" or "encoder"; empty: the one its family offers); throws naming the
+// field or tensor that does not fit, or the model types that run `task`.
+std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, std::string_view options_json,
+                                         std::string_view task = "");
 
 // A job of request.task over `model`, which must outlive it; throws WAX_BAD_INPUT naming a task
 // the model does not run or an input that does not fit.

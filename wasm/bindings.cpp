@@ -15,8 +15,6 @@
 #include "core/error.h"
 #include "core/sizes.h"
 #include "core/thread_pool.h"
-#include "models/encoder.h"
-#include "models/causal_lm.h"
 #include "models/registry.h"
 #include "io/load_options.h"
 #include "tokenizers/decode_stream.h"
@@ -123,31 +121,23 @@ EMSCRIPTEN_KEEPALIVE char* wax_model_estimate(const char* config_json, const cha
   });
 }
 
-// Consumes `w` (also on failure). options_json: {"dtype": ...} (see load_options_from_json).
-EMSCRIPTEN_KEEPALIVE causal_lm* wax_causal_lm_load_with_options(const char* config_json, weights* w,
-                                                                const char* options_json, char** error_out) {
+// Consumes `w` (also on failure): config.json's model as `task` ("causal_lm", "encoder"; api.h
+// model_load) with options_json {"dtype": ...} (see load_options_from_json), or null on error.
+EMSCRIPTEN_KEEPALIVE loaded_model* wax_model_load(const char* config_json, weights* w, const char* options_json,
+                                                  const char* task, char** error_out) {
   weights owned = std::move(*w);
   delete w;
-  return guarded(error_out, static_cast<causal_lm*>(nullptr), [&] {
-    return causal_lm_load(config_json, std::move(owned), load_options_from_json(options_json)).release();
-  });
+  return guarded(error_out, static_cast<loaded_model*>(nullptr),
+                 [&] { return api::model_load(config_json, std::move(owned), options_json, task).release(); });
 }
 
-EMSCRIPTEN_KEEPALIVE void wax_causal_lm_free(causal_lm* model) { delete model; }
-EMSCRIPTEN_KEEPALIVE int wax_causal_lm_vocab_size(const causal_lm* model) { return int(model->vocab_size()); }
-EMSCRIPTEN_KEEPALIVE double wax_causal_lm_weight_bytes(const causal_lm* model) { return double(model->weight_bytes()); }
+EMSCRIPTEN_KEEPALIVE void wax_model_free(loaded_model* model) { delete model; }
 
-// A causal_lm or encoder handle (loaded_model is their first and only base, so the handles are
-// the same addresses) → malloc'd NUL-terminated JSON list of the checkpoint tensors its load left
-// unread; the caller frees it.
-EMSCRIPTEN_KEEPALIVE char* wax_model_unused_tensors(const loaded_model* model, char** error_out) {
-  return guarded(error_out, static_cast<char*>(nullptr), [&] {
-    const std::string text = nlohmann::json(model->unused_tensors()).dump();
-    return copy_to_heap(text);
-  });
+// → malloc'd JSON of the model's info (models/loaded_model.h: unused_tensors and its sizes); the
+// caller frees it.
+EMSCRIPTEN_KEEPALIVE char* wax_model_info(const loaded_model* model, char** error_out) {
+  return guarded(error_out, static_cast<char*>(nullptr), [&] { return copy_to_heap(model->info().dump()); });
 }
-
-EMSCRIPTEN_KEEPALIVE double wax_causal_lm_scratch_bytes(const causal_lm* model) { return double(model->scratch_bytes()); }
 
 // tokenizer.json (+ tokenizer_config.json, may be empty) → a tokenizer handle, or null on error.
 EMSCRIPTEN_KEEPALIVE tokenizer* wax_tokenizer_new(const char* tokenizer_json, const char* tokenizer_config_json,
@@ -216,21 +206,7 @@ EMSCRIPTEN_KEEPALIVE uint8_t* wax_decode_streams_push(std::vector<decode_stream>
   });
 }
 
-// Consumes `w` (also on failure): an encoder (BERT) from config.json, or null on error.
-EMSCRIPTEN_KEEPALIVE encoder_model* wax_encoder_load(const char* config_json, weights* w, const char* options_json,
-                                                     char** error_out) {
-  weights owned = std::move(*w);
-  delete w;
-  return guarded(error_out, static_cast<encoder_model*>(nullptr), [&] {
-    return encoder_load(config_json, std::move(owned), load_options_from_json(options_json)).release();
-  });
-}
-
-EMSCRIPTEN_KEEPALIVE void wax_encoder_free(encoder_model* model) { delete model; }
-EMSCRIPTEN_KEEPALIVE int wax_encoder_hidden_size(const encoder_model* model) { return int(model->hidden_size()); }
-EMSCRIPTEN_KEEPALIVE int wax_encoder_max_positions(const encoder_model* model) { return int(model->max_positions()); }
-
-// A job over a causal_lm or encoder handle (loaded_model is their first and only base):
+// A job over a model handle:
 // request_json {"task", "inputs": [{"name", "dtype", "dims"}], "options"} (models/job.h; the
 // tasks are api.h's) with `inputs` holding one data pointer per input, read only by this call.
 // Null on error.

@@ -44,6 +44,15 @@ class causal_lm_forward_job : public job {
 
 }  // namespace
 
+json causal_lm::info() const {
+  json result = loaded_model::info();
+  result["vocab_size"] = vocab_size();
+  result["max_position_embeddings"] = max_position_embeddings();
+  result["weight_bytes"] = weight_bytes();
+  result["scratch_bytes"] = scratch_bytes();
+  return result;
+}
+
 std::unique_ptr<job> causal_lm::new_job(const job_request& request) const {
   if (request.task == "forward") return std::make_unique<causal_lm_forward_job>(*this, request, checked_ids(request));
   throw error(error_bad_input, "a causal language model runs the task forward, not '" + request.task + "'");

@@ -52,6 +52,7 @@ class causal_lm : public loaded_model {
   // task "forward": input_ids and attention_mask (optional) (batch, seq) → "logits" (batch, seq,
   // vocab), one decoder layer a step.
   std::unique_ptr<job> new_job(const job_request& request) const override;
+  json info() const override;
 
   // The three steps at once.
   void forward(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t n_new, kv_cache& cache,

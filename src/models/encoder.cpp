@@ -101,6 +101,13 @@ class encoder_job : public job {
 
 }  // namespace
 
+json encoder_model::info() const {
+  json result = loaded_model::info();
+  result["hidden_size"] = hidden_size();
+  result["max_position_embeddings"] = max_positions();
+  return result;
+}
+
 std::unique_ptr<job> encoder_model::new_job(const job_request& request) const {
   const encoder_task task = encoder_task_from(request);
   return std::make_unique<encoder_job>(*this, task, encoder_inputs_from(request));

@@ -61,6 +61,7 @@ class encoder_model : public loaded_model {
   // over the mask, "cls") and normalize (L2 per row) → "embeddings" (batch, hidden), or (batch,
   // seq, hidden) for pooling "none".
   std::unique_ptr<job> new_job(const job_request& request) const override;
+  json info() const override;
 };
 
 // Builds the encoder config.json names (by `model_type`, models/registry.cpp); throws naming the

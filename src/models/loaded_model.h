@@ -19,6 +19,11 @@ class loaded_model {
   // the checkpoint, or a head this model has no use for. Loading goes on; callers warn.
   const std::vector<std::string>& unused_tensors() const { return unused_tensors_; }
 
+  // What callers read of the model, by name: {"unused_tensors"} and the task interface's sizes
+  // (a causal LM's vocab_size, max_position_embeddings, weight_bytes, scratch_bytes; an
+  // encoder's hidden_size, max_position_embeddings).
+  virtual json info() const { return {{"unused_tensors", unused_tensors_}}; }
+
   // A job over this model (models/job.h); the model must outlive it. Throws WAX_BAD_INPUT naming
   // a task the model does not run or an input that does not fit.
   virtual std::unique_ptr<job> new_job(const job_request& request) const {

@@ -114,6 +114,27 @@ TEST(api, generate_is_refused_on_an_encoder_and_forward_reaches_the_family) {
   EXPECT_EQ(forward->output_views().at(0).name, "last_hidden_state");
 }
 
+TEST(api, model_load_as_a_task_and_the_models_info) {
+  const std::string dir = testing::fixture_path("bert_tiny_st");
+  const auto bert_weights = [&] {
+    weights w;
+    w.add_file("model.safetensors", testing::read_file(dir + "/model.safetensors"));
+    return w;
+  };
+  const std::string config = testing::read_text(dir + "/config.json");
+  const json info = api::model_load(config, bert_weights(), "", "encoder")->info();
+  EXPECT_GT(info["hidden_size"].get<int64_t>(), 0);
+  EXPECT_GT(info["max_position_embeddings"].get<int64_t>(), 0);
+  EXPECT_TRUE(info["unused_tensors"].is_array());
+  testing::expect_contains(testing::error_message([&] { api::model_load(config, bert_weights(), "", "causal_lm"); }, error_unsupported),
+                           {"bert"});
+  testing::expect_contains(testing::error_message([&] { api::model_load(config, bert_weights(), "", "detector"); }, error_bad_input),
+                           {"causal_lm or encoder", "'detector'"});
+  const json llama = testing::load_causal_lm(testing::fixture_path("llama_gqa_tied"))->info();
+  for (const char* field : {"vocab_size", "max_position_embeddings", "weight_bytes", "scratch_bytes"})
+    EXPECT_TRUE(llama.contains(field)) << field;
+}
+
 TEST(api, generate_text_is_the_tokenizer_around_the_generate_job) {
   const std::string dir = testing::fixture_path("llama_gqa_tied");
   auto model = testing::load_causal_lm(dir);

@@ -74,12 +74,7 @@ async function allRowsDone(criteria, sequences, done) {
 
 /** A causal language model living in the wasm heap. Create it with `AutoModelForCausalLM.from_pretrained`. */
 export class CausalLM extends PreTrainedModel {
-  static exports = {
-    load: 'wax_causal_lm_load_with_options',
-    free: 'wax_causal_lm_free',
-    weight_bytes: 'wax_causal_lm_weight_bytes',
-    scratch_bytes: 'wax_causal_lm_scratch_bytes',
-  };
+  static modelTask = 'causal_lm';
   static extraFiles = ['generation_config.json'];
   static task = 'text-generation';
   static workerMethods = [...PreTrainedModel.workerMethods, 'generate'];
@@ -87,9 +82,13 @@ export class CausalLM extends PreTrainedModel {
 
   constructor(runtime, handle, config, extra = {}) {
     super(runtime, handle, config);
+    this.#vocabSize = this.modelInfo().vocab_size;
     /** The parsed generation_config.json ({} when the model has none). */
     this.generation_config = extra['generation_config.json'] ?? {};
   }
+
+  /** As the C++ loader read and checked it from config.json. */
+  #vocabSize;
 
   /** Generate jobs in flight, for memory(). */
   #generations = new Set();
@@ -116,7 +115,7 @@ export class CausalLM extends PreTrainedModel {
 
   /** The checked ids, mask and dims of a forward or generate call (tensor.js readModelInputs). */
   #inputs(inputs, caller) {
-    return readModelInputs(inputs, caller, { vocab_size: this.runtime.plain('wax_causal_lm_vocab_size', this.liveHandle()) });
+    return readModelInputs(inputs, caller, { vocab_size: (this.liveHandle(), this.#vocabSize) });
   }
 
   /**

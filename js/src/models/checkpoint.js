@@ -10,7 +10,7 @@ import { getRuntime } from '../runtime.js';
 /**
  * Loads `source` as the model class `modelClassFor(config)` answers (models/registry.js): reads
  * the class's `extraFiles` (before the download, so a bad one fails early; absent ones give {}),
- * streams the weights into the heap and hands them to the class's C++ `exports.load`.
+ * streams the weights into the heap and hands them to wax_model_load as the class's `modelTask`.
  * `local_files_only`: nothing is fetched (repo ids and URLs come from the cache), as transformers.js.
  * @returns {Promise<import('./pretrained-model.js').PreTrainedModel>}
  */
@@ -29,32 +29,34 @@ export async function loadCheckpoint(source, { signal, progress_callback, revisi
   const weights = convertsWhileStreaming(dtype) || plan.files.some((entry) => entry.opened.size > WHOLE_FILE_LIMIT_BYTES)
     ? await streamTensorRuns(files, runtime, config, options, plan)
     : await downloadWholeFiles(files, runtime, plan, signal);
-  let configPtr = 0, optionsPtr = 0;
+  let configPtr = 0, optionsPtr = 0, taskPtr = 0;
   try {
     throwIfAborted(signal);
     configPtr = runtime.copyString(configText, 'config.json');
     optionsPtr = runtime.copyString(options.optionsJson, 'load options');
+    taskPtr = runtime.copyString(ModelClass.modelTask, 'the model task');
   } catch (error) {
     runtime.plain('wax_weights_free', weights);
     runtime.free(configPtr);
+    runtime.free(optionsPtr);
     throw error;
   }
   try {
-    const handle = runtime.call(ModelClass.exports.load, configPtr, weights, optionsPtr) >>> 0; // consumes weights
+    const handle = runtime.call('wax_model_load', configPtr, weights, optionsPtr, taskPtr) >>> 0; // consumes weights
+    const model = new ModelClass(runtime, handle, config, extra);
     // Tensors the model never read (a config.json with fewer layers than its checkpoint): one warning.
-    const unusedPtr = runtime.call('wax_model_unused_tensors', handle) >>> 0;
-    const unused = JSON.parse(runtime.readString(unusedPtr));
-    runtime.free(unusedPtr);
+    const unused = model.modelInfo().unused_tensors;
     if (unused.length) {
       console.warn(`wax: ${files.label}: ${unused.length} tensor${unused.length > 1 ? 's' : ''} of the checkpoint not used by the ` +
         `model: ${unused.slice(0, 5).map((tensor) => `'${tensor}'`).join(', ')}${unused.length > 5 ? ` and ${unused.length - 5} more` : ''}` +
         '. Does config.json (num_hidden_layers, ...) describe this checkpoint?');
     }
     files.progress.ready(task, name);
-    return new ModelClass(runtime, handle, config, extra);
+    return model;
   } finally {
     runtime.free(configPtr);
     runtime.free(optionsPtr);
+    runtime.free(taskPtr);
   }
 }
 

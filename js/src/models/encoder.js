@@ -6,15 +6,14 @@ import { PreTrainedModel } from './pretrained-model.js';
 
 /** A BERT-style encoder in the wasm heap. Create it with `AutoModel.from_pretrained`. */
 export class EncoderModel extends PreTrainedModel {
-  static exports = { load: 'wax_encoder_load', free: 'wax_encoder_free' };
+  static modelTask = 'encoder';
   static task = 'feature-extraction';
   static workerMethods = [...PreTrainedModel.workerMethods, 'embed'];
   static workerProperties = [...PreTrainedModel.workerProperties, 'hidden_size', 'max_position_embeddings'];
 
   constructor(runtime, handle, config) {
     super(runtime, handle, config);
-    this.hidden_size = runtime.plain('wax_encoder_hidden_size', handle);
-    this.max_position_embeddings = runtime.plain('wax_encoder_max_positions', handle);
+    ({ hidden_size: this.hidden_size, max_position_embeddings: this.max_position_embeddings } = this.modelInfo());
   }
 
   /** The checked inputs of a forward or embed call (tensor.js readModelInputs), as job inputs. */

@@ -32,18 +32,14 @@ export function registeredModelClasses() {
 function modelClassFor(config, kind) {
   const registered = MODEL_CLASSES.get(config?.model_type);
   if (registered && (registered === kind || registered.prototype instanceof kind)) return registered;
-  if (kind.exports) return kind;
+  if (kind.modelTask) return kind;
   throw new WaxError(`config.json: model_type ${JSON.stringify(config?.model_type)} is not one wax runs ` +
     `(it runs ${[...MODEL_CLASSES.keys()].join(', ')})`, { code: 'WAX_UNSUPPORTED' });
 }
 
 export class PreTrainedModel extends Callable {
-  /**
-   * The C++ exports of the subclass's task interface: `load(configPtr, weights, optionsPtr)` →
-   * handle (it consumes the weights), `free(handle)`, and, where C++ has them, `weight_bytes` and
-   * `scratch_bytes` (handle → bytes) for memory().
-   */
-  static exports = null;
+  /** The C++ task interface the subclass loads its models as (wax_model_load): 'causal_lm', 'encoder'. */
+  static modelTask = null;
 
   /** JSON files beside config.json the subclass reads (absent ones: {}), before the weights download. */
   static extraFiles = [];
@@ -77,6 +73,21 @@ export class PreTrainedModel extends Callable {
   static from_pretrained(source, options = {}) {
     return loadWhereWanted(this.name, source, options,
       () => loadCheckpoint(source, { ...options, task: this.task }, (config) => modelClassFor(config, this)));
+  }
+
+  /**
+   * What C++ reports of the model (src/models/loaded_model.h info): `unused_tensors` and the
+   * task interface's sizes (vocab_size, hidden_size, max_position_embeddings, weight_bytes,
+   * scratch_bytes).
+   */
+  modelInfo() {
+    const { runtime } = this;
+    const infoPtr = runtime.call('wax_model_info', this.liveHandle()) >>> 0;
+    try {
+      return JSON.parse(runtime.readString(infoPtr));
+    } finally {
+      runtime.free(infoPtr);
+    }
   }
 
   /** The handle, or a WAX_DISPOSED WaxError once the model is disposed (every call starts here). */
@@ -179,14 +190,12 @@ export class PreTrainedModel extends Callable {
    * model.memory(); // { weights_bytes: 21613472, kv_cache_bytes: 0, scratch_bytes: 98304, heap_bytes: 33554432 }
    */
   memory() {
-    const handle = this.liveHandle();
-    const { runtime } = this;
-    const { weight_bytes, scratch_bytes } = this.constructor.exports;
+    const { weight_bytes, scratch_bytes } = this.modelInfo();
     return {
-      ...(weight_bytes && { weights_bytes: runtime.plain(weight_bytes, handle) }),
+      ...(weight_bytes !== undefined && { weights_bytes: weight_bytes }),
       ...this.heldBytes(),
-      ...(scratch_bytes && { scratch_bytes: runtime.plain(scratch_bytes, handle) }),
-      heap_bytes: runtime.heapBytes(),
+      ...(scratch_bytes !== undefined && { scratch_bytes }),
+      heap_bytes: this.runtime.heapBytes(),
     };
   }
 
@@ -197,7 +206,7 @@ export class PreTrainedModel extends Callable {
 
   /** Frees everything the model holds in the wasm heap. Safe to call twice. */
   dispose() {
-    if (this.handle) this.runtime.plain(this.constructor.exports.free, this.handle);
+    if (this.handle) this.runtime.plain('wax_model_free', this.handle);
     this.handle = 0;
   }
 }
