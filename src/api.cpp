@@ -17,6 +17,15 @@ std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w
   return wax::model_load(config_json, std::move(w), load_options_from_json(options_json), wanted);
 }
 
+void weights_begin_file(weights& w, const std::string& file_name, const std::byte* head, size_t head_size,
+                        uint64_t file_size, std::string_view options_json) {
+  w.begin_file(file_name, head, head_size, file_size, model_load_options(options_json));
+}
+
+std::string model_estimate(std::string_view config_json, std::string_view request_json) {
+  return wax::model_estimate(config_json, request_json);
+}
+
 std::unique_ptr<job> job_new(const loaded_model& model, const job_request& request) {
   if (request.task != "generate") return model.new_job(request);
   const auto* language_model = dynamic_cast<const causal_lm*>(&model);

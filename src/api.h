@@ -11,6 +11,7 @@
 #include "io/weights.h"
 #include "models/job.h"
 #include "models/loaded_model.h"
+#include "tokenizers/decode_stream.h"
 #include "tokenizers/tokenizer.h"
 
 namespace wax::api {
@@ -20,6 +21,15 @@ namespace wax::api {
 // field or tensor that does not fit, or the model types that run `task`.
 std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, std::string_view options_json,
                                          std::string_view task = "");
+
+// Starts streaming a safetensors file into `w` (weights::begin_file) with load options as JSON
+// ({"dtype", "model_type"}), under the rule of that model_type's family for which tensors convert.
+void weights_begin_file(weights& w, const std::string& file_name, const std::byte* head, size_t head_size,
+                        uint64_t file_size, std::string_view options_json);
+
+// What loading config.json's model needs, from the safetensors headers alone (models/registry.h
+// model_estimate), as JSON.
+std::string model_estimate(std::string_view config_json, std::string_view request_json);
 
 // A job of request.task over `model`, which must outlive it; throws WAX_BAD_INPUT naming a task
 // the model does not run or an input that does not fit.

@@ -1,6 +1,7 @@
-// The wasm boundary: handles in, heap pointers out, no math. Every function that can fail takes
-// `error_out`; on failure it stores a malloc'd JSON string {"code", "message"} there (the JS side
-// reads, frees and throws it as an Error) and returns 0/null. C++ exceptions never cross this file.
+// The wasm boundary over src/api.h (it includes nothing below the api but core/): handles in, heap
+// pointers out, no math. Every function that can fail takes `error_out`; on failure it stores a
+// malloc'd JSON string {"code", "message"} there (the JS side reads, frees and throws it as an
+// Error) and returns 0/null. C++ exceptions never cross this file.
 #include <emscripten/emscripten.h>
 #include <malloc.h>
 
@@ -15,10 +16,6 @@
 #include "core/error.h"
 #include "core/sizes.h"
 #include "core/thread_pool.h"
-#include "models/registry.h"
-#include "io/load_options.h"
-#include "tokenizers/decode_stream.h"
-#include "tokenizers/tokenizer.h"
 
 using namespace wax;
 
@@ -92,7 +89,7 @@ EMSCRIPTEN_KEEPALIVE int wax_weights_add_file(weights* w, const char* file_name,
 EMSCRIPTEN_KEEPALIVE int wax_weights_begin_file(weights* w, const char* file_name, const std::byte* head, size_t head_size,
                                                 double file_size, const char* options_json, char** error_out) {
   return guarded(error_out, 0, [&] {
-    w->begin_file(file_name, head, head_size, uint64_t(file_size), model_load_options(options_json));
+    api::weights_begin_file(*w, file_name, head, head_size, uint64_t(file_size), options_json);
     return 1;
   });
 }
@@ -113,10 +110,10 @@ EMSCRIPTEN_KEEPALIVE int wax_weights_check_complete(const weights* w, char** err
 }
 
 // config.json and {"dtype", "max_length", "files": the safetensors headers} → malloc'd JSON of what
-// loading it needs (models/registry.h model_estimate); the caller frees it.
+// loading it needs (api.h model_estimate); the caller frees it.
 EMSCRIPTEN_KEEPALIVE char* wax_model_estimate(const char* config_json, const char* request_json, char** error_out) {
   return guarded(error_out, static_cast<char*>(nullptr), [&] {
-    const std::string text = model_estimate(config_json, request_json);
+    const std::string text = api::model_estimate(config_json, request_json);
     return copy_to_heap(text);
   });
 }
@@ -143,7 +140,7 @@ EMSCRIPTEN_KEEPALIVE char* wax_model_info(const loaded_model* model, char** erro
 EMSCRIPTEN_KEEPALIVE tokenizer* wax_tokenizer_new(const char* tokenizer_json, const char* tokenizer_config_json,
                                                   char** error_out) {
   return guarded(error_out, static_cast<tokenizer*>(nullptr),
-                 [&] { return new tokenizer(tokenizer::from_json(tokenizer_json, tokenizer_config_json)); });
+                 [&] { return new tokenizer(api::tokenizer_load(tokenizer_json, tokenizer_config_json)); });
 }
 
 EMSCRIPTEN_KEEPALIVE void wax_tokenizer_free(tokenizer* t) { delete t; }
