@@ -43,7 +43,7 @@ after(async () => {
   await hub?.close();
 });
 
-for (const worker of [false, true]) {
+for (const worker of [true, false]) {
   describe(`bad inputs in Chromium, ${worker ? 'in the wax worker the page starts' : 'on the page\'s main thread'}`, () => {
     let run;
     before(async () => {
