@@ -47,8 +47,18 @@ for (const worker of [true, false]) {
   describe(`bad inputs in Chromium, ${worker ? 'in the wax worker the page starts' : 'on the page\'s main thread'}`, () => {
     let run;
     before(async () => {
-      assert.equal(await page.evaluate(() => window.probes.crossOriginIsolated), true, 'served cross-origin isolated: the threaded build');
-      run = await page.evaluate((inWorker) => window.probes.inputs(inWorker), worker);
+      // A page of its own: on one page, the main-thread round after the worker's (or the other
+      // way round) now and then never answered; not understood yet (see the closing note of the
+      // session that found it).
+      const own = await browser.newPage();
+      try {
+        await own.goto(browser.url('/tests/browser/issue11-probes.html'));
+        await own.waitForFunction(() => window.probesReady === true, null, { timeout: 15_000 });
+        assert.equal(await own.evaluate(() => window.probes.crossOriginIsolated), true, 'served cross-origin isolated: the threaded build');
+        run = await own.evaluate((inWorker) => window.probes.inputs(inWorker), worker);
+      } finally {
+        await own.close();
+      }
     });
     inputProbeTests(() => run, { heapUsed: !worker });
   });
