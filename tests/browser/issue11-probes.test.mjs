@@ -43,18 +43,11 @@ after(async () => {
   await hub?.close();
 });
 
-// Skipped: in a fresh clone's CI run a round of input probes in Chromium never answered (twice,
-// in either place; it passed three times in a row in the work tree). The same probes run in Node,
-// in-process on 1 and 2 threads and in the wax worker (tests/node/issue11-probes.test.mjs). Open:
-// find which probe hangs and why, then run these again.
-const HANGS = 'a round of input probes in Chromium now and then never answers (open bug, see the comment above)';
 for (const worker of [true, false]) {
-  describe(`bad inputs in Chromium, ${worker ? 'in the wax worker the page starts' : 'on the page\'s main thread'}`, { skip: HANGS }, () => {
+  describe(`bad inputs in Chromium, ${worker ? 'in the wax worker the page starts' : 'on the page\'s main thread'}`, () => {
     let run;
     before(async () => {
-      // A page of its own: on one page, the main-thread round after the worker's (or the other
-      // way round) now and then never answered; not understood yet (see the closing note of the
-      // session that found it).
+      // A page of its own, so that each round starts from a fresh module.
       const own = await browser.newPage();
       try {
         await own.goto(browser.url('/tests/browser/issue11-probes.html'));

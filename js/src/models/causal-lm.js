@@ -220,7 +220,7 @@ export class CausalLM extends PreTrainedModel {
     } finally {
       if (job) {
         this.#generations.delete(job);
-        runtime.plain('wax_job_free', job);
+        this.freeJob(job);
       }
       streamer?.release();
       await disposeCriteria();

@@ -99,8 +99,7 @@ export class PreTrainedModel extends Callable {
   /**
    * Starts a C++ job over the model (src/api.h's tasks: forward, embed, generate): `inputs` maps
    * input names to `{ data: Int32Array | Float32Array, dims }` (null ones are left out),
-   * `options` are the task's. Resolves to the job's handle; the caller frees it with
-   * `wax_job_free`.
+   * `options` are the task's. Resolves to the job's handle; the caller frees it with `freeJob`.
    */
   newJob(task, inputs, options = {}) {
     const handle = this.liveHandle();
@@ -116,7 +115,9 @@ export class PreTrainedModel extends Callable {
         options,
       };
       blocks.push(runtime.copyString(JSON.stringify(request), 'a job request'));
-      return runtime.call('wax_job_new', handle, blocks.at(-1), blocks.at(-2)) >>> 0; // it keeps what it needs of its inputs
+      const job = runtime.call('wax_job_new', handle, blocks.at(-1), blocks.at(-2)) >>> 0; // it keeps what it needs of its inputs
+      this.#jobs++;
+      return job;
     } finally {
       blocks.forEach((ptr) => runtime.free(ptr));
     }
@@ -171,7 +172,20 @@ export class PreTrainedModel extends Callable {
         return [name, new Tensor(dtype, values, dims)];
       }));
     } finally {
-      runtime.plain('wax_job_free', job);
+      this.freeJob(job);
+    }
+  }
+
+  /** Jobs alive over this model, and the handle a dispose() left to free once they end. */
+  #jobs = 0;
+  #freeAfterJobs = 0;
+
+  /** Frees a job; the model too when it was disposed while that job ran (a job reads its model). */
+  freeJob(job) {
+    this.runtime.plain('wax_job_free', job);
+    if (--this.#jobs === 0 && this.#freeAfterJobs) {
+      this.runtime.plain('wax_model_free', this.#freeAfterJobs);
+      this.#freeAfterJobs = 0;
     }
   }
 
@@ -204,9 +218,14 @@ export class PreTrainedModel extends Callable {
     return this.forward(inputs, options);
   }
 
-  /** Frees everything the model holds in the wasm heap. Safe to call twice. */
+  /**
+   * Frees everything the model holds in the wasm heap. Safe to call twice. A call in flight (a
+   * generation whose streamer disposes the model, say) rejects with WAX_DISPOSED at its next step;
+   * the model's memory goes once its last job is freed.
+   */
   dispose() {
-    if (this.handle) this.runtime.plain('wax_model_free', this.handle);
+    if (this.handle && this.#jobs > 0) this.#freeAfterJobs = this.handle;
+    else if (this.handle) this.runtime.plain('wax_model_free', this.handle);
     this.handle = 0;
   }
 }
