@@ -257,6 +257,31 @@ export class PreTrainedTokenizer {
   dispose(): void;
 }
 
+export interface WhisperDecodeOptions {
+  skip_special_tokens?: boolean;
+  /** Write timestamp tokens as `<|1.08|>` (they are dropped otherwise). */
+  decode_with_timestamps?: boolean;
+  /** Return `{ text, offsets }`: the text between each pair of timestamps. */
+  output_offsets?: boolean;
+  /** Seconds a timestamp token stands for (default 0.02). */
+  time_precision?: number;
+}
+export interface AsrChunk { text: string; timestamp?: [number, number | null]; language?: string | null }
+
+/** Whisper's tokenizer (tokenizer_config.json's tokenizer_class WhisperTokenizer): timestamp-aware decoding. */
+export interface WhisperTokenizer extends PreTrainedTokenizer {}
+export class WhisperTokenizer extends PreTrainedTokenizer {
+  /** The id of `<|0.00|>`: ids from it on are timestamps (Infinity when the vocabulary has none). */
+  readonly timestamp_begin: number;
+  decode(ids: Tensor | ArrayLike<number | bigint>, options: WhisperDecodeOptions & { output_offsets: true }): { text: string; offsets: Array<{ text: string; timestamp: [number, number] }> };
+  decode(ids: Tensor | ArrayLike<number | bigint>, options?: WhisperDecodeOptions & { output_offsets?: false }): string;
+  /** Merges overlapping windows' ids (strides in seconds) as transformers.js's _decode_asr. */
+  _decode_asr(sequences: Array<{ tokens: ArrayLike<number | bigint>; stride?: [number, number, number] }>,
+    options: { return_timestamps?: boolean; return_language?: boolean; time_precision: number }): [string, { chunks?: AsrChunk[] }];
+  /** [position, id] pairs of the language, task and <|notimestamps|> tokens after <|startoftranscript|>. */
+  get_decoder_prompt_ids(options?: { language?: string | null; task?: 'transcribe' | 'translate' | null; no_timestamps?: boolean }): Array<[number, number]>;
+}
+
 export class AutoTokenizer {
   static from_pretrained(source: ModelSource, options?: Pick<PretrainedOptions, 'signal' | 'progress_callback' | 'revision' | 'local_files_only' | 'worker'>): Promise<PreTrainedTokenizer>;
 }

@@ -5,7 +5,7 @@ export { FeatureExtractionPipeline, cos_sim } from './pipelines/feature-extracti
 export { AutoModel, AutoModelForCausalLM, PreTrainedModel } from './models/registry.js';
 export { CausalLM } from './models/causal-lm.js';
 export { EncoderModel } from './models/encoder.js';
-export { AutoTokenizer, PreTrainedTokenizer } from './tokenizer.js';
+export { AutoTokenizer, PreTrainedTokenizer, WhisperTokenizer } from './tokenizer.js';
 export { TextStreamer } from './streamers.js';
 export { Tensor } from './tensor.js';
 export { env } from './env.js';

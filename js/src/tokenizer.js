@@ -7,6 +7,7 @@ import { openSource } from './loader/source.js';
 import { MAX_SEQUENCE_TOKENS, TOKENIZER_OPTIONS, checkOptions } from './options.js';
 import { getRuntime } from './runtime.js';
 import { Tensor, toIdArray } from './tensor.js';
+import { WHISPER_LANGUAGE_NAMES, decodeAsr, whisperLanguageCode } from './whisper-text.js';
 import { loadWhereWanted } from './worker/remote.js';
 
 /** A special token in tokenizer_config.json is a string or an AddedToken object. */
@@ -315,6 +316,179 @@ export class PreTrainedTokenizer extends Callable {
 makeAsyncDisposable(PreTrainedTokenizer.prototype);
 
 /**
+ * Timestamps that go back in time start a new 30 s window of 1500 encoder positions (WhisperTokenizer's
+ * segment_size): a single ending timestamp then means the window was read to its end.
+ */
+const WHISPER_WINDOW_POSITIONS = 1500;
+
+/**
+ * Whisper's tokenizer (tokenizer_config.json's tokenizer_class WhisperTokenizer): decoding drops
+ * timestamp tokens (`<|0.00|>` … `<|30.00|>`, the ids from `timestamp_begin` on) unless
+ * `decode_with_timestamps`, gives segment offsets with `output_offsets`, and `skip_special_tokens`
+ * also drops a `<|startofprev|>` prompt, as transformers' WhisperTokenizer.
+ *
+ * @example
+ * const tokenizer = await AutoTokenizer.from_pretrained('openai/whisper-tiny');
+ * const ids = [50258, 50259, 50359, 50364, 2425, 1002, 13, 50439, 50257];
+ * tokenizer.decode(ids, { skip_special_tokens: true }); // ' Hello world.'
+ * tokenizer.decode(ids, { decode_with_timestamps: true }); // '<|startoftranscript|><|en|><|transcribe|><|0.00|> Hello world.<|1.50|><|endoftext|>'
+ * tokenizer.decode(ids, { output_offsets: true }).offsets; // [{ text: ' Hello world.', timestamp: [0, 1.5] }]
+ */
+export class WhisperTokenizer extends PreTrainedTokenizer {
+  static workerMethods = [...PreTrainedTokenizer.workerMethods, '_decode_asr', 'get_decoder_prompt_ids'];
+  static workerProperties = [...PreTrainedTokenizer.workerProperties, 'timestamp_begin'];
+
+  /** The language name of each language token's id, built on first use. */
+  #languageOfId = null;
+
+  constructor(...args) {
+    super(...args);
+    /** The id of `<|0.00|>`: ids from it on are timestamps, one every time_precision seconds (Infinity: none). */
+    this.timestamp_begin = this.token_to_id('<|0.00|>') ?? Infinity;
+  }
+
+  /**
+   * Text of ids. Options beyond PreTrainedTokenizer's: `decode_with_timestamps` writes timestamp
+   * tokens as `<|1.08|>`; `output_offsets` returns `{ text, offsets: [{ text, timestamp: [start, end] }] }`
+   * with the text between each pair of timestamps; `time_precision` (default 0.02) is the seconds a
+   * timestamp token stands for.
+   */
+  decode(ids, { skip_special_tokens = false, decode_with_timestamps = false, output_offsets = false, time_precision = 0.02 } = {}) {
+    if (!(typeof time_precision === 'number' && time_precision > 0 && Number.isFinite(time_precision))) {
+      throw badInput(`decode: time_precision must be a finite number > 0, got ${describeValue(time_precision)}`);
+    }
+    const all = Array.from(toIdArray(ids, 'decode'));
+    const kept = skip_special_tokens ? this.#withoutPrompt(all) : all;
+    const text = decode_with_timestamps
+      ? this.#decodeWithTimestamps(kept, skip_special_tokens, time_precision)
+      : super.decode(kept.filter((id) => id < this.timestamp_begin), { skip_special_tokens });
+    return output_offsets ? { text, offsets: this.#offsets(all, time_precision) } : text;
+  }
+
+  /** Ids from `<|startoftranscript|>` on when they open with a `<|startofprev|>` prompt (none without it). */
+  #withoutPrompt(ids) {
+    if (ids.length === 0 || ids[0] !== this.token_to_id('<|startofprev|>')) return ids;
+    const start = ids.indexOf(this.token_to_id('<|startoftranscript|>'));
+    return start < 0 ? [] : ids.slice(start);
+  }
+
+  #isTimestamp = (id) => id >= this.timestamp_begin;
+
+  #decodeWithTimestamps(ids, skip_special_tokens, time_precision) {
+    const pieces = [[]]; // id lists and rendered timestamps, alternating
+    let latest = 0, beforeLatest = 0, windowsBefore = 0;
+    ids.forEach((id, i) => {
+      if (!this.#isTimestamp(id)) {
+        pieces.at(-1).push(id);
+        return;
+      }
+      const time = (id - this.timestamp_begin) * time_precision;
+      if (time < latest) { // the next 30 s window has started
+        if (i >= 2 && !(this.#isTimestamp(ids[i - 1]) && this.#isTimestamp(ids[i - 2]))) {
+          windowsBefore += time_precision * WHISPER_WINDOW_POSITIONS;
+        } else { // the pair before it closed the window: its second timestamp is where this one starts
+          latest = beforeLatest;
+          windowsBefore += beforeLatest;
+          pieces.splice(-2);
+        }
+      }
+      beforeLatest = latest;
+      latest = time;
+      pieces.push(`<|${(time + windowsBefore).toFixed(2)}|>`, []);
+    });
+    return pieces.map((piece) => (typeof piece === 'string' ? piece : super.decode(piece, { skip_special_tokens }))).join('');
+  }
+
+  /** The text between consecutive timestamps, with their times: WhisperTokenizer._compute_offsets. */
+  #offsets(ids, time_precision) {
+    const positions = ids.flatMap((id, i) => (this.#isTimestamp(id) ? [i] : []));
+    const cuts = positions.filter((i) => i > 0 && this.#isTimestamp(ids[i - 1])); // the second of each pair
+    if (cuts.length === 0 && positions.length <= 1) return [];
+    if (!cuts.includes(positions.at(-1) + 1)) cuts.push(positions.at(-1) + 1);
+    const offsets = [];
+    let from = positions[0], latest = 0, windowsBefore = 0;
+    for (const to of cuts) {
+      const slice = ids.slice(from, to);
+      if (slice.length > 1) {
+        const start = slice[0] - this.timestamp_begin;
+        const end = slice.at(-1) - this.timestamp_begin;
+        if (start < latest) { // the next 30 s window has started
+          const singleEnding = from >= 2 && !(this.#isTimestamp(ids[from - 2]) && this.#isTimestamp(ids[from - 1]));
+          windowsBefore += singleEnding ? WHISPER_WINDOW_POSITIONS : latest;
+        }
+        latest = end;
+        offsets.push({
+          text: super.decode(slice.filter((id) => !this.#isTimestamp(id))),
+          timestamp: [start * time_precision + windowsBefore * time_precision, end * time_precision + windowsBefore * time_precision],
+        });
+      }
+      from = to;
+    }
+    return offsets;
+  }
+
+  /** The language name ('english') of a language token's id, or null. */
+  #languageOf(id) {
+    if (!this.#languageOfId) {
+      this.#languageOfId = new Map();
+      for (const [code, name] of WHISPER_LANGUAGE_NAMES) {
+        const languageId = this.token_to_id(`<|${code}|>`);
+        if (languageId !== null) this.#languageOfId.set(languageId, name);
+      }
+    }
+    return this.#languageOfId.get(id) ?? null;
+  }
+
+  /**
+   * Merges the ids generated for consecutive, overlapping audio windows into one transcript, as
+   * transformers.js's WhisperTokenizer._decode_asr (whisper-text.js decodeAsr).
+   *
+   * @param {{ tokens: ArrayLike<number | bigint>, stride?: [number, number, number] }[]} sequences each window's ids
+   *   and its [length, left stride, right stride] in seconds
+   * @param {{ return_timestamps?: boolean, return_language?: boolean, time_precision: number }} options
+   * @returns {[string, { chunks?: { text: string, timestamp?: [number, number | null], language?: string | null }[] }]}
+   */
+  _decode_asr(sequences, { return_timestamps = false, return_language = false, time_precision = null } = {}) {
+    const { text, ...optional } = decodeAsr(sequences, this.asrVocabulary(), { return_timestamps, return_language, time_precision });
+    return [text, optional];
+  }
+
+  /** How decodeAsr reads this vocabulary. */
+  asrVocabulary() {
+    return {
+      decode: (ids) => this.decode(ids),
+      specialIds: this.all_special_ids,
+      timestampBegin: this.timestamp_begin,
+      languageOf: (id) => this.#languageOf(id),
+    };
+  }
+
+  /**
+   * The decoder's forced start ids after `<|startoftranscript|>`, as [position, id] pairs: the
+   * language's token (`language`: a name or code; none to let the model detect it), the task's
+   * (`task`: 'transcribe' or 'translate'), and `<|notimestamps|>` unless `no_timestamps` is false.
+   *
+   * @example
+   * tokenizer.get_decoder_prompt_ids({ language: 'french', task: 'transcribe' }); // [[1, 50265], [2, 50359], [3, 50363]]
+   */
+  get_decoder_prompt_ids({ language = null, task = null, no_timestamps = true } = {}) {
+    const idOf = (token, what) => {
+      const id = this.token_to_id(token);
+      if (id === null) throw badInput(`get_decoder_prompt_ids: this vocabulary has no ${token} token for the ${what}`);
+      return id;
+    };
+    const forced = [];
+    forced.push(language === null ? null : idOf(`<|${whisperLanguageCode(language, 'get_decoder_prompt_ids: language')}|>`, 'language'));
+    if (task !== null && task !== 'transcribe' && task !== 'translate') {
+      throw badInput(`get_decoder_prompt_ids: task must be 'transcribe' or 'translate', got ${describeValue(task)}`);
+    }
+    forced.push(task === null ? null : idOf(`<|${task}|>`, 'task'));
+    if (no_timestamps) forced.push(idOf('<|notimestamps|>', 'no_timestamps option'));
+    return forced.map((id, i) => [i + 1, id]).filter(([, id]) => id !== null);
+  }
+}
+
+/**
  * Loads the tokenizer of a model folder (tokenizer.json, and tokenizer_config.json when present).
  *
  * @example
@@ -352,7 +526,9 @@ async function loadTokenizer(source, { signal, revision, progress_callback, loca
   try {
     configPtr = runtime.copyString(configFile?.text ?? '', 'tokenizer_config.json');
     const handle = runtime.call('wax_tokenizer_new', jsonPtr, configPtr) >>> 0;
-    return new PreTrainedTokenizer(runtime, handle, tokenizerFile.json, configFile?.json ?? {});
+    const config = configFile?.json ?? {};
+    const tokenizerClass = /^WhisperTokenizer(Fast)?$/.test(config.tokenizer_class) ? WhisperTokenizer : PreTrainedTokenizer;
+    return new tokenizerClass(runtime, handle, tokenizerFile.json, config);
   } finally {
     runtime.free(jsonPtr);
     runtime.free(configPtr);
