@@ -1,5 +1,6 @@
 import { WaxError, badInput } from '../errors.js';
 import { loadWhereWanted } from '../worker/remote.js';
+import { AutomaticSpeechRecognitionPipeline } from './automatic-speech-recognition.js';
 import { FeatureExtractionPipeline } from './feature-extraction.js';
 import { TextGenerationPipeline } from './text-generation.js';
 
@@ -11,6 +12,7 @@ import { TextGenerationPipeline } from './text-generation.js';
 const TASKS = {
   'text-generation': { pipelineClass: TextGenerationPipeline, defaultModel: new URL('../../../models/kjv-llama-5m/', import.meta.url) },
   'feature-extraction': { pipelineClass: FeatureExtractionPipeline, defaultModel: null },
+  'automatic-speech-recognition': { pipelineClass: AutomaticSpeechRecognitionPipeline, defaultModel: null },
 };
 
 /**
@@ -29,7 +31,7 @@ const TASKS = {
  * of them ends it, returning its memory. `{ worker: false }` keeps the pipeline in the page. In
  * Node it runs in-process unless `{ worker: true }` (worker_threads).
  *
- * @param {'text-generation' | 'feature-extraction'} task
+ * @param {'text-generation' | 'feature-extraction' | 'automatic-speech-recognition'} task
  * @param {string | URL} [source] the model; the task's bundled one when omitted
  * @param {{ signal?: AbortSignal, progress_callback?: (event: object) => void, revision?: string, dtype?: string, worker?: boolean }} [options]
  *   the tokenizer and the model load at `revision`, their files adding up to one progress_total

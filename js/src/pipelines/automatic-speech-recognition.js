@@ -1,0 +1,221 @@
+// pipeline('automatic-speech-recognition'): audio in, text (and segment timestamps) out. Long
+// audio is cut into overlapping windows, each turned into log-mel features and transcribed in
+// turn (so memory stays that of one window), and the windows' ids merged (whisper-text.js).
+import { WaxError, badInput, describeValue, throwIfAborted } from '../errors.js';
+import { GENERATE_OPTIONS } from '../options.js';
+import { Tensor } from '../tensor.js';
+import { WHISPER_LANGUAGE_NAMES, decodeAsr, whisperLanguageCode } from '../whisper-text.js';
+import { yieldToEventLoop } from '../yield.js';
+import { Pipeline } from './pipeline.js';
+
+const rule = (expected, test) => ({ expected, test });
+const seconds = (expected, test) => rule(expected, (v) => typeof v === 'number' && Number.isFinite(v) && test(v));
+
+/** The pipeline's options: generate's (but those of text prompts) and its own. */
+export const ASR_OPTIONS = {
+  ...Object.fromEntries(Object.entries(GENERATE_OPTIONS).filter(([name]) => !['tokenizer', 'stop_strings'].includes(name))),
+  language: rule("a language name or code, such as 'french' or 'fr'", (v) => typeof v === 'string'),
+  task: rule("'transcribe' or 'translate'", (v) => v === 'transcribe' || v === 'translate'),
+  return_timestamps: rule("true or false ('word' is not supported yet)", (v) => typeof v === 'boolean'),
+  return_language: rule('true or false', (v) => typeof v === 'boolean'),
+  chunk_length_s: seconds('a number of seconds ≥ 0 (0: one window)', (v) => v >= 0),
+  stride_length_s: seconds('a number of seconds ≥ 0', (v) => v >= 0),
+  chunk_callback: rule('a function', (v) => typeof v === 'function'),
+};
+
+/**
+ * The windows transformers' chunk_iter cuts `length` samples into: `chunk` samples each, the
+ * next starting `chunk - 2 * stride` later, so neighbours share `stride` samples on each side
+ * (none before the first or after the last). `stride` is [window length, left stride, right
+ * stride] in samples, as decodeAsr reads it.
+ *
+ * @returns {{ start: number, end: number, stride: [number, number, number], is_last: boolean }[]}
+ */
+export function audioWindows(length, chunk, stride) {
+  if (chunk <= 0 || length <= chunk) return [{ start: 0, end: length, stride: [length, 0, 0], is_last: true }];
+  const step = chunk - 2 * stride;
+  const windows = [];
+  for (let start = 0; ; start += step) {
+    const end = Math.min(start + chunk, length);
+    const isLast = start + chunk >= length;
+    const strideLeft = start === 0 ? 0 : stride;
+    // A last window inside the previous one's right stride adds nothing.
+    if (end - start > strideLeft) windows.push({ start, end, stride: [end - start, strideLeft, isLast ? 0 : stride], is_last: isLast });
+    if (isLast) return windows;
+  }
+}
+
+/** Throws a WAX_BAD_INPUT naming the first sample that is not a finite number. */
+function checkSamples(audio) {
+  if (audio.length === 0) throw badInput('automatic-speech-recognition: the audio is empty (0 samples); expected at least one sample');
+  for (let i = 0; i < audio.length; i++) {
+    if (!Number.isFinite(audio[i])) {
+      throw badInput(`automatic-speech-recognition: sample ${i} of the audio is ${audio[i]}; expected finite numbers (about -1 to 1)`);
+    }
+  }
+}
+
+/**
+ * Transcribes (or translates into English) speech with a Whisper model, its processor and its
+ * tokenizer, as transformers.js's pipeline of the same name.
+ *
+ * @example
+ * const transcriber = await pipeline('automatic-speech-recognition', 'models/whisper-kjv-tiny');
+ * const { text } = await transcriber('speech.wav'); // ' In the beginning God created the heaven and the earth.'
+ * const { chunks } = await transcriber(float32Audio16k, { return_timestamps: true, chunk_length_s: 30 });
+ * // [{ text: ' In the beginning…', timestamp: [0, 3.2] }, …]
+ */
+export class AutomaticSpeechRecognitionPipeline extends Pipeline {
+  static callOptions = ASR_OPTIONS;
+
+  constructor({ processor, ...parts }) {
+    super(parts);
+    /** Audio → log-mel input_features (AutoProcessor). */
+    this.processor = processor;
+  }
+
+  static async loadParts(source, options) {
+    const [{ AutoModelForSpeechSeq2Seq }, { AutoProcessor }] = await Promise.all([import('../models/registry.js'), import('../processors/index.js')]);
+    const processor = await AutoProcessor.from_pretrained(source, options);
+    try {
+      return { processor, model: await AutoModelForSpeechSeq2Seq.from_pretrained(source, options) };
+    } catch (error) {
+      processor.dispose?.();
+      throw error;
+    }
+  }
+
+  /**
+   * @param {Float32Array | string | URL | Blob | AudioBuffer | Array<Float32Array | string | URL | Blob | AudioBuffer>} audio
+   *   16 kHz mono samples, or what read_audio reads (a URL, a Blob/File, an AudioBuffer, a file path in Node);
+   *   a list gives a list of results
+   * @param {object} [options] `language` ('french' or 'fr'; detected from the first window when the model
+   *   is multilingual and none is given), `task` ('transcribe' or 'translate'), `return_timestamps` (segment
+   *   `chunks`), `return_language`, `chunk_length_s` (windows of this length; audio longer than the model's
+   *   30 s is cut into 30 s windows when not given), `stride_length_s` (shared by neighbouring windows;
+   *   default chunk_length_s / 6), `chunk_callback` (called with each window's `{ text, timestamp, is_last }`
+   *   as it is done), `streamer` (each window's ids as they are generated, timestamps left out), `signal`,
+   *   and generate's options (max_new_tokens, do_sample, …)
+   * @returns {Promise<{ text: string, chunks?: { text: string, timestamp?: [number, number | null], language?: string | null }[] }>}
+   */
+  async _call(audio, options = {}) {
+    this.checkCall(options);
+    if (Array.isArray(audio)) {
+      const results = [];
+      for (const one of audio) results.push(await this.#transcribe(one, options ?? {}));
+      return results;
+    }
+    return this.#transcribe(audio, options ?? {});
+  }
+
+  async #transcribe(audio, options) {
+    const { language = null, task = null, return_timestamps = false, return_language = false, chunk_length_s = null,
+      stride_length_s = null, chunk_callback = null, streamer = null, signal = null, ...generateOptions } = options;
+    const { tokenizer, processor, model } = this;
+    if (typeof tokenizer.asrVocabulary !== 'function') {
+      throw new WaxError("automatic-speech-recognition: the model's tokenizer is no WhisperTokenizer (tokenizer_config.json's " +
+        `tokenizer_class is ${describeValue(tokenizer.config?.tokenizer_class)}); the pipeline reads Whisper's timestamp and language tokens`,
+      { code: 'WAX_UNSUPPORTED' });
+    }
+    const { sampling_rate: rate, chunk_length: windowSeconds } = processor.feature_extractor.config;
+    const timePrecision = windowSeconds / model.config.max_source_positions;
+    let chunkSeconds = chunk_length_s ?? 0;
+    if (chunkSeconds > windowSeconds) {
+      throw badInput(`automatic-speech-recognition: chunk_length_s must be at most the model's window of ${windowSeconds} s, got ${chunkSeconds}`);
+    }
+    const code = language === null ? null : whisperLanguageCode(language, 'automatic-speech-recognition: language');
+
+    const samples = audio instanceof Float32Array ? audio : await (await import('../processors/index.js')).read_audio(audio, rate);
+    checkSamples(samples);
+    throwIfAborted(signal);
+    if (chunkSeconds === 0 && samples.length > windowSeconds * rate) chunkSeconds = windowSeconds; // never drop what a window cannot hold
+    const strideSeconds = stride_length_s ?? chunkSeconds / 6;
+    if (chunkSeconds > 0 && strideSeconds * 2 >= chunkSeconds) {
+      throw badInput(`automatic-speech-recognition: stride_length_s (${strideSeconds}) must be less than half of chunk_length_s (${chunkSeconds}): ` +
+        'each window shares stride_length_s with each neighbour');
+    }
+    const windows = audioWindows(samples.length, Math.round(chunkSeconds * rate), Math.round(strideSeconds * rate));
+
+    const vocabulary = tokenizer.asrVocabulary();
+    const streamerWithoutTimestamps = streamer && {
+      put: (rows) => streamer.put(rows.map((row) => Array.from(row).filter((id) => Number(id) < vocabulary.timestampBegin))),
+      end: () => streamer.end(),
+      release: () => streamer.release?.(),
+    };
+    let startIds = null;
+    const generated = [];
+    for (const window of windows) {
+      throwIfAborted(signal);
+      const { input_features } = await processor(samples.subarray(window.start, window.end));
+      startIds ??= await this.#startIds(input_features, { code, task, return_timestamps }, signal);
+      const ids = await model.generate({
+        ...generateOptions,
+        input_features,
+        decoder_input_ids: new Tensor('int64', BigInt64Array.from(startIds, BigInt), [1, startIds.length]),
+        ...(streamerWithoutTimestamps ? { streamer: streamerWithoutTimestamps } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      const tokens = Array.from(ids.data, Number);
+      generated.push({ tokens, stride: window.stride });
+      chunk_callback?.({
+        text: tokenizer.decode(tokens, { skip_special_tokens: true }),
+        timestamp: [window.start / rate, window.end / rate],
+        is_last: window.is_last,
+      });
+      await yieldToEventLoop();
+    }
+    return decodeAsr(generated, vocabulary, { return_timestamps, return_language, time_precision: timePrecision, sampling_rate: rate });
+  }
+
+  /**
+   * The decoder's first ids, as transformers' Whisper generate makes them from generation_config.json
+   * (the tokenizer's ids where the file has no table): the start token, then for a multilingual
+   * model the language's token (detected when not given) and the task's, then `<|notimestamps|>`
+   * unless timestamps are asked for. A file without language, task or timestamp entries gives the
+   * start token alone.
+   */
+  async #startIds(input_features, { code, task, return_timestamps }, signal) {
+    const config = this.model.generation_config ?? {};
+    const tokenId = (token, table = {}) => {
+      const id = table[token] ?? this.tokenizer.token_to_id(token);
+      if (id === null || id === undefined) {
+        throw badInput(`automatic-speech-recognition: this model's vocabulary has no ${token} token`);
+      }
+      return id;
+    };
+    const start = config.decoder_start_token_id ?? this.model.config.decoder_start_token_id ?? tokenId('<|startoftranscript|>');
+    const ids = [start];
+    const multilingual = config.is_multilingual ?? config.lang_to_id !== undefined;
+    if ((code !== null || task !== null) && config.is_multilingual === false) {
+      throw badInput(`automatic-speech-recognition: this model is English-only (generation_config.json's is_multilingual is false); ` +
+        `it takes no ${code !== null ? 'language' : 'task'}`);
+    }
+    if (multilingual || code !== null || task !== null) {
+      ids.push(code !== null ? tokenId(`<|${code}|>`, config.lang_to_id) : await this.#detectLanguage(input_features, start, signal));
+      const taskName = task ?? 'transcribe';
+      ids.push(config.task_to_id?.[taskName] ?? tokenId(`<|${taskName}|>`));
+    }
+    if (!return_timestamps && Number.isInteger(config.no_timestamps_token_id)) ids.push(config.no_timestamps_token_id);
+    return ids;
+  }
+
+  /** The language token the model finds likeliest after the start token (transformers' detect_language). */
+  async #detectLanguage(input_features, start, signal) {
+    const table = this.model.generation_config?.lang_to_id;
+    const candidates = table ? Object.values(table)
+      : [...WHISPER_LANGUAGE_NAMES.keys()].map((code) => this.tokenizer.token_to_id(`<|${code}|>`)).filter((id) => id !== null);
+    if (candidates.length === 0) {
+      throw badInput("automatic-speech-recognition: no language was given and this model's vocabulary has no language tokens to detect one; pass language");
+    }
+    const { logits } = await this.model({ input_features, decoder_input_ids: new Tensor('int64', BigInt64Array.of(BigInt(start)), [1, 1]) },
+      signal ? { signal } : undefined);
+    const last = logits.data.subarray(logits.data.length - logits.dims.at(-1));
+    return candidates.reduce((best, id) => (last[id] > last[best] ? id : best), candidates[0]);
+  }
+
+  /** Frees the model, the tokenizer and the processor. */
+  dispose() {
+    super.dispose();
+    this.processor.dispose?.();
+  }
+}
