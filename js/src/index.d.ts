@@ -337,9 +337,41 @@ export class FeatureExtractionPipeline {
   dispose(): void | Promise<void>;
 }
 
+/** Audio a speech pipeline reads: 16 kHz mono samples, a URL, a Blob/File, an AudioBuffer, or (Node) a file path. */
+export type AudioInput = Float32Array | string | URL | Blob | AudioBuffer;
+
+export interface AutomaticSpeechRecognitionCallOptions extends Omit<GenerationOptions, 'stop_strings'> {
+  /** A Whisper language by name or code ('french' or 'fr'); detected from the first window when not given. */
+  language?: string | null;
+  task?: 'transcribe' | 'translate' | null;
+  /** Segment-level `chunks` with [start, end] times in seconds. */
+  return_timestamps?: boolean;
+  /** Each chunk's language name. */
+  return_language?: boolean;
+  /** Windows of this many seconds (at most the model's 30); longer audio is cut into 30 s windows when not given. */
+  chunk_length_s?: number;
+  /** Seconds each window shares with each neighbour; default chunk_length_s / 6. */
+  stride_length_s?: number;
+  /** Called as each window is done, with its own text and its place in the audio. */
+  chunk_callback?: (chunk: { text: string; timestamp: [number, number]; is_last: boolean }) => void;
+}
+export interface AutomaticSpeechRecognitionOutput { text: string; chunks?: AsrChunk[] }
+
+export interface AutomaticSpeechRecognitionPipeline extends Disposable {
+  (audio: AudioInput, options?: AutomaticSpeechRecognitionCallOptions): Promise<AutomaticSpeechRecognitionOutput>;
+  (audios: AudioInput[], options?: AutomaticSpeechRecognitionCallOptions): Promise<AutomaticSpeechRecognitionOutput[]>;
+}
+export class AutomaticSpeechRecognitionPipeline {
+  readonly task: 'automatic-speech-recognition';
+  readonly model: PreTrainedModel;
+  readonly tokenizer: WhisperTokenizer;
+  dispose(): void | Promise<void>;
+}
+
 /** Without a source, 'text-generation' loads the bundled models/kjv-llama-5m; 'feature-extraction' needs one named. */
 export function pipeline(task: 'text-generation', source?: ModelSource | null, options?: PretrainedOptions): Promise<TextGenerationPipeline>;
 export function pipeline(task: 'feature-extraction', source: ModelSource, options?: PretrainedOptions): Promise<FeatureExtractionPipeline>;
+export function pipeline(task: 'automatic-speech-recognition', source: ModelSource, options?: PretrainedOptions): Promise<AutomaticSpeechRecognitionPipeline>;
 
 export function cos_sim(a: ArrayLike<number>, b: ArrayLike<number>): number;
 

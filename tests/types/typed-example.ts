@@ -65,6 +65,13 @@ async function main(): Promise<void> {
   console.log(pooled.tolist());
   console.log(similarity, last_hidden_state.dims, pooler_output?.dims, extractor.defaults.pooling);
 
+  const transcriber = await pipeline('automatic-speech-recognition', 'models/whisper-kjv-tiny');
+  const { text: transcript, chunks } = await transcriber(new Float32Array(16000), { language: 'fr', return_timestamps: true,
+    chunk_length_s: 30, chunk_callback: ({ text: windowText, timestamp: [from, to] }) => console.log(windowText, from, to) });
+  const segmentEnd: number | null | undefined = chunks?.[0]?.timestamp?.[1];
+  const offsets = transcriber.tokenizer.decode([50364, 2425, 50439], { output_offsets: true }).offsets;
+  console.log(transcript, segmentEnd, offsets[0].timestamp[0], transcriber.tokenizer.get_decoder_prompt_ids({ language: 'french' }));
+
   const report = await preflight('org/name', { max_length: 1024, dtype: 'q4' });
   if (!report.fits) console.log(report.advice);
   console.log(await isCached('org/name'), await clearCache('org/name'), (await runtimeInfo()).threads);
