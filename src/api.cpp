@@ -13,7 +13,9 @@ std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w
   std::optional<model_task> wanted;
   if (task == "causal_lm") wanted = model_task::causal_lm;
   else if (task == "encoder") wanted = model_task::encoder;
-  else if (!task.empty()) throw error(error_bad_input, "model task: expected causal_lm or encoder, got '" + std::string(task) + "'");
+  else if (task == "seq2seq") wanted = model_task::seq2seq;
+  else if (!task.empty())
+    throw error(error_bad_input, "model task: expected causal_lm, encoder or seq2seq, got '" + std::string(task) + "'");
   return wax::model_load(config_json, std::move(w), load_options_from_json(options_json), wanted);
 }
 

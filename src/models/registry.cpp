@@ -9,6 +9,7 @@
 #include "models/bert.h"
 #include "models/causal_lm.h"
 #include "models/llama.h"
+#include "models/whisper.h"
 
 namespace wax {
 namespace {
@@ -19,12 +20,18 @@ std::vector<model_family>& families() {
       {"qwen2", model_task::causal_lm, llama_load, llama_estimate},
       {"mistral", model_task::causal_lm, llama_load, llama_estimate},
       {"bert", model_task::encoder, bert_load, bert_estimate},
+      {"whisper", model_task::seq2seq, whisper_load, whisper_estimate, whisper_converts},
   };
   return table;
 }
 
 const char* task_name(model_task task) {
-  return task == model_task::causal_lm ? "causal language models" : "encoders";
+  switch (task) {
+    case model_task::causal_lm: return "causal language models";
+    case model_task::encoder: return "encoders";
+    case model_task::seq2seq: return "sequence-to-sequence models";
+  }
+  return "";
 }
 
 const model_family* find_family(const std::string& model_type) {

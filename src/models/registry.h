@@ -15,9 +15,9 @@
 
 namespace wax {
 
-// The interface a family's models offer callers (models/causal_lm.h, models/encoder.h), each
-// running its forwards as jobs (models/job.h).
-enum class model_task { causal_lm, encoder };
+// The interface a family's models offer callers (models/causal_lm.h, models/encoder.h,
+// models/seq2seq.h), each running its forwards as jobs (models/job.h).
+enum class model_task { causal_lm, encoder, seq2seq };
 
 // What a forward over `max_length` positions holds besides the weights, in bytes.
 struct activation_estimate {

@@ -16,7 +16,7 @@ attention attention::load(const weights_prefix& w, const attention_dims& d, cons
                           std::vector<float> rope_inv_freq, float rope_attention_scaling) {
   const int64_t q_dim = d.n_heads * d.head_dim, kv_dim = d.n_kv_heads * d.head_dim;
   return attention(d, linear::load(w.pp(names.q), d.hidden, q_dim, names.q_k_v_bias),
-                   linear::load(w.pp(names.k), d.hidden, kv_dim, names.q_k_v_bias),
+                   linear::load(w.pp(names.k), d.hidden, kv_dim, names.q_k_v_bias && !names.k_bias_free),
                    linear::load(w.pp(names.v), d.hidden, kv_dim, names.q_k_v_bias),
                    linear::load(w.pp(names.o), q_dim, d.hidden, names.o_bias), std::move(rope_inv_freq),
                    rope_attention_scaling);
@@ -76,6 +76,33 @@ void attention::forward(const tensor& x, const tensor& source, attention_mask_ki
     scaled_dot_product_attention(q.row(b * n_queries), n_queries, keys.data(), values.data(), n_keys, shape(n_keys),
                                  mask, bias ? bias + b * dims_.n_heads * n_queries * n_keys : nullptr, scale(),
                                  context.row(b * n_queries));
+  }
+  o_proj_.forward(context, out);
+}
+
+void attention::cache_keys_values(const tensor& source, kv_cache& cache, int64_t layer, attention_buffers& buffers) const {
+  const int64_t batch = source.dim(0), n_keys = source.dim(1);
+  tensor &k = buffers.k, &v = buffers.v;
+  k_proj_.forward(source, k);
+  v_proj_.forward(source, v);
+  for (int64_t b = 0; b < batch; ++b) {
+    const tensor_view keys = cache.keys(layer, b), values = cache.values(layer, b);  // (n_kv_heads, capacity, head_dim)
+    heads_to_positions(k.row(b * n_keys), n_keys, dims_.n_kv_heads, dims_.head_dim, keys.data(), keys.dim(1), 0);
+    heads_to_positions(v.row(b * n_keys), n_keys, dims_.n_kv_heads, dims_.head_dim, values.data(), values.dim(1), 0);
+  }
+}
+
+void attention::forward_over_cache(const tensor& x, const kv_cache& cache, int64_t layer, attention_buffers& buffers,
+                                   tensor& out) const {
+  const int64_t batch = x.dim(0), n_queries = x.dim(1), n_keys = cache.length();
+  tensor &q = buffers.q, &context = buffers.context;
+  q_proj_.forward(x, q);
+  context.resize({batch, n_queries, dims_.n_heads * dims_.head_dim});
+  attention_mask mask{attention_mask_kind::padding, nullptr, nullptr, 0};
+  for (int64_t b = 0; b < batch; ++b) {
+    mask.key_visible = cache.visible(b);
+    scaled_dot_product_attention(q.row(b * n_queries), n_queries, cache.keys(layer, b), cache.values(layer, b), n_keys,
+                                 shape(cache.capacity()), mask, nullptr, scale(), context.row(b * n_queries));
   }
   o_proj_.forward(context, out);
 }

@@ -27,6 +27,7 @@ struct attention_dims {
 struct attention_names {
   std::string q, k, v, o;
   bool q_k_v_bias = false, o_bias = false;
+  bool k_bias_free = false;  // k has no bias even when q and v have one (Whisper)
 };
 
 // Working buffers shared by every layer's block (a model runs one layer at a time), grown to the
@@ -60,6 +61,16 @@ class attention {
   // out (batch, n_queries, hidden); it may be x.
   void forward(const tensor& x, const tensor& source, attention_mask_kind kind, const uint8_t* key_visible,
                const float* bias, attention_buffers& buffers, tensor& out) const;
+
+  // Cross-attention keys and values, computed once per source: source (batch, n_keys, hidden),
+  // an encoder's output, projected into slots [0, n_keys) of the cache's layer `layer`, whose
+  // length must be n_keys (one append of n_keys real slots).
+  void cache_keys_values(const tensor& source, kv_cache& cache, int64_t layer, attention_buffers& buffers) const;
+
+  // Cross-attention of x (batch, n_queries, hidden) over every key the cache's layer `layer`
+  // holds (cache_keys_values'). out (batch, n_queries, hidden); it may be x.
+  void forward_over_cache(const tensor& x, const kv_cache& cache, int64_t layer, attention_buffers& buffers,
+                          tensor& out) const;
 
   size_t owned_bytes() const;  // the projections' converted copies
 

@@ -40,6 +40,9 @@ class kv_cache {
   // (n_kv_heads, capacity, head_dim) for one layer and row.
   tensor_view keys(int64_t layer, int64_t row) { return {keys_.data() + offset(layer, row), row_shape()}; }
   tensor_view values(int64_t layer, int64_t row) { return {values_.data() + offset(layer, row), row_shape()}; }
+  // The same, read-only (a cross-attention cache that is written once).
+  const float* keys(int64_t layer, int64_t row) const { return keys_.data() + offset(layer, row); }
+  const float* values(int64_t layer, int64_t row) const { return values_.data() + offset(layer, row); }
   const uint8_t* visible(int64_t row) const { return visible_.data() + row * capacity_; }
   size_t bytes() const { return (keys_.size() + values_.size()) * sizeof(float) + visible_.size(); }
 

@@ -1,0 +1,300 @@
+// Whisper (models/whisper.cpp) against the oracle fixture whisper_tiny_random (upstream
+// transformers on random weights): every encoder and decoder hidden state, the logits, and 15
+// greedy steps with the KV cache; its jobs run in steps and refuse inputs that do not fit, naming
+// them; a q8 load keeps the embed_positions tables f32.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "api.h"
+#include "core/dtype.h"
+#include "core/error.h"
+#include "io/config.h"
+#include "models/registry.h"
+#include "models/seq2seq.h"
+#include "ops/conv.h"
+#include "test_util.h"
+
+namespace wax {
+namespace {
+
+using testing::read_npy;
+
+const std::string fixture = "whisper_tiny_random";
+std::string dir() { return testing::fixture_path(fixture); }
+
+// The oracle's tolerance: max abs difference ≤ 1e-4 × max(1, max abs of the reference).
+void expect_close(const float* actual, size_t count, const std::vector<double>& reference, size_t first, const std::string& what) {
+  ASSERT_LE(first + count, reference.size()) << what;
+  double scale = 1, worst = 0;
+  for (size_t i = 0; i < count; ++i) scale = std::max(scale, std::abs(reference[first + i]));
+  for (size_t i = 0; i < count; ++i) worst = std::max(worst, std::abs(double(actual[i]) - reference[first + i]));
+  EXPECT_LE(worst, 1e-4 * scale) << what << ": max abs difference " << worst;
+}
+void expect_close(const tensor& actual, const testing::npy_array& reference, const std::string& what) {
+  ASSERT_EQ(size_t(actual.numel()), reference.values.size()) << what;
+  expect_close(actual.data(), reference.values.size(), reference.values, 0, what);
+}
+
+std::unique_ptr<seq2seq_model> load_whisper(weights w, const load_options& options = {}) {
+  std::unique_ptr<loaded_model> model = model_load(testing::read_text(dir() + "/config.json"), std::move(w), options, std::nullopt);
+  auto* seq2seq = dynamic_cast<seq2seq_model*>(model.get());
+  if (!seq2seq) throw std::runtime_error("whisper did not load as a seq2seq model");
+  model.release();
+  return std::unique_ptr<seq2seq_model>(seq2seq);
+}
+std::unique_ptr<seq2seq_model> load_whisper() {
+  weights w;
+  w.add_file("model.safetensors", testing::read_file(dir() + "/model.safetensors"));
+  return load_whisper(std::move(w));
+}
+
+std::vector<float> to_float(const testing::npy_array& a) { return {a.values.begin(), a.values.end()}; }
+std::vector<int32_t> to_int32(const testing::npy_array& a) { return {a.values.begin(), a.values.end()}; }
+
+// The fixture's input features and decoder ids as a request's inputs.
+struct whisper_inputs {
+  testing::npy_array features_npy = read_npy(dir() + "/input_features.npy");
+  std::vector<float> features = to_float(features_npy);
+  testing::npy_array ids_npy = read_npy(dir() + "/decoder_input_ids.npy");
+  std::vector<int32_t> ids = to_int32(ids_npy);
+
+  job_input features_input() const { return {"input_features", "float32", features_npy.shape, features.data()}; }
+  job_input ids_input() const { return {"decoder_input_ids", "int32", ids_npy.shape, ids.data()}; }
+};
+
+// Steps `j` to its (first) outputs; the number of steps it took.
+int run_to_end(job& j) {
+  int steps = 1;
+  while (!j.step()) ++steps;
+  return steps;
+}
+
+const tensor& output(const job& j, const std::string& name) {
+  for (const auto& [output_name, values] : j.outputs())
+    if (output_name == name) return values;
+  throw std::runtime_error("no output " + name);
+}
+
+// The convolution (im2col rows into the packed GEMM, threads over blocks of positions) against
+// its scalar twin, on odd shapes: both paddings, strides 1-3, lengths that leave a partial block,
+// f32 and f16 weights read in place.
+TEST(conv1d, matches_its_scalar_reference_on_odd_shapes) {
+  for (const conv1d_shape shape : {conv1d_shape{5, 7, 3, 1, 1}, conv1d_shape{3, 9, 3, 2, 1}, conv1d_shape{6, 4, 5, 3, 0},
+                                   conv1d_shape{1, 17, 1, 1, 0}}) {
+    for (const int64_t length : {1, 6, 67, 131}) {
+      const int64_t batch = 2, out_length = shape.out_length(length);
+      std::vector<float> x(static_cast<size_t>(batch * length * shape.in_channels)), w(static_cast<size_t>(
+                                                                                         shape.out_channels * shape.in_channels * shape.kernel_size));
+      std::vector<float> bias(static_cast<size_t>(shape.out_channels));
+      for (size_t i = 0; i < x.size(); ++i) x[i] = float(std::sin(0.37 * double(i)));
+      for (size_t i = 0; i < w.size(); ++i) w[i] = float(std::cos(0.11 * double(i) + 0.5));
+      for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.1f * float(i);
+      std::vector<uint16_t> halves(w.size());
+      for (size_t i = 0; i < w.size(); ++i) halves[i] = f32_to_f16(w[i]);
+      const shape_t dims = {shape.out_channels, shape.in_channels, shape.kernel_size};
+      for (const weight_view& weight :
+           {weight_view{dtype::f32, dims, reinterpret_cast<const std::byte*>(w.data()), w.size() * 4},
+            weight_view{dtype::f16, dims, reinterpret_cast<const std::byte*>(halves.data()), halves.size() * 2}}) {
+        std::vector<float> y(static_cast<size_t>(batch * out_length * shape.out_channels)), expected(y.size());
+        conv1d(x.data(), batch, length, weight, bias.data(), shape, y.data());
+        conv1d_reference(x.data(), batch, length, weight, bias.data(), shape, expected.data());
+        for (size_t i = 0; i < y.size(); ++i)
+          ASSERT_NEAR(y[i], expected[i], 1e-4) << "in " << shape.in_channels << " out " << shape.out_channels << " kernel "
+                                               << shape.kernel_size << " stride " << shape.stride << " length " << length;
+      }
+    }
+  }
+}
+
+TEST(whisper, encoder_hidden_states_match_upstream_layer_by_layer) {
+  const auto model = load_whisper();
+  const whisper_inputs in;
+  const testing::npy_array reference = read_npy(dir() + "/encoder_hidden_states.npy");  // (layers + 1, 1, 1500, d_model)
+  const size_t entry = size_t(model->n_source_positions() * model->d_model());
+  ASSERT_EQ(reference.values.size(), entry * size_t(model->n_encoder_layers() + 1));
+
+  encoder_pass pass = model->encoder_begin(in.features.data(), 1);
+  expect_close(pass.x.data(), entry, reference.values, 0, "the stem plus positions");
+  for (int64_t layer = 0; layer + 1 < model->n_encoder_layers(); ++layer) {
+    model->encoder_layer(pass);
+    expect_close(pass.x.data(), entry, reference.values, entry * size_t(layer + 1), "layer " + std::to_string(layer + 1));
+  }
+  model->encoder_layer(pass);
+  const tensor last = model->encoder_end(pass);
+  expect_close(last.data(), entry, reference.values, entry * size_t(model->n_encoder_layers()), "the final layer norm");
+  expect_close(last, read_npy(dir() + "/encoder_last_hidden_state.npy"), "encoder_last_hidden_state");
+}
+
+TEST(whisper, encode_job_runs_the_stem_then_one_layer_a_step) {
+  const auto model = load_whisper();
+  const whisper_inputs in;
+  const auto encode = api::job_new(*model, {"encode", {in.features_input()}, json::object()});
+  EXPECT_EQ(run_to_end(*encode), 1 + model->n_encoder_layers());
+  expect_close(output(*encode, "last_hidden_state"), read_npy(dir() + "/encoder_last_hidden_state.npy"), "last_hidden_state");
+  EXPECT_EQ(output(*encode, "last_hidden_state").shape(), (shape_t{1, model->n_source_positions(), model->d_model()}));
+}
+
+// An encoder job dropped between steps (an AbortSignal in JS) leaves the model as it was.
+TEST(whisper, an_encode_job_stopped_between_layers_leaves_the_model_usable) {
+  const auto model = load_whisper();
+  const whisper_inputs in;
+  {
+    const auto aborted = api::job_new(*model, {"encode", {in.features_input()}, json::object()});
+    EXPECT_FALSE(aborted->step());  // the stem
+    EXPECT_FALSE(aborted->step());  // layer 1 of 2
+    EXPECT_TRUE(aborted->outputs().empty());
+  }
+  const auto encode = api::job_new(*model, {"encode", {in.features_input()}, json::object()});
+  run_to_end(*encode);
+  expect_close(output(*encode, "last_hidden_state"), read_npy(dir() + "/encoder_last_hidden_state.npy"), "after an abort");
+}
+
+TEST(whisper, decoder_hidden_states_and_logits_match_upstream) {
+  const auto model = load_whisper();
+  const whisper_inputs in;
+  tensor states = [&] {
+    encoder_pass pass = model->encoder_begin(in.features.data(), 1);
+    while (pass.next_layer < model->n_encoder_layers()) model->encoder_layer(pass);
+    return model->encoder_end(pass);
+  }();
+  kv_cache cross = model->cross_cache_new(1);
+  for (int64_t layer = 0; layer < model->n_decoder_layers(); ++layer) model->cross_cache_layer(states, cross, layer);
+  const seq2seq_decoder decoder(*model, std::move(cross));
+
+  const testing::npy_array reference = read_npy(dir() + "/decoder_hidden_states.npy");  // (layers + 1, 1, n, d_model)
+  const int64_t n = in.ids_npy.shape[1];
+  const size_t entry = size_t(n * model->d_model());
+  kv_cache cache = decoder.new_cache(1, n);
+  forward_pass pass = decoder.forward_begin(in.ids.data(), nullptr, 1, n, cache);
+  expect_close(pass.x.data(), entry, reference.values, 0, "token + position embeddings");
+  for (int64_t layer = 0; layer + 1 < decoder.n_layers(); ++layer) {
+    decoder.forward_layer(pass, cache);
+    expect_close(pass.x.data(), entry, reference.values, entry * size_t(layer + 1), "decoder layer " + std::to_string(layer + 1));
+  }
+  decoder.forward_layer(pass, cache);
+  tensor logits({1, n, model->vocab_size()});
+  decoder.forward_end(pass, logits_for::all_positions, logits.data());
+  expect_close(pass.x.data(), entry, reference.values, entry * size_t(decoder.n_layers()), "the final layer norm");
+  expect_close(logits, read_npy(dir() + "/logits.npy"), "logits");
+}
+
+// "forward" from input_features, and from the encoder output the "encode" job gave.
+TEST(whisper, forward_job_gives_the_logits_from_features_or_encoder_states) {
+  const auto model = load_whisper();
+  const whisper_inputs in;
+  const testing::npy_array logits = read_npy(dir() + "/logits.npy");
+  const auto forward = api::job_new(*model, {"forward", {in.features_input(), in.ids_input()}, json::object()});
+  // The stem, the encoder layers, the cross-attention of each decoder layer, the decoder's layers.
+  EXPECT_EQ(run_to_end(*forward), 1 + model->n_encoder_layers() + 2 * model->n_decoder_layers());
+  expect_close(output(*forward, "logits"), logits, "logits from input_features");
+
+  const auto encode = api::job_new(*model, {"encode", {in.features_input()}, json::object()});
+  run_to_end(*encode);
+  const tensor& states = output(*encode, "last_hidden_state");
+  const job_input states_input{"encoder_hidden_states", "float32", states.shape(), states.data()};
+  const auto from_states = api::job_new(*model, {"forward", {states_input, in.ids_input()}, json::object()});
+  run_to_end(*from_states);
+  expect_close(output(*from_states, "logits"), logits, "logits from encoder_hidden_states");
+}
+
+// 15 greedy steps with the KV cache (one token a pass after the start token), each step's logits
+// and the ids as upstream's generate gives them without special-token rules.
+TEST(whisper, greedy_steps_with_the_kv_cache_match_upstream) {
+  const auto model = load_whisper();
+  const whisper_inputs in;
+  const std::vector<int32_t> greedy = to_int32(read_npy(dir() + "/greedy_ids.npy"));  // (1, 16)
+  const testing::npy_array step_logits = read_npy(dir() + "/greedy_step_logits.npy");  // (1, 15, vocab)
+  const int64_t vocab = model->vocab_size(), steps = int64_t(greedy.size()) - 1;
+  EXPECT_EQ(greedy[0], model->decoder_start_token_id());
+
+  seq2seq_encoding encoding(*model, {"generate", {in.features_input()}, json::object()});
+  while (!encoding.step()) {
+  }
+  const std::unique_ptr<seq2seq_decoder> decoder = encoding.decoder();
+  kv_cache cache = decoder->new_cache(1, 1);
+  std::vector<float> logits(static_cast<size_t>(vocab));
+  std::vector<int32_t> ids = {greedy[0]};
+  for (int64_t step = 0; step < steps; ++step) {
+    decoder->forward(&ids.back(), nullptr, 1, 1, cache, logits_for::last_position, logits.data());
+    expect_close(logits.data(), size_t(vocab), step_logits.values, size_t(step * vocab), "step " + std::to_string(step));
+    ids.push_back(int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin()));
+  }
+  EXPECT_EQ(ids, greedy);
+
+  // The generate job from input_features alone starts from decoder_start_token_id.
+  const auto generation = api::job_new(
+      *model, {"generate", {in.features_input()}, {{"max_new_tokens", steps}, {"eos_token_id", json::array()}}});
+  std::vector<int32_t> generated = generation->info()["decoder_input_ids"].get<std::vector<int32_t>>();
+  for (bool more = true; more;) {
+    if (!generation->step()) continue;
+    const job_output_view tokens = generation->output_views().at(0);
+    generated.insert(generated.end(), static_cast<const int32_t*>(tokens.data), static_cast<const int32_t*>(tokens.data) + tokens.dims[1]);
+    more = generation->has_more();
+  }
+  EXPECT_EQ(generated, greedy);
+}
+
+TEST(whisper, inputs_that_do_not_fit_are_refused_naming_them) {
+  const auto model = load_whisper();
+  const whisper_inputs in;
+  const auto refused = [&](const std::string& task, const std::vector<job_input>& inputs) {
+    return testing::error_message([&] { api::job_new(*model, {task, inputs, json::object()}); }, error_bad_input);
+  };
+  std::vector<float> short_features(size_t(80 * 100));
+  testing::expect_contains(refused("encode", {{"input_features", "float32", {1, 80, 100}, short_features.data()}}),
+                           {"input_features", "(1, 80, 100)", "3000"});
+  testing::expect_contains(refused("encode", {{"input_features", "float32", {1, 40, 3000}, in.features.data()}}),
+                           {"input_features", "(1, 40, 3000)", "80"});
+  testing::expect_contains(refused("encode", {{"input_features", "int32", {1, 80, 3000}, in.features.data()}}),
+                           {"input_features", "float32"});
+  testing::expect_contains(refused("forward", {in.features_input()}), {"decoder_input_ids", "missing"});
+  std::vector<int32_t> outside = in.ids;
+  outside[3] = int32_t(model->vocab_size());
+  testing::expect_contains(refused("forward", {in.features_input(), {"decoder_input_ids", "int32", in.ids_npy.shape, outside.data()}}),
+                           {"decoder_input_ids", std::to_string(model->vocab_size()), "vocabulary"});
+  testing::expect_contains(
+      testing::error_message(
+          [&] { api::job_new(*model, {"generate", {in.features_input()}, {{"max_new_tokens", model->max_target_positions()}}}); },
+          error_bad_input),
+      {"max_new_tokens", "max_target_positions"});
+  testing::expect_contains(refused("transcribe", {in.features_input()}), {"transcribe", "encode, forward and generate"});
+}
+
+// The rule the registry gives Whisper: a q8 load quantizes the matrices as they stream in, never
+// the embed_positions tables (get() would refuse them), and the model still follows upstream.
+TEST(whisper, a_q8_load_keeps_embed_positions_f32) {
+  const load_options options = model_load_options(R"({"dtype": "q8", "model_type": "whisper"})");
+  weights w = testing::streamed(testing::read_file(dir() + "/model.safetensors"), options);
+  EXPECT_EQ(w.quantized("model.encoder.embed_positions.weight"), nullptr);
+  EXPECT_EQ(w.quantized("model.decoder.embed_positions.weight"), nullptr);
+  EXPECT_EQ(w.find("model.encoder.embed_positions.weight")->type, dtype::f32);
+  EXPECT_NE(w.quantized("model.encoder.layers.0.fc1.weight"), nullptr);
+  EXPECT_NE(w.quantized("model.decoder.embed_tokens.weight"), nullptr);
+
+  const auto model = load_whisper(std::move(w), options);
+  const whisper_inputs in;
+  const auto forward = api::job_new(*model, {"forward", {in.features_input(), in.ids_input()}, json::object()});
+  run_to_end(*forward);
+  const testing::npy_array reference = read_npy(dir() + "/logits.npy");
+  const tensor& logits = output(*forward, "logits");
+  double scale = 0, worst = 0;
+  for (size_t i = 0; i < reference.values.size(); ++i) {
+    scale = std::max(scale, std::abs(reference.values[i]));
+    worst = std::max(worst, std::abs(double(logits.data()[i]) - reference.values[i]));
+  }
+  EXPECT_LE(worst, 0.1 * scale) << "q8 logits: max abs difference " << worst << " of " << scale;
+}
+
+TEST(whisper, the_estimate_counts_both_caches) {
+  const std::string config = testing::read_text(dir() + "/config.json");
+  const json estimate = json::parse(model_estimate(config, R"({"dtype": "fp32", "max_length": 100})"));
+  const json c = json::parse(config);
+  const double per_position = 2.0 * c["decoder_layers"].get<double>() * c["d_model"].get<double>() * 4;
+  EXPECT_EQ(estimate["max_length"], 100);
+  EXPECT_DOUBLE_EQ(estimate["kv_cache_bytes"].get<double>(), per_position * (100 + c["max_source_positions"].get<double>()));
+}
+
+}  // namespace
+}  // namespace wax
