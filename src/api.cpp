@@ -1,5 +1,6 @@
 #include "api.h"
 
+#include "audio/log_mel.h"
 #include "core/error.h"
 #include "generation/generate.h"
 #include "io/load_options.h"
@@ -54,6 +55,10 @@ std::string generate_text(const loaded_model& model, const tokenizer& t, std::st
     more = generation->has_more();
   }
   return t.decode(ids, true);
+}
+
+tensor audio_features(std::string_view preprocessor_config_json, const float* samples, int64_t n) {
+  return log_mel_spectrogram(whisper_feature_config::from_json(preprocessor_config_json))(samples, n);
 }
 
 }  // namespace wax::api

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/tensor.h"
 #include "io/weights.h"
 #include "models/job.h"
 #include "models/loaded_model.h"
@@ -43,5 +44,10 @@ tokenizer tokenizer_load(std::string_view tokenizer_json, std::string_view token
 // the prompt and its continuation decoded without special tokens.
 std::string generate_text(const loaded_model& model, const tokenizer& t, std::string_view prompt,
                           std::string_view options_json, std::string_view generation_config_json = "");
+
+// Whisper's log-mel input features (audio/log_mel.h) of `n` mono samples at the rate that
+// preprocessor_config.json's text gives: (feature_size, frames), 3000 frames for 30 s windows.
+// Throws WAX_BAD_CONFIG naming a field, or WAX_BAD_INPUT for empty audio or a NaN/infinite sample.
+tensor audio_features(std::string_view preprocessor_config_json, const float* samples, int64_t n);
 
 }  // namespace wax::api

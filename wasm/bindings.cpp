@@ -239,4 +239,19 @@ EMSCRIPTEN_KEEPALIVE char* wax_job_outputs(const job* j, char** error_out) {
 
 EMSCRIPTEN_KEEPALIVE void wax_job_free(job* j) { delete j; }
 
+// preprocessor_config.json's Whisper log-mel features of `n` float32 samples (api.h audio_features)
+// → malloc'd [int32 n_mels, int32 frames, float32 values (n_mels, frames)]; the caller frees it.
+EMSCRIPTEN_KEEPALIVE int32_t* wax_audio_features(const char* preprocessor_config_json, const float* samples, size_t n,
+                                                 char** error_out) {
+  return guarded(error_out, static_cast<int32_t*>(nullptr), [&] {
+    const tensor features = api::audio_features(preprocessor_config_json, samples, int64_t(n));
+    auto* out = static_cast<int32_t*>(std::malloc(8 + features.values().size() * sizeof(float)));
+    if (!out) throw std::bad_alloc();
+    out[0] = int32_t(features.dim(0));
+    out[1] = int32_t(features.dim(1));
+    std::memcpy(out + 2, features.data(), features.values().size() * sizeof(float));
+    return out;
+  });
+}
+
 }  // extern "C"
