@@ -15,7 +15,7 @@ export async function arrayBufferThenCopy(runtime, folderUrl) {
   const config = runtime.copyString(configText, 'config.json');
   const options = runtime.copyString('{}', 'load options');
   const task = runtime.copyString(CausalLM.modelTask, 'the model task');
-  const handle = runtime.call('wax_model_load', config, weights, options, task);
+  const handle = runtime.call('wax_model_load', config, weights, options, task, 0);
   [config, options, task].forEach((ptr) => runtime.free(ptr));
-  return new CausalLM(runtime, handle, JSON.parse(configText), {});
+  return new CausalLM(runtime, handle, JSON.parse(configText));
 }

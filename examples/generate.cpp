@@ -38,14 +38,13 @@ int main(int argc, char** argv) {
     const std::string folder = argv[1];
     wax::weights w;
     w.add_file(folder + "/model.safetensors", read_bytes(folder + "/model.safetensors"));
-    const auto model = wax::api::model_load(read_text(folder + "/config.json"), std::move(w), "");
+    const std::string generation_config = folder + "/generation_config.json";
+    const auto model = wax::api::model_load(read_text(folder + "/config.json"), std::move(w), "", "",
+                                            std::filesystem::exists(generation_config) ? read_text(generation_config) : "");
     const std::string tokenizer_config = folder + "/tokenizer_config.json";
     const auto tokenizer = wax::api::tokenizer_load(read_text(folder + "/tokenizer.json"),
                                                     std::filesystem::exists(tokenizer_config) ? read_text(tokenizer_config) : "");
-    const std::string generation_config = folder + "/generation_config.json";
-    std::printf("%s\n", wax::api::generate_text(*model, tokenizer, argv[2], argc > 3 ? argv[3] : "",
-                                                std::filesystem::exists(generation_config) ? read_text(generation_config) : "")
-                           .c_str());
+    std::printf("%s\n", wax::api::generate_text(*model, tokenizer, argv[2], argc > 3 ? argv[3] : "").c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "generate: %s\n", e.what());
     return 1;

@@ -10,14 +10,14 @@
 namespace wax::api {
 
 std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, std::string_view options_json,
-                                         std::string_view task) {
+                                         std::string_view task, std::string_view generation_config_json) {
   std::optional<model_task> wanted;
   if (task == "causal_lm") wanted = model_task::causal_lm;
   else if (task == "encoder") wanted = model_task::encoder;
   else if (task == "seq2seq") wanted = model_task::seq2seq;
   else if (!task.empty())
     throw error(error_bad_input, "model task: expected causal_lm, encoder or seq2seq, got '" + std::string(task) + "'");
-  return wax::model_load(config_json, std::move(w), load_options_from_json(options_json), wanted);
+  return wax::model_load(config_json, std::move(w), load_options_from_json(options_json), wanted, generation_config_json);
 }
 
 void weights_begin_file(weights& w, const std::string& file_name, const std::byte* head, size_t head_size,
@@ -41,11 +41,10 @@ tokenizer tokenizer_load(std::string_view tokenizer_json, std::string_view token
 }
 
 std::string generate_text(const loaded_model& model, const tokenizer& t, std::string_view prompt,
-                          std::string_view options_json, std::string_view generation_config_json) {
+                          std::string_view options_json) {
   std::vector<int32_t> ids = t.encode(prompt, true).ids;
-  job_request request{"generate", {{"input_ids", "int32", {1, int64_t(ids.size())}, ids.data()}},
-                      config_parse(options_json.empty() ? "{}" : options_json, "generation options")};
-  if (!generation_config_json.empty()) request.options["generation_config"] = config_parse(generation_config_json, "generation_config.json");
+  const job_request request{"generate", {{"input_ids", "int32", {1, int64_t(ids.size())}, ids.data()}},
+                            config_parse(options_json.empty() ? "{}" : options_json, "generation options")};
   const std::unique_ptr<job> generation = job_new(model, request);
   for (bool more = true; more;) {
     if (!generation->step()) continue;

@@ -18,10 +18,11 @@
 namespace wax::api {
 
 // config.json's model with its weights (consumed) and load options as JSON ({"dtype": ...}; empty:
-// none), as `task` ("causal_lm" or "encoder"; empty: the one its family offers); throws naming the
-// field or tensor that does not fit, or the model types that run `task`.
+// none), as `task` ("causal_lm" or "encoder"; empty: the one its family offers), with
+// generation_config.json's text (empty: none), which its generations start from; throws naming the
+// file, field or tensor that does not fit, or the model types that run `task`.
 std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, std::string_view options_json,
-                                         std::string_view task = "");
+                                         std::string_view task = "", std::string_view generation_config_json = "");
 
 // Starts streaming a safetensors file into `w` (weights::begin_file) with load options as JSON
 // ({"dtype", "model_type"}), under the rule of that model_type's family for which tensors convert.
@@ -40,10 +41,10 @@ std::unique_ptr<job> job_new(const loaded_model& model, const job_request& reque
 tokenizer tokenizer_load(std::string_view tokenizer_json, std::string_view tokenizer_config_json);
 
 // Text in, text out: `prompt` encoded with special tokens, a "generate" job run to its end with
-// `options_json` (transformers' generate names) over generation_config.json's text (may be empty),
-// the prompt and its continuation decoded without special tokens.
+// `options_json` (transformers' generate names) over the model's generation_config.json, the
+// prompt and its continuation decoded without special tokens.
 std::string generate_text(const loaded_model& model, const tokenizer& t, std::string_view prompt,
-                          std::string_view options_json, std::string_view generation_config_json = "");
+                          std::string_view options_json);
 
 // Whisper's log-mel input features (audio/log_mel.h) of `n` mono samples at the rate that
 // preprocessor_config.json's text gives: (feature_size, frames), 3000 frames for 30 s windows.

@@ -119,19 +119,22 @@ EMSCRIPTEN_KEEPALIVE char* wax_model_estimate(const char* config_json, const cha
 }
 
 // Consumes `w` (also on failure): config.json's model as `task` ("causal_lm", "encoder"; api.h
-// model_load) with options_json {"dtype": ...} (see load_options_from_json), or null on error.
+// model_load) with options_json {"dtype": ...} (see load_options_from_json) and
+// generation_config.json's text (null or empty: none), or null on error.
 EMSCRIPTEN_KEEPALIVE loaded_model* wax_model_load(const char* config_json, weights* w, const char* options_json,
-                                                  const char* task, char** error_out) {
+                                                  const char* task, const char* generation_config_json, char** error_out) {
   weights owned = std::move(*w);
   delete w;
-  return guarded(error_out, static_cast<loaded_model*>(nullptr),
-                 [&] { return api::model_load(config_json, std::move(owned), options_json, task).release(); });
+  return guarded(error_out, static_cast<loaded_model*>(nullptr), [&] {
+    return api::model_load(config_json, std::move(owned), options_json, task, generation_config_json ? generation_config_json : "")
+        .release();
+  });
 }
 
 EMSCRIPTEN_KEEPALIVE void wax_model_free(loaded_model* model) { delete model; }
 
-// → malloc'd JSON of the model's info (models/loaded_model.h: unused_tensors and its sizes); the
-// caller frees it.
+// → malloc'd JSON of the model's info (models/loaded_model.h: unused_tensors, generation_config and
+// its sizes); the caller frees it.
 EMSCRIPTEN_KEEPALIVE char* wax_model_info(const loaded_model* model, char** error_out) {
   return guarded(error_out, static_cast<char*>(nullptr), [&] { return copy_to_heap(model->info().dump()); });
 }

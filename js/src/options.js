@@ -2,7 +2,7 @@
 // JSON (where NaN and Infinity become null, read as "not given", and 1e9 becomes an allocation):
 // each option's type and range, and errors that name the option and the value. A name a call
 // does not know is warned about once: transformers.js users pass options wax does not implement.
-import { WaxError, badInput, describeValue } from './errors.js';
+import { badInput, describeValue } from './errors.js';
 import { MAX_TOKEN_ID } from './tensor.js';
 
 /**
@@ -101,30 +101,4 @@ export function checkOptions(caller, options, rules) {
       throw badInput(`${caller}: ${name} must be ${check.expected}, got ${describeValue(value)}`);
     }
   }
-}
-
-/**
- * The settings of a model's file (generation_config.json) that `rules` knows and the caller did
- * not give in `given`, each checked as the option would be: a bad one is WAX_BAD_CONFIG naming
- * the file. The file's other fields (transformers_version, bos_token_id, …) are left out.
- *
- * @example
- * fileDefaults('generation_config.json', { do_sample: 'yes' }, {}, GENERATE_OPTIONS);
- * // WaxError WAX_BAD_CONFIG: generation_config.json: do_sample must be true or false, got "yes"; …
- */
-export function fileDefaults(file, settings, given, rules) {
-  if (settings === undefined || settings === null) return {};
-  if (typeof settings !== 'object' || Array.isArray(settings)) {
-    throw new WaxError(`${file}: expected an object of settings, got ${describeValue(settings)}`, { code: 'WAX_BAD_CONFIG' });
-  }
-  const defaults = {};
-  for (const [name, value] of Object.entries(settings)) {
-    if (!Object.hasOwn(rules, name) || value === undefined || value === null || (given[name] ?? null) !== null) continue;
-    if (!rules[name].test(value)) {
-      throw new WaxError(`${file}: ${name} must be ${rules[name].expected}, got ${describeValue(value)}; ` +
-        `fix the file, or pass ${name} to override it`, { code: 'WAX_BAD_CONFIG' });
-    }
-    defaults[name] = value;
-  }
-  return defaults;
 }

@@ -1,6 +1,7 @@
 #include "generation/generate.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <random>
 
@@ -12,8 +13,7 @@ namespace wax {
 namespace {
 
 bool is_token_id(const json& id) {
-  return id.is_number_integer() && id.get<int64_t>() >= std::numeric_limits<int32_t>::min() &&
-         id.get<int64_t>() <= std::numeric_limits<int32_t>::max();
+  return id.is_number_integer() && id.get<int64_t>() >= 0 && id.get<int64_t>() <= std::numeric_limits<int32_t>::max();
 }
 
 // A token id or a list of them (eos_token_id, suppress_tokens, ...); absent or null: none.
@@ -41,16 +41,15 @@ std::vector<std::pair<int64_t, int32_t>> forced_decoder_ids(const json& object, 
   return forced;
 }
 
-}  // namespace
-
-generate_options generate_options_from_json(std::string_view options_json) {
-  const json object = config_parse(options_json, "generation options");
-  const config_reader options(object, "generation options");
+// The options of `object`, whose fields `options` reads and names.
+generate_options read_generate_options(const json& object, const config_reader& options) {
   generate_options result;
   result.max_new_tokens = options.optional_int("max_new_tokens").value_or(result.max_new_tokens);
   if (result.max_new_tokens < 0) options.fail("max_new_tokens", "a non-negative integer");
   result.eos_token_ids = token_ids(object, options, "eos_token_id");
-  result.pad_token_id = int32_t(options.optional_int("pad_token_id").value_or(0));
+  const auto pad = object.find("pad_token_id");
+  if (pad != object.end() && !pad->is_null() && !is_token_id(*pad)) options.fail("pad_token_id", "a token id (an integer in [0, 2^31))");
+  result.pad_token_id = pad != object.end() && !pad->is_null() ? pad->get<int32_t>() : 0;
   sampling_options& sampling = result.sampling;
   sampling.do_sample = options.boolean("do_sample", false);
   sampling.temperature = float(options.positive_number("temperature", 1.0));
@@ -59,45 +58,55 @@ generate_options generate_options_from_json(std::string_view options_json) {
   sampling.top_p = float(options.positive_number("top_p", 1.0));
   if (sampling.top_p > 1) options.fail("top_p", "a number in (0, 1]");
   sampling.min_p = float(options.optional_number("min_p").value_or(0.0));
-  if (sampling.min_p < 0 || sampling.min_p > 1) options.fail("min_p", "a number in [0, 1]");
+  if (!(sampling.min_p >= 0 && sampling.min_p <= 1)) options.fail("min_p", "a number in [0, 1]");
   sampling.repetition_penalty = float(options.positive_number("repetition_penalty", 1.0));
   sampling.suppress_tokens = token_ids(object, options, "suppress_tokens");
   sampling.begin_suppress_tokens = token_ids(object, options, "begin_suppress_tokens");
   sampling.forced_decoder_ids = forced_decoder_ids(object, options);
-  const auto seed = options.optional_number("seed").value_or(0.0);
-  if (seed < 0 || seed != double(uint64_t(seed))) options.fail("seed", "a non-negative integer");
+  // Up to 2^53, which every number holds exactly (and casting a larger one to uint64 is undefined).
+  const double seed = options.optional_number("seed").value_or(0.0);
+  if (!(seed >= 0 && seed <= 0x1p53) || seed != std::trunc(seed)) options.fail("seed", "an integer in [0, 2^53]");
   sampling.seed = uint64_t(seed);
   return result;
 }
 
-generate_options generate_options_from_request(const json& options) {
-  if (!options.is_object()) throw error(error_bad_input, "generation options: expected an object, got " + json_describe(options));
-  const auto object_field = [&](const char* name) {
-    const json field = options.value(name, json());
-    if (field.is_null()) return json::object();
-    if (!field.is_object()) throw error(error_bad_input, std::string("generation options: ") + name + " must be an object");
-    return field;
-  };
+}  // namespace
+
+generate_options generate_options_from_json(std::string_view options_json) {
+  const json object = config_parse(options_json, "generation options");
+  return read_generate_options(object, config_reader(object, "generation options"));
+}
+
+generate_options generate_options_from_request(const json& call, const json& generation_config, const json& model_config) {
+  if (!call.is_object()) throw error(error_bad_input, "generation options: expected an object, got " + json_describe(call));
+  if (!generation_config.is_object())
+    throw error(error_bad_config, "generation_config.json: expected a JSON object, got " + json_describe(generation_config));
   json merged = {{"top_k", 50}};
-  const json file = object_field("generation_config");
-  for (const auto& [name, value] : file.items())
-    if (!value.is_null()) merged[name] = value;
-  for (const auto& [name, value] : options.items())
-    if (name != "generation_config" && name != "model_config") merged[name] = value;
+  for (const auto& [name, value] : generation_config.items()) {
+    if (value.is_null() || call.contains(name)) continue;
+    const json field = {{name, value}};
+    try {
+      read_generate_options(field, config_reader(field, "generation_config.json"));
+    } catch (const error& e) {
+      throw error(e.code(), std::string(e.what()) + "; fix the file, or pass " + name + " to override it");
+    }
+    merged[name] = value;
+  }
+  for (const auto& [name, value] : call.items()) merged[name] = value;
   for (auto field = merged.begin(); field != merged.end();) field = field->is_null() ? merged.erase(field) : std::next(field);
 
-  const json model_config = object_field("model_config");
-  if (!merged.contains("eos_token_id")) merged["eos_token_id"] = model_config.value("eos_token_id", json());
+  if (!merged.contains("eos_token_id"))
+    merged["eos_token_id"] = token_ids(model_config, config_reader(model_config, "config.json"), "eos_token_id");
   if (!merged.contains("pad_token_id")) {
+    // Some config.json files write pad_token_id -1 for "none".
+    const json pad = model_config.value("pad_token_id", json());
     const json& eos = merged["eos_token_id"];
     const json first_eos = eos.is_array() ? (eos.empty() ? json() : eos[0]) : eos;
-    merged["pad_token_id"] = !model_config.value("pad_token_id", json()).is_null() ? model_config["pad_token_id"]
-                             : first_eos.is_null()                                 ? json(0)
-                                                                                   : first_eos;
+    merged["pad_token_id"] = is_token_id(pad) ? pad : first_eos.is_null() ? json(0) : first_eos;
   }
   if (!merged.value("do_sample", false)) merged["top_k"] = 0;
   if (!merged.contains("seed")) merged["seed"] = std::random_device()();
-  return generate_options_from_json(merged.dump());
+  return read_generate_options(merged, config_reader(merged, "generation options"));
 }
 
 namespace {
@@ -244,7 +253,16 @@ class generate_job final : public job {
 std::unique_ptr<job> generate_job_new(const causal_lm& model, const job_request& request) {
   const job_input& ids = *request.int32_input("input_ids", 2, true);
   const job_input* mask = request.attention_mask_for(ids);
-  return std::make_unique<generate_job>(model, ids, mask, generate_options_from_request(request.options));
+  const json& file = model.generation_config();
+  generate_options options = generate_options_from_request(request.options, file, model.config());
+  try {
+    return std::make_unique<generate_job>(model, ids, mask, std::move(options));
+  } catch (const error& e) {
+    const json from_file = request.options.contains("max_new_tokens") ? json() : file.value("max_new_tokens", json());
+    if (from_file.is_null() || std::string_view(e.what()).substr(0, 14) != "max_new_tokens") throw;
+    throw error(e.code(), std::string(e.what()) + " (generation_config.json sets max_new_tokens " + from_file.dump() +
+                              ": pass max_new_tokens to override it)");
+  }
 }
 
 std::vector<int32_t> generate(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch,

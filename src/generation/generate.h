@@ -26,15 +26,18 @@ struct generate_options {
 
 // Reads the options from JSON with the names transformers' generate uses: max_new_tokens,
 // eos_token_id (number or list), pad_token_id, do_sample, temperature, top_k, top_p, min_p,
-// repetition_penalty, suppress_tokens, begin_suppress_tokens, forced_decoder_ids, seed. Absent fields keep their defaults; bad ones throw naming the field.
+// repetition_penalty, suppress_tokens, begin_suppress_tokens, forced_decoder_ids, seed. Absent
+// fields keep their defaults; bad ones (a wrong type, a negative token id, a number out of range)
+// throw naming the field.
 generate_options generate_options_from_json(std::string_view options_json);
 
 // A generate request's options, merged once here: the call's fields (a null one means the default,
-// not the file's) over "generation_config" (generation_config.json's values) over transformers'
-// defaults: top_k 50 when sampling (0 otherwise), eos_token_id from "model_config" (config.json's
-// eos_token_id and pad_token_id; none: never stop early), pad_token_id from it or else the first
-// eos id or 0, a random seed.
-generate_options generate_options_from_request(const json& options);
+// not the file's) over `generation_config` (generation_config.json's values, each checked here as
+// it is used: WAX_BAD_CONFIG naming the file and the field, so a call that overrides a bad value
+// is not in its way) over transformers' defaults: top_k 50 when sampling (0 otherwise),
+// eos_token_id from `model_config` (config.json; none: never stop early), pad_token_id from
+// config.json or else the first eos id or 0, a random seed.
+generate_options generate_options_from_request(const json& call, const json& generation_config, const json& model_config);
 
 class generator {
  public:
@@ -87,7 +90,8 @@ class generator {
 };
 
 // The "generate" job (models/job.h) over `model`: inputs input_ids (batch, seq) and an optional
-// attention_mask, options as generate_options_from_request merges them. A step is a generator step;
+// attention_mask, options as generate_options_from_request merges them over the model's
+// generation_config.json and config.json (loaded_model::generation_config, config). A step is a generator step;
 // once new tokens are ready the output "tokens" is (batch, 1) int32 (the generator's, at the same
 // address for the job's life), (batch, 0) when max_new_tokens is 0, and has_more() says whether
 // more will come. held_bytes() is the KV cache; info() adds the max_new_tokens and eos_token_id

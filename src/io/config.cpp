@@ -31,6 +31,10 @@ json json_parse(std::string_view text, const std::string& where, const char* cod
     reason = reason.substr(std::min(reason.find("parse error"), reason.size()));
     if (reason.size() > 240) reason = reason.substr(0, 237) + "...";  // "last read" can quote a whole string
     throw error(code, where + ": not valid JSON (byte " + std::to_string(e.byte) + "): " + reason);
+  } catch (const json::out_of_range& e) {
+    // A number past double's range, such as 1e999: "[json.exception.out_of_range.406] number overflow parsing '1e999'"
+    const std::string reason = e.what();
+    throw error(code, where + ": not valid JSON for wax: " + reason.substr(std::min(reason.find("number"), reason.size())));
   }
   if (too_deep)
     throw error(code, where + ": arrays and objects nested more than " + std::to_string(json_max_depth) +

@@ -81,10 +81,14 @@ load_options model_load_options(std::string_view options_json) {
 }
 
 std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, const load_options& options,
-                                         std::optional<model_task> task) {
-  const json config = config_parse(config_json, "config.json");
+                                         std::optional<model_task> task, std::string_view generation_config_json) {
+  json config = config_parse(config_json, "config.json");
+  json generation_config = generation_config_json.empty() ? json::object()
+                                                          : json_parse(generation_config_json, "generation_config.json", error_bad_config);
   const config_reader reader(config, "config.json");
-  return model_family_for(reader, task).load(reader, std::move(w), options);
+  std::unique_ptr<loaded_model> model = model_family_for(reader, task).load(reader, std::move(w), options);
+  model->keep_settings(std::move(config), std::move(generation_config));
+  return model;
 }
 
 std::unique_ptr<causal_lm> causal_lm_load(std::string_view config_json, weights w, const load_options& options) {

@@ -51,10 +51,11 @@ void model_family_add(const model_family& family);
 // family, for files streamed in before config.json reaches a loader.
 load_options model_load_options(std::string_view options_json);
 
-// Loads config.json's model as `task` (none: the task its family offers); throws naming the field
-// or tensor that does not fit.
+// Loads config.json's model as `task` (none: the task its family offers), keeping config.json and
+// generation_config.json (empty: none) on it (loaded_model::config, generation_config); throws
+// naming the file, field or tensor that does not fit.
 std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, const load_options& options,
-                                         std::optional<model_task> task);
+                                         std::optional<model_task> task, std::string_view generation_config_json = "");
 
 // What loading config.json's model with `request_json` needs, from the safetensors headers alone:
 // {"dtype": ..., "max_length": n (optional), "files": [{"size": bytes, "tensors": {name: {"dtype",

@@ -54,11 +54,7 @@ TEST(api, the_generate_job_gives_generates_ids_one_token_at_a_time) {
 TEST(api, generate_options_are_the_call_over_generation_config_over_transformers_defaults) {
   const json file = {{"max_new_tokens", 7}, {"temperature", 0.5}, {"eos_token_id", 2}, {"top_k", 9}};
   const json model_config = {{"eos_token_id", 3}, {"pad_token_id", nullptr}};
-  const auto merged = [&](json call) {
-    call["generation_config"] = file;
-    call["model_config"] = model_config;
-    return generate_options_from_request(call);
-  };
+  const auto merged = [&](const json& call) { return generate_options_from_request(call, file, model_config); };
   const generate_options from_file = merged({{"do_sample", true}});
   EXPECT_EQ(from_file.max_new_tokens, 7);
   EXPECT_FLOAT_EQ(from_file.sampling.temperature, 0.5f);
@@ -70,23 +66,75 @@ TEST(api, generate_options_are_the_call_over_generation_config_over_transformers
   EXPECT_EQ(nulls.max_new_tokens, 20);
   EXPECT_EQ(nulls.sampling.top_k, 0);
   EXPECT_EQ(nulls.eos_token_ids, (std::vector<int32_t>{3}));  // config.json's
-  const generate_options defaults = generate_options_from_request({{"do_sample", true}});
+  const json none = json::object();
+  const generate_options defaults = generate_options_from_request({{"do_sample", true}}, none, none);
   EXPECT_EQ(defaults.sampling.top_k, 50);
   EXPECT_TRUE(defaults.eos_token_ids.empty());
   EXPECT_EQ(defaults.pad_token_id, 0);
-  EXPECT_EQ(generate_options_from_request(json::object()).sampling.top_k, 0);
-  EXPECT_EQ(generate_options_from_request({{"seed", 5}}).sampling.seed, 5u);
-  EXPECT_EQ(generate_options_from_request({{"eos_token_id", {4, 6}}}).pad_token_id, 4);
+  EXPECT_EQ(generate_options_from_request(none, none, none).sampling.top_k, 0);
+  EXPECT_EQ(generate_options_from_request({{"seed", 5}}, none, none).sampling.seed, 5u);
+  EXPECT_EQ(generate_options_from_request({{"eos_token_id", {4, 6}}}, none, none).pad_token_id, 4);
+  // config.json's pad_token_id -1 ("none", as some files write it) falls back to the first eos.
+  EXPECT_EQ(generate_options_from_request(none, none, {{"eos_token_id", 5}, {"pad_token_id", -1}}).pad_token_id, 5);
 }
 
-TEST(api, the_generate_jobs_info_says_what_it_settled_on) {
-  auto model = testing::load_causal_lm(testing::fixture_path("llama_gqa_tied"));
+// Each case: generation_config.json's text, and what its error says. A field the call gives is not
+// read from the file, so a bad value there is no error.
+TEST(api, generation_config_values_are_checked_where_used_naming_the_file_and_the_field) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {R"({"do_sample": "yes"})", {"generation_config.json: 'do_sample' expected true or false, got \"yes\"", "pass do_sample to override it"}},
+      {R"({"eos_token_id": [1e12]})", {"generation_config.json: 'eos_token_id' expected a token id or a list of token ids"}},
+      {R"({"pad_token_id": -3})", {"generation_config.json: 'pad_token_id' expected a token id", "got -3"}},
+      {R"({"top_k": -5})", {"generation_config.json: 'top_k' expected a non-negative integer, got -5"}},
+      {R"({"temperature": "hot"})", {"generation_config.json: 'temperature' expected a number, got \"hot\""}},
+      {R"({"top_p": 1.5})", {"generation_config.json: 'top_p' expected a number in (0, 1], got 1.5"}},
+      {R"({"seed": 1e300})", {"generation_config.json: 'seed' expected an integer in [0, 2^53]"}},
+      {R"("greedy")", {"generation_config.json: expected a JSON object, got \"greedy\""}},
+  };
+  for (const auto& [text, parts] : cases) {
+    const json file = json::parse(text);
+    testing::expect_contains(
+        testing::error_message([&] { generate_options_from_request(json::object(), file, json::object()); }, error_bad_config), parts);
+    if (file.is_object()) {
+      EXPECT_NO_THROW(generate_options_from_request({{file.begin().key(), nullptr}}, file, json::object())) << text;
+    }
+  }
+  testing::expect_contains(
+      testing::error_message([&] { generate_options_from_request(json::object(), json::object(), {{"eos_token_id", "end"}}); }, error_bad_config),
+      {"config.json: 'eos_token_id' expected a token id"});
+}
+
+// llama_gqa_tied loaded through the api with `generation_config_json` beside its config.json.
+std::unique_ptr<loaded_model> load_tied_with(const std::string& generation_config_json) {
+  const std::string dir = testing::fixture_path("llama_gqa_tied");
+  weights w;
+  w.add_file("model.safetensors", testing::read_file(dir + "/model.safetensors"));
+  return api::model_load(testing::read_text(dir + "/config.json"), std::move(w), "", "", generation_config_json);
+}
+
+TEST(api, the_generate_jobs_info_says_what_it_settled_on_from_the_models_generation_config) {
+  const auto model = load_tied_with(R"({"max_new_tokens": 3, "eos_token_id": 2, "lang_to_id": {"<|en|>": 7}})");
+  EXPECT_EQ(model->generation_config()["lang_to_id"]["<|en|>"], 7);  // kept whole
+  EXPECT_EQ(model->info()["generation_config"], model->generation_config());
   const std::vector<int32_t> ids = {1, 404, 442};
-  auto generation = api::job_new(*model, generate_request(ids, {}, 1, {{"generation_config", {{"max_new_tokens", 3}, {"eos_token_id", 2}}}}));
+  auto generation = api::job_new(*model, generate_request(ids, {}, 1, json::object()));
   const json info = generation->info();
   EXPECT_EQ(info["max_new_tokens"], 3);
   EXPECT_EQ(info["eos_token_id"], json::array({2}));
   EXPECT_GT(info["held_bytes"].get<double>(), 0);
+  // config.json's eos_token_id when neither the call nor the file gives one.
+  const auto plain = load_tied_with("");
+  EXPECT_EQ(api::job_new(*plain, generate_request(ids, {}, 1, json::object()))->info()["eos_token_id"],
+            json::array({plain->config()["eos_token_id"].get<int32_t>()}));
+}
+
+TEST(api, a_max_new_tokens_past_the_positions_from_generation_config_says_so) {
+  const auto model = load_tied_with(R"({"max_new_tokens": 5000})");
+  const std::vector<int32_t> ids = {1, 404};
+  testing::expect_contains(testing::error_message([&] { api::job_new(*model, generate_request(ids, {}, 1, json::object())); }, error_bad_input),
+                           {"max_new_tokens: 5000 is more than", "(generation_config.json sets max_new_tokens 5000: pass max_new_tokens to override it)"});
+  EXPECT_NO_THROW(api::job_new(*model, generate_request(ids, {}, 1, {{"max_new_tokens", 2}})));
+  testing::expect_contains(testing::error_message([&] { load_tied_with("{"); }, error_bad_config), {"generation_config.json: not valid JSON"});
 }
 
 TEST(api, no_new_tokens_is_one_step_with_an_empty_output) {
@@ -129,7 +177,7 @@ TEST(api, model_load_as_a_task_and_the_models_info) {
   testing::expect_contains(testing::error_message([&] { api::model_load(config, bert_weights(), "", "causal_lm"); }, error_unsupported),
                            {"bert"});
   testing::expect_contains(testing::error_message([&] { api::model_load(config, bert_weights(), "", "detector"); }, error_bad_input),
-                           {"causal_lm or encoder", "'detector'"});
+                           {"model task: expected causal_lm", "'detector'"});
   const json llama = testing::load_causal_lm(testing::fixture_path("llama_gqa_tied"))->info();
   for (const char* field : {"vocab_size", "max_position_embeddings", "weight_bytes", "scratch_bytes"})
     EXPECT_TRUE(llama.contains(field)) << field;

@@ -89,6 +89,9 @@ TEST(json_syntax, config_errors_name_the_file_and_the_place) {
                   {"config.json: not valid JSON", "line 3", "byte "});
   const std::string long_string = "{\"a\": \"" + std::string(10000, 'x');  // unterminated: "last read" quotes all of it
   EXPECT_LT(testing::error_message([&] { config_parse(long_string, "config.json"); }, error_bad_config).size(), 400u);
+  // nlohmann refuses a number past double's range with an out_of_range error, not a parse error.
+  testing::expect_contains(testing::error_message([] { config_parse(R"({"temperature": 1e999})", "generation_config.json"); }, error_bad_config),
+                           {"generation_config.json: not valid JSON for wax: number overflow parsing '1e999'"});
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 // suppress_tokens, begin_suppress_tokens and forced_decoder_ids reach the C++ processor list, from
 // the call's options and from generation_config.json, with transformers' meaning of each.
 import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { AutoModelForCausalLM } from '../../js/src/index.js';
@@ -34,12 +37,18 @@ describe('logits processors from options', () => {
   });
 
   it('come from generation_config.json too, and a bad one is named', async () => {
-    const saved = model.generation_config;
-    model.generation_config = { ...saved, suppress_tokens: [greedy[3]] };
+    const dir = await mkdtemp(join(tmpdir(), 'wax-suppress-'));
+    const fixture = fixtureDir('llama_gqa_tied');
+    for (const file of ['config.json', 'model.safetensors']) await copyFile(join(fixture, file), join(dir, file));
+    await writeFile(join(dir, 'generation_config.json'), JSON.stringify({ suppress_tokens: [greedy[3]] }));
+    const suppressing = await AutoModelForCausalLM.from_pretrained(dir);
     try {
-      assert.notEqual((await continuation({}))[0], greedy[3]);
+      assert.deepEqual(suppressing.generation_config, { suppress_tokens: [greedy[3]] });
+      const first = (await suppressing.generate({ input_ids, max_new_tokens: 1 })).tolist()[0].map(Number)[3];
+      assert.notEqual(first, greedy[3]);
     } finally {
-      model.generation_config = saved;
+      suppressing.dispose();
+      await rm(dir, { recursive: true });
     }
     await assert.rejects(continuation({ forced_decoder_ids: [[1]] }), (e) => e.code === 'WAX_BAD_INPUT' && /forced_decoder_ids/.test(e.message));
     await assert.rejects(continuation({ suppress_tokens: [-1] }), (e) => e.code === 'WAX_BAD_INPUT' && /suppress_tokens/.test(e.message));

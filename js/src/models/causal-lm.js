@@ -1,7 +1,7 @@
 // Decoder-only language models (Llama, Qwen2, Mistral; models/registry.js): forward, and generate
 // (greedy or sampled) with the KV cache; the handle, memory() and dispose() are PreTrainedModel's.
 import { WaxError, throwIfAborted } from '../errors.js';
-import { FORWARD_OPTIONS, GENERATE_OPTIONS, checkOptions, fileDefaults } from '../options.js';
+import { FORWARD_OPTIONS, GENERATE_OPTIONS, checkOptions } from '../options.js';
 import { Tensor, readModelInputs } from '../tensor.js';
 import { UnawaitedCalls } from '../streamers.js';
 import { sliceTimer } from '../yield.js';
@@ -75,20 +75,26 @@ async function allRowsDone(criteria, sequences, done) {
 /** A causal language model living in the wasm heap. Create it with `AutoModelForCausalLM.from_pretrained`. */
 export class CausalLM extends PreTrainedModel {
   static modelTask = 'causal_lm';
-  static extraFiles = ['generation_config.json'];
+  static loadsGenerationConfig = true;
   static task = 'text-generation';
   static workerMethods = [...PreTrainedModel.workerMethods, 'generate'];
   static workerProperties = [...PreTrainedModel.workerProperties, 'generation_config'];
 
-  constructor(runtime, handle, config, extra = {}) {
+  constructor(runtime, handle, config) {
     super(runtime, handle, config);
-    this.#vocabSize = this.modelInfo().vocab_size;
-    /** The parsed generation_config.json ({} when the model has none). */
-    this.generation_config = extra['generation_config.json'] ?? {};
+    const info = this.modelInfo();
+    this.#vocabSize = info.vocab_size;
+    this.#maxPositions = info.max_position_embeddings;
+    /**
+     * generation_config.json as C++ read it at load ({} when the model has none); generate's
+     * defaults come from C++'s copy, checked there as each is used.
+     */
+    this.generation_config = info.generation_config;
   }
 
-  /** As the C++ loader read and checked it from config.json. */
+  /** As the C++ loader read and checked them from config.json. */
   #vocabSize;
+  #maxPositions;
 
   /** Generate jobs in flight, for memory(). */
   #generations = new Set();
@@ -106,7 +112,7 @@ export class CausalLM extends PreTrainedModel {
    * positions the model was trained on (RoPE runs on, the output degrades).
    */
   #warnPastPositions(positions, what) {
-    const limit = this.config.max_position_embeddings;
+    const limit = this.#maxPositions;
     if (this.#warnedPastPositions || !(positions > limit)) return;
     this.#warnedPastPositions = true;
     console.warn(`wax: ${what}, more than this model's max_position_embeddings (${limit}): ` +
@@ -165,14 +171,10 @@ export class CausalLM extends PreTrainedModel {
     checkOptions('generate', given, GENERATE_OPTIONS);
     const { streamer: userStreamer, signal, stopping_criteria, stop_strings, tokenizer, ...options } = given;
     const streamer = userStreamer && new UnawaitedCalls().watch(userStreamer);
-    const fromFile = fileDefaults('generation_config.json', this.generation_config, options, GENERATE_OPTIONS);
-    // C++ merges the call's options over the file's over transformers' defaults
-    // (generate_options_from_request); an option given as undefined or null means the default.
-    const request = {
-      ...Object.fromEntries(Object.entries(options).filter(([name]) => Object.hasOwn(GENERATE_OPTIONS, name)).map(([name, value]) => [name, value ?? null])),
-      generation_config: fromFile,
-      model_config: { eos_token_id: this.config.eos_token_id ?? null, pad_token_id: this.config.pad_token_id ?? null },
-    };
+    // C++ merges the call's options over generation_config.json's over transformers' defaults and
+    // config.json's eos (generate_options_from_request); an option given as undefined or null means the default.
+    const request = Object.fromEntries(Object.entries(options).filter(([name]) => Object.hasOwn(GENERATE_OPTIONS, name))
+      .map(([name, value]) => [name, value ?? null]));
     throwIfAborted(signal);
     const { batch, seq, input_ids: promptIds } = read;
     const { criteria, dispose: disposeCriteria } = stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, batch, seq);
@@ -180,15 +182,8 @@ export class CausalLM extends PreTrainedModel {
     const promptRows = () => Array.from({ length: batch }, (_, b) => Array.from(promptIds.subarray(b * seq, (b + 1) * seq), BigInt));
     let job = 0;
     try {
-      try {
-        job = this.newJob('generate', { input_ids: { data: promptIds, dims }, attention_mask: read.attention_mask && { data: read.attention_mask, dims } },
-          request);
-      } catch (error) {
-        if (fromFile.max_new_tokens !== undefined && error.message?.startsWith('max_new_tokens')) {
-          error.message += ` (generation_config.json sets max_new_tokens ${fromFile.max_new_tokens}: pass max_new_tokens to override it)`;
-        }
-        throw error;
-      }
+      job = this.newJob('generate', { input_ids: { data: promptIds, dims }, attention_mask: read.attention_mask && { data: read.attention_mask, dims } },
+        request);
       this.#generations.add(job);
       const { max_new_tokens: newTokens, eos_token_id: eos } = this.jobInfo(job);
       this.#warnPastPositions(seq + newTokens, `the prompt (${seq} tokens) and max_new_tokens (${newTokens}) reach ${seq + newTokens} positions`);

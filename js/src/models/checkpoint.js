@@ -9,8 +9,9 @@ import { getRuntime } from '../runtime.js';
 
 /**
  * Loads `source` as the model class `modelClassFor(config)` answers (models/registry.js): reads
- * the class's `extraFiles` (before the download, so a bad one fails early; absent ones give {}),
- * streams the weights into the heap and hands them to wax_model_load as the class's `modelTask`.
+ * generation_config.json when the class `loadsGenerationConfig` (before the download, so a file
+ * that is not JSON fails early), streams the weights into the heap and hands them with both files'
+ * text to wax_model_load as the class's `modelTask`; C++ reads and keeps them.
  * `local_files_only`: nothing is fetched (repo ids and URLs come from the cache), as transformers.js.
  * @returns {Promise<import('./pretrained-model.js').PreTrainedModel>}
  */
@@ -21,29 +22,28 @@ export async function loadCheckpoint(source, { signal, progress_callback, revisi
   files.progress.awaitWeights();
   const [runtime, { text: configText, json: config }] = await Promise.all([getRuntime(), files.readJson('config.json', { signal })]);
   const ModelClass = modelClassFor(config);
-  const extra = {};
-  for (const file of ModelClass.extraFiles) extra[file] = (await files.readJson(file, { signal, optional: true }))?.json ?? {};
+  const generationConfigText = ModelClass.loadsGenerationConfig
+    ? (await files.readJson('generation_config.json', { signal, optional: true }))?.text ?? '' : '';
 
   const options = { signal, dtype, max_length, optionsJson: JSON.stringify({ dtype: dtype ?? 'fp32', model_type: config.model_type }) };
   const plan = await openAndCheckFit(files, runtime, config, options);
   const weights = convertsWhileStreaming(dtype) || plan.files.some((entry) => entry.opened.size > WHOLE_FILE_LIMIT_BYTES)
     ? await streamTensorRuns(files, runtime, config, options, plan)
     : await downloadWholeFiles(files, runtime, plan, signal);
-  let configPtr = 0, optionsPtr = 0, taskPtr = 0;
+  const strings = [];
   try {
     throwIfAborted(signal);
-    configPtr = runtime.copyString(configText, 'config.json');
-    optionsPtr = runtime.copyString(options.optionsJson, 'load options');
-    taskPtr = runtime.copyString(ModelClass.modelTask, 'the model task');
+    strings.push(runtime.copyString(configText, 'config.json'), runtime.copyString(options.optionsJson, 'load options'),
+      runtime.copyString(ModelClass.modelTask, 'the model task'), runtime.copyString(generationConfigText, 'generation_config.json'));
   } catch (error) {
     runtime.plain('wax_weights_free', weights);
-    runtime.free(configPtr);
-    runtime.free(optionsPtr);
+    strings.forEach((ptr) => runtime.free(ptr));
     throw error;
   }
   try {
-    const handle = runtime.call('wax_model_load', configPtr, weights, optionsPtr, taskPtr) >>> 0; // consumes weights
-    const model = new ModelClass(runtime, handle, config, extra);
+    const [configPtr, optionsPtr, taskPtr, generationConfigPtr] = strings;
+    const handle = runtime.call('wax_model_load', configPtr, weights, optionsPtr, taskPtr, generationConfigPtr) >>> 0; // consumes weights
+    const model = new ModelClass(runtime, handle, config);
     // Tensors the model never read (a config.json with fewer layers than its checkpoint): one warning.
     const unused = model.modelInfo().unused_tensors;
     if (unused.length) {
@@ -54,9 +54,7 @@ export async function loadCheckpoint(source, { signal, progress_callback, revisi
     files.progress.ready(task, name);
     return model;
   } finally {
-    runtime.free(configPtr);
-    runtime.free(optionsPtr);
-    runtime.free(taskPtr);
+    strings.forEach((ptr) => runtime.free(ptr));
   }
 }
 

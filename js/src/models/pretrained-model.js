@@ -41,8 +41,8 @@ export class PreTrainedModel extends Callable {
   /** The C++ task interface the subclass loads its models as (wax_model_load): 'causal_lm', 'encoder'. */
   static modelTask = null;
 
-  /** JSON files beside config.json the subclass reads (absent ones: {}), before the weights download. */
-  static extraFiles = [];
+  /** Whether the subclass's models come with generation_config.json (read and kept by C++: modelInfo). */
+  static loadsGenerationConfig = false;
 
   /** The methods a proxy on the page forwards to the wax worker (worker/remote.js). */
   static workerMethods = ['_call', 'forward', 'memory'];
@@ -50,8 +50,7 @@ export class PreTrainedModel extends Callable {
   /** The data properties a proxy on the page copies from the model in the wax worker. */
   static workerProperties = ['config'];
 
-  /** @param {object} extra the parsed `extraFiles`, by file name */
-  constructor(runtime, handle, config, extra = {}) {
+  constructor(runtime, handle, config) {
     super();
     this.runtime = runtime;
     this.handle = handle;
@@ -76,9 +75,9 @@ export class PreTrainedModel extends Callable {
   }
 
   /**
-   * What C++ reports of the model (src/models/loaded_model.h info): `unused_tensors` and the
-   * task interface's sizes (vocab_size, hidden_size, max_position_embeddings, weight_bytes,
-   * scratch_bytes).
+   * What C++ reports of the model (src/models/loaded_model.h info): `unused_tensors`,
+   * `generation_config` (generation_config.json as C++ read it; {} when none) and the task
+   * interface's sizes (vocab_size, hidden_size, max_position_embeddings, weight_bytes, scratch_bytes).
    */
   modelInfo() {
     const { runtime } = this;
