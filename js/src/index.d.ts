@@ -286,6 +286,39 @@ export class AutoTokenizer {
   static from_pretrained(source: ModelSource, options?: Pick<PretrainedOptions, 'signal' | 'progress_callback' | 'revision' | 'local_files_only' | 'worker'>): Promise<PreTrainedTokenizer>;
 }
 
+/**
+ * Reads audio as mono samples at `sampling_rate` (default 16000), channels averaged and resampled:
+ * a Float32Array is returned as it is; a URL is fetched with env.fetch; pages decode any format the
+ * browser reads, Node (and workers) read WAV (PCM 8/16/24/32-bit, float 32/64, WAVE_FORMAT_EXTENSIBLE).
+ */
+export function read_audio(source: AudioInput, sampling_rate?: number, options?: { signal?: AbortSignal }): Promise<Float32Array>;
+
+/** Whisper's log-mel features from preprocessor_config.json, computed in the wasm module. */
+export interface WhisperFeatureExtractor {
+  (audio: Float32Array | Float64Array): Promise<{ input_features: Tensor<'float32'> }>;
+}
+export class WhisperFeatureExtractor {
+  /** preprocessor_config.json as parsed. */
+  readonly config: { feature_size?: number; sampling_rate?: number; hop_length?: number; n_fft?: number; chunk_length?: number;
+    n_samples?: number; nb_max_frames?: number; [key: string]: unknown };
+}
+
+/** A Whisper processor: `await processor(audio)` → `{ input_features }` [1, n_mels, 3000]; `tokenizer` when the folder has one. */
+export interface WhisperProcessor extends Disposable {
+  (audio: Float32Array | Float64Array): Promise<{ input_features: Tensor<'float32'> }>;
+}
+export class WhisperProcessor {
+  readonly feature_extractor: WhisperFeatureExtractor;
+  readonly tokenizer: PreTrainedTokenizer | null;
+  decode(ids: Tensor | ArrayLike<number | bigint>, options?: { skip_special_tokens?: boolean }): string;
+  batch_decode(batch: Tensor | ArrayLike<ArrayLike<number | bigint>>, options?: { skip_special_tokens?: boolean }): string[];
+  dispose(): void;
+}
+
+export class AutoProcessor {
+  static from_pretrained(source: ModelSource, options?: Pick<PretrainedOptions, 'signal' | 'progress_callback' | 'revision' | 'local_files_only'>): Promise<WhisperProcessor>;
+}
+
 export class TextStreamer implements Streamer {
   constructor(tokenizer: PreTrainedTokenizer, options?: {
     skip_prompt?: boolean; skip_special_tokens?: boolean; callback_function?: ((text: string) => void) | null;

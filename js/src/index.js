@@ -8,6 +8,7 @@ export { CausalLM } from './models/causal-lm.js';
 export { EncoderModel } from './models/encoder.js';
 export { AutoTokenizer, PreTrainedTokenizer, WhisperTokenizer } from './tokenizer.js';
 export { TextStreamer } from './streamers.js';
+export { AutoProcessor, WhisperProcessor, WhisperFeatureExtractor, read_audio } from './processors/index.js';
 export { Tensor } from './tensor.js';
 export { env } from './env.js';
 export { runtimeInfo } from './runtime.js';

@@ -1,6 +1,7 @@
 // A user's program against wax's declarations: type-checked by tests/node/types.test.mjs (tsc
 // --noEmit), never run. `wax-ml` resolves to this package by its own name ("exports").
 import {
+  AutoProcessor, WhisperFeatureExtractor, read_audio,
   AutoModel, AutoModelForCausalLM, AutoTokenizer, CausalLM, PreTrainedModel, Tensor, TextStreamer, WAX_ERROR_CODES, WaxError, clearCache, cos_sim, env,
   isCached, pipeline, preflight, runtimeInfo, type Message, type ProgressInfo, type StoppingCriterion, type WaxErrorCode,
 } from 'wax-ml';
@@ -71,6 +72,13 @@ async function main(): Promise<void> {
   const segmentEnd: number | null | undefined = chunks?.[0]?.timestamp?.[1];
   const offsets = transcriber.tokenizer.decode([50364, 2425, 50439], { output_offsets: true }).offsets;
   console.log(transcript, segmentEnd, offsets[0].timestamp[0], transcriber.tokenizer.get_decoder_prompt_ids({ language: 'french' }));
+
+  const processor = await AutoProcessor.from_pretrained('tests/fixtures/whisper_tiny_random', { signal: controller.signal });
+  const { input_features } = await processor(await read_audio('speech.wav', 16000));
+  const melBins: number = input_features.dims[1];
+  const melExtractor: WhisperFeatureExtractor = processor.feature_extractor;
+  console.log(melBins, melExtractor.config.sampling_rate, processor.tokenizer?.decode([1, 2]));
+  processor.dispose();
 
   const report = await preflight('org/name', { max_length: 1024, dtype: 'q4' });
   if (!report.fits) console.log(report.advice);
