@@ -2,7 +2,9 @@
 // audio is cut into overlapping windows, each turned into log-mel features and transcribed in
 // turn (so memory stays that of one window), and the windows' ids merged (whisper-text.js).
 import { WaxError, badInput, describeValue, throwIfAborted } from '../errors.js';
+import { pipelineProgress } from '../loader/progress.js';
 import { GENERATE_OPTIONS } from '../options.js';
+import { AutoProcessor, read_audio } from '../processors/index.js';
 import { Tensor } from '../tensor.js';
 import { WHISPER_LANGUAGE_NAMES, decodeAsr, whisperLanguageCode } from '../whisper-text.js';
 import { yieldToEventLoop } from '../yield.js';
@@ -67,6 +69,16 @@ function checkSamples(audio) {
  */
 export class AutomaticSpeechRecognitionPipeline extends Pipeline {
   static callOptions = ASR_OPTIONS;
+  static workerProperties = [...Pipeline.workerProperties, 'sampling_rate'];
+
+  /**
+   * On the page of a pipeline in the wax worker, audio is read here (worker/remote.js): only the
+   * page has Web Audio to decode compressed files and resample, and an AudioBuffer cannot cross.
+   */
+  static async pageArguments(pipelineProxy, [audio, ...rest]) {
+    const read = (one) => (one instanceof Float32Array ? one : read_audio(one, pipelineProxy.sampling_rate));
+    return [Array.isArray(audio) ? await Promise.all(audio.map(read)) : await read(audio), ...rest];
+  }
 
   constructor({ processor, ...parts }) {
     super(parts);
@@ -74,13 +86,28 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
     this.processor = processor;
   }
 
-  static async loadParts(source, options) {
-    const [{ AutoModelForSpeechSeq2Seq }, { AutoProcessor }] = await Promise.all([import('../models/registry.js'), import('../processors/index.js')]);
-    const processor = await AutoProcessor.from_pretrained(source, options);
+  /** The audio's samples a second, as the feature extractor takes them (preprocessor_config.json). */
+  get sampling_rate() {
+    return this.processor.feature_extractor.config.sampling_rate;
+  }
+
+  /**
+   * Loads the processor, which brings the tokenizer, then the model, with one progress_total over
+   * their files (Pipeline.load's, with the processor's tokenizer instead of a second one).
+   */
+  static async load(task, source, { signal, revision, progress_callback, ...rest } = {}) {
+    const { AutoModelForSpeechSeq2Seq } = await import('../models/registry.js');
+    const progress = pipelineProgress(progress_callback);
+    const shared = { signal, revision, local_files_only: rest.local_files_only };
+    const processor = await AutoProcessor.from_pretrained(source, { ...shared, progress_callback: progress });
     try {
-      return { processor, model: await AutoModelForSpeechSeq2Seq.from_pretrained(source, options) };
+      if (!processor.tokenizer) {
+        throw new WaxError(`pipeline('${task}'): the model has no tokenizer.json; the transcript is decoded with it`, { code: 'WAX_NOT_FOUND' });
+      }
+      const model = await AutoModelForSpeechSeq2Seq.from_pretrained(source, { ...shared, ...rest, progress_callback: progress });
+      return new this({ task, model, tokenizer: processor.tokenizer, processor });
     } catch (error) {
-      processor.dispose?.();
+      processor.dispose();
       throw error;
     }
   }
@@ -125,7 +152,7 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
     }
     const code = language === null ? null : whisperLanguageCode(language, 'automatic-speech-recognition: language');
 
-    const samples = audio instanceof Float32Array ? audio : await (await import('../processors/index.js')).read_audio(audio, rate);
+    const samples = audio instanceof Float32Array ? audio : await read_audio(audio, rate, { signal });
     checkSamples(samples);
     throwIfAborted(signal);
     if (chunkSeconds === 0 && samples.length > windowSeconds * rate) chunkSeconds = windowSeconds; // never drop what a window cannot hold
@@ -213,9 +240,9 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
     return candidates.reduce((best, id) => (last[id] > last[best] ? id : best), candidates[0]);
   }
 
-  /** Frees the model, the tokenizer and the processor. */
+  /** Frees the model and the processor with its tokenizer. */
   dispose() {
-    super.dispose();
-    this.processor.dispose?.();
+    this.model.dispose();
+    this.processor.dispose();
   }
 }

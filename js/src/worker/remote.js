@@ -185,7 +185,8 @@ function remoteObject(connection, { objectId, methods, properties, objects }, ow
   const call = (method, args) => (disposed
     ? Promise.reject(new WaxError('this object was disposed', { code: 'WAX_DISPOSED' }))
     : connection.request({ op: 'call', objectId, method }, args).then((v) => decode(v, resolveReturned)));
-  const object = Object.setPrototypeOf((...args) => call('_call', args), null);
+  const object = Object.setPrototypeOf((...args) => (localClass?.pageArguments // what only this side can read (Web Audio)
+    ? localClass.pageArguments(object, args).then((ready) => call('_call', ready)) : call('_call', args)), null);
   Object.assign(object, properties, { __remote: true, objectId });
   for (const [key, nested] of Object.entries(objects)) object[key] = remoteObject(connection, nested, false);
   for (const method of methods) object[method] = (...args) => call(method, args);
