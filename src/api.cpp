@@ -3,9 +3,11 @@
 #include "audio/log_mel.h"
 #include "core/error.h"
 #include "generation/generate.h"
+#include "generation/seq2seq_generate.h"
 #include "io/load_options.h"
 #include "models/causal_lm.h"
 #include "models/registry.h"
+#include "models/seq2seq.h"
 
 namespace wax::api {
 
@@ -31,9 +33,10 @@ std::string model_estimate(std::string_view config_json, std::string_view reques
 
 std::unique_ptr<job> job_new(const loaded_model& model, const job_request& request) {
   if (request.task != "generate") return model.new_job(request);
-  const auto* language_model = dynamic_cast<const causal_lm*>(&model);
-  if (!language_model) throw error(error_bad_input, "this model runs no task 'generate': only causal language models generate");
-  return generate_job_new(*language_model, request);
+  if (const auto* language_model = dynamic_cast<const causal_lm*>(&model)) return generate_job_new(*language_model, request);
+  if (const auto* seq2seq = dynamic_cast<const seq2seq_model*>(&model)) return seq2seq_generate_job_new(*seq2seq, request);
+  throw error(error_bad_input,
+              "this model runs no task 'generate': only causal language models and sequence-to-sequence models generate");
 }
 
 tokenizer tokenizer_load(std::string_view tokenizer_json, std::string_view tokenizer_config_json) {

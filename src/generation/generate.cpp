@@ -116,7 +116,7 @@ constexpr int64_t initial_new_positions = 64;
 
 // The checks made before anything is allocated: a shape the model can run, and a max_new_tokens
 // whose cache could ever fit (it is counted in 64 bits: in wasm32 the product wraps).
-generate_options checked_options(const causal_lm& model, int64_t batch, int64_t seq, generate_options options) {
+generate_options checked_options(const token_decoder& model, int64_t batch, int64_t seq, generate_options options) {
   check_ids_shape(batch, seq);
   const int64_t max_new_tokens = options.max_new_tokens, positions = model.max_position_embeddings();
   if (max_new_tokens < 0)
@@ -140,7 +140,7 @@ generate_options checked_options(const causal_lm& model, int64_t batch, int64_t 
 
 }  // namespace
 
-generator::generator(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq,
+generator::generator(const token_decoder& model, const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq,
                      generate_options options)
     : model_(&model), options_(checked_options(model, batch, seq, std::move(options))), batch_(batch), seq_(seq),
       prompt_ids_(ids, ids + batch * seq), prompt_mask_(mask ? mask : ids, mask ? mask + batch * seq : ids),
@@ -219,7 +219,7 @@ namespace {
 
 class generate_job final : public job {
  public:
-  generate_job(const causal_lm& model, const job_input& ids, const job_input* mask, generate_options options)
+  generate_job(const token_decoder& model, const job_input& ids, const job_input* mask, generate_options options)
       : generator_(model, static_cast<const int32_t*>(ids.data), mask ? static_cast<const int32_t*>(mask->data) : nullptr,
                    ids.dims[0], ids.dims[1], std::move(options)),
         batch_(ids.dims[0]) {}
@@ -265,7 +265,12 @@ std::unique_ptr<job> generate_job_new(const causal_lm& model, const job_request&
   }
 }
 
-std::vector<int32_t> generate(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch,
+std::unique_ptr<job> generate_job_over(const token_decoder& decoder, const job_input& ids, const job_input* mask,
+                                       generate_options options) {
+  return std::make_unique<generate_job>(decoder, ids, mask, std::move(options));
+}
+
+std::vector<int32_t> generate(const token_decoder& model, const int32_t* ids, const int32_t* mask, int64_t batch,
                               int64_t seq, const generate_options& options) {
   generator g(model, ids, mask, batch, seq, options);
   while (g.step() != generator::step_result::finished) {

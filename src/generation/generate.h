@@ -1,4 +1,5 @@
-// The decoding loop over a causal_lm and its KV cache, one step at a time so that callers can
+// The decoding loop over a token decoder (a causal LM, or a sequence-to-sequence model's decoder
+// bound to its encoder output) and its KV cache, one step at a time so that callers can
 // stream tokens and stop between layers.
 #pragma once
 
@@ -10,6 +11,7 @@
 
 #include "generation/sampling.h"
 #include "models/causal_lm.h"
+#include "models/decoder.h"
 #include "models/job.h"
 
 namespace wax {
@@ -45,7 +47,7 @@ class generator {
   // WAX_BAD_INPUT for an empty batch or prompt, or max_new_tokens above the model's
   // max_position_embeddings (prompt + new tokens may pass it: callers warn); WAX_TOO_LARGE when
   // the KV cache for seq + max_new_tokens could never fit in wasm32 (it grows as tokens come).
-  generator(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq,
+  generator(const token_decoder& model, const int32_t* ids, const int32_t* mask, int64_t batch, int64_t seq,
             generate_options options);
 
   enum class step_result { layer_done, tokens_ready, finished };
@@ -69,7 +71,7 @@ class generator {
 
   void begin_prompt_chunk();
 
-  const causal_lm* model_;
+  const token_decoder* model_;
   generate_options options_;
   int64_t batch_;
   int64_t seq_;
@@ -97,9 +99,13 @@ class generator {
 // more will come. held_bytes() is the KV cache; info() adds the max_new_tokens and eos_token_id
 // settled on.
 std::unique_ptr<job> generate_job_new(const causal_lm& model, const job_request& request);
+// The same job over any token decoder, from start ids (batch, seq) and an optional mask, with
+// options already merged; the decoder must outlive it.
+std::unique_ptr<job> generate_job_over(const token_decoder& decoder, const job_input& ids, const job_input* mask,
+                                       generate_options options);
 
 // Runs a generator to the end: (batch, seq + n) ids.
-std::vector<int32_t> generate(const causal_lm& model, const int32_t* ids, const int32_t* mask, int64_t batch,
+std::vector<int32_t> generate(const token_decoder& model, const int32_t* ids, const int32_t* mask, int64_t batch,
                               int64_t seq, const generate_options& options);
 
 }  // namespace wax

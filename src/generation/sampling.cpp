@@ -107,6 +107,11 @@ logits_processors::logits_processors(const sampling_options& options) : do_sampl
         logits[token] = 0.0f;
       }
     });
+  if (options.timestamps)  // WhisperTimeStampLogitsProcessor, over what the row generated after its start ids
+    list_.push_back([rules = *options.timestamps](float* logits, int64_t vocab, const row_state& row) {
+      const int64_t begin = std::min<int64_t>(row.begin_index, int64_t(row.history.size()));
+      apply_timestamp_rules(logits, vocab, row.history.data() + begin, int64_t(row.history.size()) - begin, rules);
+    });
   if (!options.do_sample) return;
   if (options.temperature != 1.0f)
     list_.push_back([temperature = options.temperature](float* logits, int64_t vocab, const row_state&) {

@@ -1,14 +1,17 @@
 // Choosing the next token from logits: the logits processors of transformers' generate, as one
 // list built from the options in its order (repetition penalty, suppress_tokens,
-// begin_suppress_tokens, forced_decoder_ids; then, when sampling, temperature, top-k, top-p,
+// begin_suppress_tokens, forced_decoder_ids, Whisper's timestamp rules; then, when sampling, temperature, top-k, top-p,
 // min-p), then greedy or a draw. The random source is our own (PCG32), so one seed gives the same
 // draws natively, in Node and in browsers (std distributions differ between standard libraries).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <utility>
 #include <vector>
+
+#include "generation/whisper_timestamps.h"
 
 namespace wax {
 
@@ -22,6 +25,7 @@ struct sampling_options {
   std::vector<int32_t> suppress_tokens;        // never chosen
   std::vector<int32_t> begin_suppress_tokens;  // not chosen as the first new token
   std::vector<std::pair<int64_t, int32_t>> forced_decoder_ids;  // (index in the row, the token chosen there)
+  std::optional<timestamp_rules> timestamps;  // Whisper's, when timestamps are asked for
   uint64_t seed = 0;
 };
 

@@ -13,6 +13,7 @@
 #include "io/config.h"
 #include "models/registry.h"
 #include "models/seq2seq.h"
+#include "generation/whisper_timestamps.h"
 #include "ops/conv.h"
 #include "test_util.h"
 
@@ -106,6 +107,72 @@ TEST(conv1d, matches_its_scalar_reference_on_odd_shapes) {
       }
     }
   }
+}
+
+// Whisper's timestamp rules (WhisperTimeStampLogitsProcessor) on hand-made logits: a vocabulary
+// of 12 with eos 4, <|notimestamps|> 6 and timestamps 7-11; which ids stay choosable after each
+// generated prefix.
+TEST(whisper_timestamps, pairs_monotonic_and_a_bounded_first_timestamp) {
+  const timestamp_rules rules{6, 4, 1};
+  const auto kept = [&](const std::vector<int32_t>& generated, std::vector<float> logits) {
+    apply_timestamp_rules(logits.data(), int64_t(logits.size()), generated.data(), int64_t(generated.size()), rules);
+    std::vector<int32_t> ids;
+    for (size_t i = 0; i < logits.size(); ++i)
+      if (std::isfinite(logits[i])) ids.push_back(int32_t(i));
+    return ids;
+  };
+  // Text likelier than all timestamps together, so that the last rule leaves text alone.
+  const std::vector<float> text_first = {9, 9, 9, 9, 9, 9, 9, 0, 0, 0, 0, 0};
+  EXPECT_EQ(kept({}, text_first), (std::vector<int32_t>{7, 8}));                // a timestamp first, at most index 1
+  EXPECT_EQ(kept({7}, text_first), (std::vector<int32_t>{0, 1, 2, 3, 4, 5}));     // then text (the start counts as a pair)
+  EXPECT_EQ(kept({7, 1}, text_first), (std::vector<int32_t>{0, 1, 2, 3, 4, 5, 8, 9, 10, 11}));  // no going back to 7
+  EXPECT_EQ(kept({7, 1, 9}, text_first), (std::vector<int32_t>{4, 5, 9, 10, 11}));  // close the pair (9 again) or end
+  EXPECT_EQ(kept({7, 1, 9, 9}, text_first), (std::vector<int32_t>{0, 1, 2, 3, 4, 5}));  // after a pair, text
+  // Five timestamps at 0 outweigh one text token at 1 (log 5 > 1): a timestamp is forced.
+  const std::vector<float> timestamps_likelier = {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(kept({7, 1}, timestamps_likelier), (std::vector<int32_t>{8, 9, 10, 11}));
+}
+
+// return_timestamps on the generate job: the rules read generation_config.json's
+// no_timestamps_token_id (here 400 of the random model's 512 ids, so 401-511 are timestamps) and
+// max_initial_timestamp_index, and every generated row keeps them.
+TEST(whisper, generate_with_return_timestamps_keeps_the_timestamp_rules) {
+  weights w;
+  w.add_file("model.safetensors", testing::read_file(dir() + "/model.safetensors"));
+  const std::string generation_config = R"({"decoder_start_token_id": 3, "eos_token_id": 2, "no_timestamps_token_id": 400,
+                                            "max_initial_timestamp_index": 5})";
+  std::unique_ptr<loaded_model> model =
+      model_load(testing::read_text(dir() + "/config.json"), std::move(w), {}, std::nullopt, generation_config);
+  const whisper_inputs in;
+  const auto generation = api::job_new(*model, {"generate", {in.features_input()},
+                                                {{"max_new_tokens", 30}, {"eos_token_id", json::array()}, {"return_timestamps", true}}});
+  std::vector<int32_t> ids;
+  for (bool more = true; more;) {
+    if (!generation->step()) continue;
+    const job_output_view tokens = generation->output_views().at(0);
+    ids.insert(ids.end(), static_cast<const int32_t*>(tokens.data), static_cast<const int32_t*>(tokens.data) + tokens.dims[1]);
+    more = generation->has_more();
+  }
+  ASSERT_EQ(ids.size(), 30u);
+  const auto is_timestamp = [](int32_t id) { return id > 400; };
+  EXPECT_TRUE(ids[0] > 400 && ids[0] <= 406) << "the first token " << ids[0];
+  EXPECT_FALSE(is_timestamp(ids[1])) << "text after the first timestamp";
+  int32_t last_timestamp = 0;
+  size_t run = 0;  // timestamps in a row
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_NE(ids[i], 400) << "<|notimestamps|> at " << i;
+    run = is_timestamp(ids[i]) ? run + 1 : 0;
+    EXPECT_LE(run, 2u) << "three timestamps in a row at " << i;
+    if (!is_timestamp(ids[i])) continue;
+    EXPECT_GE(ids[i], last_timestamp) << "a timestamp going back at " << i;
+    last_timestamp = ids[i];
+  }
+
+  const auto plain = load_whisper();
+  testing::expect_contains(
+      testing::error_message([&] { api::job_new(*plain, {"generate", {in.features_input()}, {{"return_timestamps", true}}}); },
+                             error_bad_config),
+      {"generation_config.json", "no_timestamps_token_id"});
 }
 
 TEST(whisper, encoder_hidden_states_match_upstream_layer_by_layer) {
