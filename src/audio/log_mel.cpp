@@ -110,6 +110,9 @@ log_mel_spectrogram::log_mel_spectrogram(const whisper_feature_config& config)
   // Periodic Hann (torch.hann_window, numpy.hanning(n + 1)[:-1]): the STFT's frames overlap-add to a constant.
   for (int64_t i = 0; i < config.n_fft; ++i)
     window_[size_t(i)] = 0.5 - 0.5 * std::cos(2 * std::numbers::pi * double(i) / double(config.n_fft));
+  const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> dense(
+      filters_.data(), filters_.dim(0), filters_.dim(1));
+  mel_projection_ = dense.transpose().sparseView();
 }
 
 tensor log_mel_spectrogram::operator()(const float* samples, int64_t n) const {
@@ -135,7 +138,6 @@ tensor log_mel_spectrogram::operator()(const float* samples, int64_t n) const {
   tensor features({n_mels, frames}, "the log-mel features");  // (n_mels, frames)
 
   using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::Map<const row_major> filters(filters_.data(), n_frequencies, n_mels);
   Eigen::Map<row_major> out(features.data(), n_mels, frames);
   // The FFT in float64: bins 10^4 below the loudest still reach the features after the max − 8
   // floor, and float32 rounding of the loudest bins would swamp them.
@@ -150,7 +152,7 @@ tensor log_mel_spectrogram::operator()(const float* samples, int64_t n) const {
       for (int64_t f = 0; f < n_frequencies; ++f) power(t - begin, f) = float(std::norm(spectrum[size_t(f)]));
     }
     auto mel = out.middleCols(begin, end - begin);  // (n_mels, chunk frames)
-    mel.noalias() = filters.transpose() * power.transpose();
+    mel.noalias() = mel_projection_ * power.transpose();
     mel = mel.array().max(mel_floor).log10().matrix();
   });
   const float floor = out.maxCoeff() - dynamic_range_log10;

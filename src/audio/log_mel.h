@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include <Eigen/SparseCore>
+
 #include "core/tensor.h"
 
 namespace wax {
@@ -51,6 +53,9 @@ class log_mel_spectrogram {
   whisper_feature_config config_;
   std::vector<double> window_;  // (n_fft,) periodic Hann
   tensor filters_;              // (n_fft/2 + 1, feature_size)
+  // filters_ transposed and sparse: each bin feeds at most two filters, so the mel projection of a
+  // frame costs ~2 · (n_fft/2 + 1) products instead of (n_fft/2 + 1) · feature_size.
+  Eigen::SparseMatrix<float, Eigen::RowMajor> mel_projection_;  // (feature_size, n_fft/2 + 1)
 };
 
 }  // namespace wax
