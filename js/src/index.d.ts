@@ -189,6 +189,28 @@ export class AutoModel {
   static from_pretrained(source: ModelSource, options?: PretrainedOptions): Promise<EncoderModel>;
 }
 
+/** Whisper's inputs: log-mel features (the processor's output), or the encoder's output given back. */
+export interface WhisperSourceInputs { input_features?: Tensor<'float32'>; encoder_hidden_states?: Tensor<'float32'> }
+/** Callable as in transformers.js: `await model(inputs)` is `model.forward(inputs)`. */
+export interface WhisperForConditionalGeneration {
+  (inputs: WhisperSourceInputs & { decoder_input_ids: Ids }, options?: { signal?: AbortSignal }): Promise<{ logits: Tensor<'float32'> }>;
+}
+export class WhisperForConditionalGeneration extends PreTrainedModel {
+  static from_pretrained(source: ModelSource, options?: PretrainedOptions): Promise<WhisperForConditionalGeneration>;
+  readonly generation_config: Record<string, any>;
+  /** The encoder's output [batch, max_source_positions, d_model]; `signal` aborts between layers. */
+  encode(inputs: { input_features: Tensor<'float32'> }, options?: { signal?: AbortSignal }): Promise<{ last_hidden_state: Tensor<'float32'> }>;
+  /** The decoder's logits [batch, n, vocab_size] for decoder_input_ids [batch, n]. */
+  forward(inputs: WhisperSourceInputs & { decoder_input_ids: Ids }, options?: { signal?: AbortSignal }): Promise<{ logits: Tensor<'float32'> }>;
+  /** Ids [batch, n + new tokens], from decoder_input_ids or else the decoder start token alone. */
+  generate(inputs: WhisperSourceInputs & { decoder_input_ids?: Ids; tokenizer?: PreTrainedTokenizer; return_timestamps?: boolean } & GenerationOptions): Promise<Tensor<'int64'>>;
+  memory(): MemoryReport | Promise<MemoryReport>;
+}
+
+export class AutoModelForSpeechSeq2Seq {
+  static from_pretrained(source: ModelSource, options?: PretrainedOptions): Promise<WhisperForConditionalGeneration>;
+}
+
 export interface Message {
   role: string;
   content: string;

@@ -3,7 +3,7 @@ export { pipeline } from './pipelines/index.js';
 export { TextGenerationPipeline } from './pipelines/text-generation.js';
 export { FeatureExtractionPipeline, cos_sim } from './pipelines/feature-extraction.js';
 export { AutomaticSpeechRecognitionPipeline } from './pipelines/automatic-speech-recognition.js';
-export { AutoModel, AutoModelForCausalLM, PreTrainedModel } from './models/registry.js';
+export { AutoModel, AutoModelForCausalLM, AutoModelForSpeechSeq2Seq, PreTrainedModel, WhisperForConditionalGeneration } from './models/registry.js';
 export { CausalLM } from './models/causal-lm.js';
 export { EncoderModel } from './models/encoder.js';
 export { AutoTokenizer, PreTrainedTokenizer, WhisperTokenizer } from './tokenizer.js';

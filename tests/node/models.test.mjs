@@ -47,7 +47,7 @@ describe('PreTrainedModel and the registry', () => {
     try {
       await writeFile(join(folder, 'config.json'), JSON.stringify({ model_type: 'gpt2' }));
       await assert.rejects(PreTrainedModel.from_pretrained(folder),
-        (e) => e.code === 'WAX_UNSUPPORTED' && /model_type "gpt2" is not one wax runs \(it runs llama, qwen2, mistral, bert\)/.test(e.message));
+        (e) => e.code === 'WAX_UNSUPPORTED' && /model_type "gpt2" is not one wax runs \(it runs llama, qwen2, mistral, bert, whisper\)/.test(e.message));
     } finally {
       await rm(folder, { recursive: true, force: true });
     }

@@ -1,76 +1,11 @@
 // Decoder-only language models (Llama, Qwen2, Mistral; models/registry.js): forward, and generate
-// (greedy or sampled) with the KV cache; the handle, memory() and dispose() are PreTrainedModel's.
-import { WaxError, throwIfAborted } from '../errors.js';
+// (greedy or sampled) with the KV cache; the handle, memory() and dispose() are PreTrainedModel's,
+// the token loop models/generation.js's.
+import { throwIfAborted } from '../errors.js';
 import { FORWARD_OPTIONS, GENERATE_OPTIONS, checkOptions } from '../options.js';
-import { Tensor, readModelInputs } from '../tensor.js';
-import { UnawaitedCalls } from '../streamers.js';
-import { sliceTimer } from '../yield.js';
+import { readModelInputs } from '../tensor.js';
+import { streamGeneration } from './generation.js';
 import { PreTrainedModel } from './pretrained-model.js';
-
-/**
- * The criterion of `stop_strings`, as transformers' generate: a row is done once its new text
- * contains one of `stops`. The text comes from the tokenizer's decode_stream (a wax tokenizer,
- * here or across the wax worker) one piece a token, and only the end that a new piece can
- * complete is searched, so the work a token stays the same however long the text grows. A
- * tokenizer with decode() alone has its rows' new text decoded again after every token.
- * `dispose()` frees the streams.
- */
-function stopStringCriterion(tokenizer, stops, batch, promptLength) {
-  const keep = Math.max(...stops.map((stop) => stop.length)) - 1;
-  const tails = new Array(batch).fill('');
-  const found = (row, piece) => {
-    const text = tails[row] + piece;
-    tails[row] = text.slice(Math.max(0, text.length - keep));
-    return stops.some((stop) => text.includes(stop));
-  };
-  if (typeof tokenizer.decode_stream !== 'function') {
-    return {
-      criterion: (input_ids) => Promise.all(input_ids.map(async (ids) => {
-        const text = await tokenizer.decode(ids.slice(promptLength), { skip_special_tokens: true });
-        return stops.some((stop) => text.includes(stop));
-      })),
-      dispose: () => {},
-    };
-  }
-  let streams = null;
-  return {
-    criterion: async (input_ids) => {
-      streams ??= await tokenizer.decode_stream(batch, { skip_special_tokens: true });
-      const pieces = await streams.push(input_ids.map((ids) => Number(ids.at(-1))));
-      return pieces.map((piece, row) => found(row, piece));
-    },
-    dispose: () => streams?.dispose(),
-  };
-}
-
-/**
- * The criteria generate asks after every token, as transformers.js: `stopping_criteria` is one
- * criterion (called with (input_ids, scores), answering a boolean per row), a list of them, or a
- * StoppingCriteriaList (itself such a criterion); `stop_strings`, as transformers' generate,
- * needs the `tokenizer` to read each row's new text (stopStringCriterion). Answers may be
- * promises: a criterion or a tokenizer on the other side of the wax worker answers through a
- * message. `dispose()` frees what the stop strings' criterion holds.
- */
-function stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, batch, promptLength) {
-  const criteria = stopping_criteria === undefined || stopping_criteria === null ? [] : [stopping_criteria].flat();
-  const stops = stop_strings === undefined || stop_strings === null ? [] : [stop_strings].flat();
-  if (!stops.length) return { criteria, dispose: () => {} };
-  if (typeof tokenizer?.decode !== 'function') {
-    throw new WaxError('stop_strings: pass the tokenizer too, generate({ stop_strings, tokenizer }), to read the generated text',
-      { code: 'WAX_BAD_INPUT' });
-  }
-  const { criterion, dispose } = stopStringCriterion(tokenizer, stops, batch, promptLength);
-  return { criteria: [...criteria, criterion], dispose };
-}
-
-/** Marks the rows that `criteria` call done (a single boolean speaks for every row); true when all are. */
-async function allRowsDone(criteria, sequences, done) {
-  for (const criterion of criteria) {
-    const answer = await criterion(sequences, undefined);
-    done.forEach((rowDone, row) => { done[row] = rowDone || !!(Array.isArray(answer) ? answer[row] : answer); });
-  }
-  return done.every(Boolean);
-}
 
 /** A causal language model living in the wasm heap. Create it with `AutoModelForCausalLM.from_pretrained`. */
 export class CausalLM extends PreTrainedModel {
@@ -164,60 +99,29 @@ export class CausalLM extends PreTrainedModel {
    */
   async generate(inputs) {
     this.liveHandle();
-    const { runtime } = this;
     const read = this.#inputs(inputs, 'generate');
     // token_type_ids, which some tokenizers return, mean nothing to a decoder.
     const { input_ids, attention_mask, token_type_ids, ...given } = inputs;
     checkOptions('generate', given, GENERATE_OPTIONS);
-    const { streamer: userStreamer, signal, stopping_criteria, stop_strings, tokenizer, ...options } = given;
-    const streamer = userStreamer && new UnawaitedCalls().watch(userStreamer);
+    const { streamer, signal, stopping_criteria, stop_strings, tokenizer, ...options } = given;
     // C++ merges the call's options over generation_config.json's over transformers' defaults and
     // config.json's eos (generate_options_from_request); an option given as undefined or null means the default.
     const request = Object.fromEntries(Object.entries(options).filter(([name]) => Object.hasOwn(GENERATE_OPTIONS, name))
       .map(([name, value]) => [name, value ?? null]));
     throwIfAborted(signal);
     const { batch, seq, input_ids: promptIds } = read;
-    const { criteria, dispose: disposeCriteria } = stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, batch, seq);
     const dims = [batch, seq];
-    const promptRows = () => Array.from({ length: batch }, (_, b) => Array.from(promptIds.subarray(b * seq, (b + 1) * seq), BigInt));
-    let job = 0;
-    try {
-      job = this.newJob('generate', { input_ids: { data: promptIds, dims }, attention_mask: read.attention_mask && { data: read.attention_mask, dims } },
+    const start = () => {
+      const job = this.newJob('generate', { input_ids: { data: promptIds, dims }, attention_mask: read.attention_mask && { data: read.attention_mask, dims } },
         request);
       this.#generations.add(job);
-      const { max_new_tokens: newTokens, eos_token_id: eos } = this.jobInfo(job);
+      const { max_new_tokens: newTokens } = this.jobInfo(job);
       this.#warnPastPositions(seq + newTokens, `the prompt (${seq} tokens) and max_new_tokens (${newTokens}) reach ${seq + newTokens} positions`);
-      streamer?.put(promptRows());
-      const pause = sliceTimer();
-      const sequences = promptRows();
-      const eosIds = new Set(eos);
-      const done = new Array(batch).fill(false);
-      let tokens = null; // the job's (batch, 1) new tokens, read in place (none when max_new_tokens is 0)
-      for (let state = 0; state !== 2;) {
-        await pause();
-        throwIfAborted(signal);
-        this.liveHandle();
-        state = runtime.call('wax_job_step', job);
-        if (state === 0) continue;
-        tokens ??= this.jobOutputs(job).tokens;
-        if (tokens.dims[1] === 0) continue;
-        const ids = new Int32Array(runtime.heapU8.buffer, tokens.data, batch).slice();
-        streamer?.put(Array.from(ids, (id) => [BigInt(id)]));
-        ids.forEach((id, b) => {
-          sequences[b].push(BigInt(id));
-          done[b] ||= eosIds.has(id);
-        });
-        if (criteria.length && await allRowsDone(criteria, sequences, done)) break;
-      }
-      await streamer?.end();
-      this.liveHandle();
-      return new Tensor('int64', BigInt64Array.from(sequences.flat()), [batch, sequences[0].length]);
-    } finally {
-      if (job) {
-        this.#generations.delete(job);
-        this.freeJob(job);
-      }
-      streamer?.release();
-      await disposeCriteria();
-    }
+      return { job, prompt: { data: promptIds, dims } };
+    };
+    const finish = (job) => {
+      this.#generations.delete(job);
+      this.freeJob(job);
+    };
+    return streamGeneration(this, start, finish, { streamer, signal, stopping_criteria, stop_strings, tokenizer });
   }}

@@ -6,11 +6,13 @@
 import { CausalLM } from './causal-lm.js';
 import { EncoderModel } from './encoder.js';
 import { PreTrainedModel, registerModelClass } from './pretrained-model.js';
+import { WhisperForConditionalGeneration } from './whisper.js';
 
 registerModelClass('llama', CausalLM);
 registerModelClass('qwen2', CausalLM);
 registerModelClass('mistral', CausalLM);
 registerModelClass('bert', EncoderModel);
+registerModelClass('whisper', WhisperForConditionalGeneration);
 
 /**
  * Loads decoder-only language models, as transformers.js's class of the same name.
@@ -64,4 +66,30 @@ export class AutoModel {
   }
 }
 
-export { PreTrainedModel };
+/**
+ * Loads speech-to-text encoder-decoder models (model_type whisper), as transformers.js's class of
+ * the same name.
+ *
+ * @example
+ * import { AutoModelForSpeechSeq2Seq, AutoProcessor } from 'wax-ml';
+ * const model = await AutoModelForSpeechSeq2Seq.from_pretrained('tests/fixtures/whisper_tiny_random');
+ * const processor = await AutoProcessor.from_pretrained('tests/fixtures/whisper_tiny_random');
+ * const { input_features } = await processor(new Float32Array(16000));
+ * const ids = await model.generate({ input_features, max_new_tokens: 5 });
+ * ids.dims; // [1, 6]: the decoder start token, then 5 new ids (fewer if the end of text comes first)
+ * model.dispose();
+ */
+export class AutoModelForSpeechSeq2Seq {
+  /**
+   * @param {string | URL | object} source as AutoModelForCausalLM.from_pretrained's
+   * @param {{ signal?: AbortSignal, progress_callback?: (event: object) => void, dtype?: string, revision?: string, worker?: boolean }} [options]
+   *   dtype: 'fp32', 'fp16', 'q8' or 'q4' for the matrices (the embed_positions tables stay f32).
+   *   On a page's main thread the model runs in a wax-made module Worker unless `worker: false`.
+   * @returns {Promise<WhisperForConditionalGeneration>}
+   */
+  static from_pretrained(source, options = {}) {
+    return WhisperForConditionalGeneration.from_pretrained(source, options);
+  }
+}
+
+export { PreTrainedModel, WhisperForConditionalGeneration };
