@@ -88,7 +88,15 @@ window.audioChecks = {
   async resampled() {
     const tone = (amplitude) => Float32Array.from({ length: 8000 }, (_, i) => amplitude * Math.sin(2 * Math.PI * 1000 * i / 8000));
     const samples = await read_audio(new Blob([wav([tone(0.6), tone(0.2)], 8000, false)]), 16000);
-    return { length: samples.length, at1k: amplitudeAt(samples, 16000, 1000), image7k: amplitudeAt(samples, 16000, 7000) };
+    // An AudioBuffer at 8 kHz, resampled by the windowed sinc.
+    const buffer = new AudioBuffer({ length: 8000, numberOfChannels: 2, sampleRate: 8000 });
+    buffer.copyToChannel(tone(0.5), 0);
+    buffer.copyToChannel(tone(0.1), 1);
+    const fromBuffer = await read_audio(buffer, 16000);
+    return {
+      length: samples.length, at1k: amplitudeAt(samples, 16000, 1000), image7k: amplitudeAt(samples, 16000, 7000),
+      bufferLength: fromBuffer.length, bufferAt1k: amplitudeAt(fromBuffer, 16000, 1000), bufferImage7k: amplitudeAt(fromBuffer, 16000, 7000),
+    };
   },
 
   async badInput() {

@@ -58,11 +58,14 @@ for (const threads of [1, 2]) {
     });
 
     if (threads === 1) {
-      it('8 kHz stereo int16 is resampled to 16 kHz mono by the browser, the tone kept and its image removed', async () => {
-        const { length, at1k, image7k } = await page.evaluate(() => window.audioChecks.resampled());
-        assert.equal(length, 16000);
-        assert.ok(Math.abs(at1k - 0.4) < 0.01, `1 kHz amplitude ${at1k}`);
-        assert.ok(image7k < 4e-3, `7 kHz image ${image7k}`);
+      it('8 kHz stereo int16 (a WAV Blob, an AudioBuffer) is resampled to 16 kHz mono by the browser, the tone kept and its image removed', async () => {
+        const result = await page.evaluate(() => window.audioChecks.resampled());
+        assert.equal(result.length, 16000);
+        assert.ok(Math.abs(result.at1k - 0.4) < 0.01, `1 kHz amplitude ${result.at1k}`);
+        assert.ok(result.image7k < 4e-3, `7 kHz image ${result.image7k}`);
+        assert.equal(result.bufferLength, 16000);
+        assert.ok(Math.abs(result.bufferAt1k - 0.3) < 0.003, `AudioBuffer: 1 kHz amplitude ${result.bufferAt1k}`);
+        assert.ok(result.bufferImage7k < 3e-4, `AudioBuffer: 7 kHz image ${result.bufferImage7k}`);
       });
 
       it('a Blob that is not audio, an empty one and NaN samples are WaxErrors', async () => {
