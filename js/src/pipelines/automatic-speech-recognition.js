@@ -3,6 +3,7 @@
 // turn (so memory stays that of one window), and the windows' ids merged (whisper-text.js).
 import { WaxError, badInput, describeValue, throwIfAborted } from '../errors.js';
 import { pipelineProgress } from '../loader/progress.js';
+import { AutoModelForSpeechSeq2Seq } from '../models/registry.js';
 import { GENERATE_OPTIONS } from '../options.js';
 import { AutoProcessor, read_audio } from '../processors/index.js';
 import { Tensor } from '../tensor.js';
@@ -96,7 +97,6 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
    * their files (Pipeline.load's, with the processor's tokenizer instead of a second one).
    */
   static async load(task, source, { signal, revision, progress_callback, ...rest } = {}) {
-    const { AutoModelForSpeechSeq2Seq } = await import('../models/registry.js');
     const progress = pipelineProgress(progress_callback);
     const shared = { signal, revision, local_files_only: rest.local_files_only };
     const processor = await AutoProcessor.from_pretrained(source, { ...shared, progress_callback: progress });
@@ -179,6 +179,7 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
         ...generateOptions,
         input_features,
         decoder_input_ids: new Tensor('int64', BigInt64Array.from(startIds, BigInt), [1, startIds.length]),
+        ...(return_timestamps ? { return_timestamps } : {}), // Whisper's timestamp rules (generation_config.json's no_timestamps_token_id)
         ...(streamerWithoutTimestamps ? { streamer: streamerWithoutTimestamps } : {}),
         ...(signal ? { signal } : {}),
       });

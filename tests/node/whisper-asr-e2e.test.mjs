@@ -1,0 +1,187 @@
+// pipeline('automatic-speech-recognition') end to end on the random-weight tests/fixtures/whisper_tiny_random
+// (features, encoder and decoder on the .wasm): random weights say no words, so this checks the
+// structure — the ids start as generation_config.json and the options say, windows and chunks are
+// well-formed, abort stops it, bad audio is a WaxError, the heap stays flat over many windows.
+// The fixture has no tokenizer: the test gives it a byte-level Whisper-style one of its 512 ids.
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+
+import { WaxError, pipeline } from '../../js/src/index.js';
+
+const MODEL = fileURLToPath(new URL('../fixtures/whisper_tiny_random/', import.meta.url));
+const BYTE_LEVEL = fileURLToPath(new URL('../fixtures/tokenizers/whisper_multilingual/tokenizer.json', import.meta.url));
+const RATE = 16000;
+
+/**
+ * Whisper's layout in 512 ids: 0–3 special (2 <|endoftext|>, 3 <|startoftranscript|>, as the
+ * fixture's config), 4–259 the 256 byte-level tokens of Whisper's vocabulary, 260–264 language,
+ * task and <|notimestamps|>, then timestamps <|0.00|>… up to id 511.
+ */
+async function writeTokenizer(folder) {
+  const whisper = JSON.parse(await readFile(BYTE_LEVEL, 'utf8'));
+  const bytes = Object.entries(whisper.model.vocab).filter(([, id]) => id < 256);
+  const added = (id, content, special = true) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special });
+  const specials = ['<|unk|>', '<|startoflm|>', '<|endoftext|>', '<|startoftranscript|>'].map((t, i) => added(i, t));
+  const tasks = ['<|en|>', '<|fr|>', '<|translate|>', '<|transcribe|>', '<|notimestamps|>'].map((t, i) => added(260 + i, t));
+  const timestamps = Array.from({ length: 512 - 265 }, (_, i) => added(265 + i, `<|${(i * 0.02).toFixed(2)}|>`, false));
+  const special = (token, id) => ({ id: token, ids: [id], tokens: [token] });
+  const tokenizer = {
+    ...whisper,
+    added_tokens: [...specials, ...tasks, ...timestamps],
+    model: { ...whisper.model, vocab: Object.fromEntries(bytes.map(([token, id]) => [token, id + 4])), merges: [] },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<|startoftranscript|>', type_id: 0 } }, { SpecialToken: { id: '<|notimestamps|>', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<|endoftext|>', type_id: 0 } }],
+      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      special_tokens: { '<|startoftranscript|>': special('<|startoftranscript|>', 3), '<|notimestamps|>': special('<|notimestamps|>', 264),
+        '<|endoftext|>': special('<|endoftext|>', 2) },
+    },
+  };
+  await writeFile(join(folder, 'tokenizer.json'), JSON.stringify(tokenizer));
+  await writeFile(join(folder, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'WhisperTokenizer', eos_token: '<|endoftext|>',
+    bos_token: '<|startoftranscript|>', pad_token: '<|endoftext|>', unk_token: '<|unk|>' }));
+}
+
+/** Speech-like noise: a few tones under noise, deterministic. */
+function audio(seconds) {
+  const samples = new Float32Array(Math.round(seconds * RATE));
+  let state = 7;
+  for (let i = 0; i < samples.length; i++) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    samples[i] = 0.3 * Math.sin(i * 0.05) * Math.sin(i / 4000) + 0.05 * (state / 2 ** 32 - 0.5);
+  }
+  return samples;
+}
+
+/** The fixture with the tokenizer, and its generation_config.json changed by `generation` (an object merged over it). */
+async function modelFolder(generation = {}) {
+  const folder = await mkdtemp(join(tmpdir(), 'wax-asr-'));
+  for (const file of ['config.json', 'model.safetensors', 'preprocessor_config.json']) await copyFile(join(MODEL, file), join(folder, file));
+  const config = JSON.parse(await readFile(join(MODEL, 'generation_config.json'), 'utf8'));
+  await writeFile(join(folder, 'generation_config.json'), JSON.stringify({ ...config, ...generation }));
+  await writeTokenizer(folder);
+  return folder;
+}
+
+describe('automatic-speech-recognition on whisper_tiny_random', () => {
+  let folder, timedFolder, asr, timed;
+  before(async () => {
+    folder = await modelFolder();
+    timedFolder = await modelFolder({ no_timestamps_token_id: 264, max_initial_timestamp_index: 50 });
+    asr = await pipeline('automatic-speech-recognition', folder);
+    timed = await pipeline('automatic-speech-recognition', timedFolder);
+  });
+  after(async () => {
+    await asr?.dispose();
+    await timed?.dispose();
+    await rm(folder, { recursive: true, force: true });
+    await rm(timedFolder, { recursive: true, force: true });
+  });
+
+  /** The ids of each window, as the streamer saw them: the start ids first. */
+  const recording = () => {
+    const windows = [];
+    return { windows, put: (rows) => (rows[0].length > 1 || windows.length === 0 || windows.at(-1).done
+      ? windows.push({ ids: rows[0].map(Number), done: false }) : windows.at(-1).ids.push(...rows[0].map(Number))),
+    end: () => { windows.at(-1).done = true; } };
+  };
+
+  it('starts from decoder_start_token_id alone (a generation config without language or task) and gives text', async () => {
+    const streamer = recording();
+    const { text, chunks } = await asr(audio(3), { max_new_tokens: 6, streamer });
+    assert.equal(typeof text, 'string');
+    assert.equal(chunks, undefined);
+    assert.equal(streamer.windows.length, 1);
+    assert.deepEqual(streamer.windows[0].ids.slice(0, 1), [3]);
+    assert.ok(streamer.windows[0].ids.length <= 1 + 6);
+  });
+
+  it('starts with the language and task tokens the call names', async () => {
+    const streamer = recording();
+    await asr(audio(2), { max_new_tokens: 3, language: 'french', task: 'translate', streamer });
+    assert.deepEqual(streamer.windows[0].ids.slice(0, 3), [3, 261, 262]);
+  });
+
+  it('adds <|notimestamps|> when generation_config.json names it and no timestamps are asked for', async () => {
+    const streamer = recording();
+    await timed(audio(2), { max_new_tokens: 2, streamer });
+    const { chunks } = await timed(audio(2), { max_new_tokens: 8, streamer, return_timestamps: true });
+    assert.deepEqual(streamer.windows[0].ids.slice(0, 2), [3, 264]);
+    assert.notEqual(streamer.windows[1].ids[1], 264);
+    assert.ok(streamer.windows.flatMap((w) => w.ids).every((id) => id < 265), 'the streamer gets no timestamp ids');
+    // max_initial_timestamp_index 50: the first timestamp is at most 1 s in.
+    assert.ok(chunks[0].timestamp[0] >= 0 && chunks[0].timestamp[0] <= 1, JSON.stringify(chunks));
+    await assert.rejects(asr(audio(2), { return_timestamps: true }), (e) => e instanceof WaxError && e.code === 'WAX_BAD_CONFIG' && /no_timestamps_token_id/.test(e.message));
+  });
+
+  it('cuts 70 s into windows, one generation each, and gives well-formed segment chunks', async () => {
+    const streamer = recording();
+    const windows = [];
+    const { text, chunks } = await timed(audio(70), { max_new_tokens: 8, chunk_length_s: 20, return_timestamps: true, streamer,
+      chunk_callback: (chunk) => windows.push(chunk) });
+    const step = 20 * RATE - 2 * Math.round((20 / 6) * RATE); // stride_length_s defaults to chunk_length_s / 6
+    assert.deepEqual(windows.map((w) => w.timestamp), [0, 1, 2, 3, 4].map((k) => [k * step / RATE, Math.min(k * step + 20 * RATE, 70 * RATE) / RATE]));
+    assert.deepEqual(windows.map((w) => w.is_last), [false, false, false, false, true]);
+    assert.equal(streamer.windows.length, 5);
+    assert.ok(streamer.windows.every((w) => w.ids[0] === 3 && w.done));
+    assert.equal(typeof text, 'string');
+    assert.ok(Array.isArray(chunks));
+    for (const chunk of chunks) {
+      assert.equal(typeof chunk.text, 'string');
+      const [start, end] = chunk.timestamp;
+      // Random weights may place timestamps past the audio's end, but not before a window's start or out of order.
+      assert.ok(start === null || (Number.isFinite(start) && start >= 0), `start ${start}`);
+      assert.ok(end === null || (Number.isFinite(end) && end >= (start ?? 0)), `end ${end}`);
+    }
+    assert.equal(chunks.map((c) => c.text).join(''), text);
+  });
+
+  it('stops within a decoder step when the signal aborts, and answers after', async () => {
+    const controller = new AbortController();
+    let steps = 0;
+    const streamer = { put: () => { if (++steps === 3) controller.abort(); }, end() {} };
+    await assert.rejects(asr(audio(60), { chunk_length_s: 30, max_new_tokens: 50, signal: controller.signal, streamer }), { name: 'AbortError' });
+    assert.ok(steps <= 4, `${steps} steps streamed`);
+    assert.equal(typeof (await asr(audio(1), { max_new_tokens: 2 })).text, 'string');
+  });
+
+  it('rejects empty audio, NaN samples and an unknown language with WaxErrors, and answers after', async () => {
+    const badInput = (pattern) => (e) => e instanceof WaxError && e.code === 'WAX_BAD_INPUT' && pattern.test(e.message);
+    await assert.rejects(asr(new Float32Array(0)), badInput(/empty/));
+    const noisy = audio(1);
+    noisy[5] = NaN;
+    await assert.rejects(asr(noisy), badInput(/sample 5 of the audio is NaN/));
+    await assert.rejects(asr(audio(1), { language: 'xx' }), badInput(/unknown language "xx".*'french' or 'fr'/));
+    assert.equal(typeof (await asr(audio(1), { max_new_tokens: 2 })).text, 'string');
+  });
+
+  it('gives the same transcript in the wax worker, with its streamer and chunk_callback on this side', async () => {
+    const inWorker = await pipeline('automatic-speech-recognition', timedFolder, { worker: true });
+    try {
+      const options = { max_new_tokens: 5, chunk_length_s: 10, return_timestamps: true };
+      const here = await timed(audio(25), options);
+      const pieces = [];
+      const windows = [];
+      const there = await inWorker(audio(25), { ...options, streamer: { put: (rows) => pieces.push(rows[0].length), end() {} },
+        chunk_callback: (chunk) => windows.push(chunk.is_last) });
+      assert.deepEqual(there, here);
+      assert.ok(pieces.length >= 3);
+      assert.deepEqual(windows, [false, false, false, true]);
+    } finally {
+      await inWorker.dispose();
+    }
+  });
+
+  it('keeps the heap flat over many windows', async () => {
+    const heap = [];
+    await asr(audio(300), { chunk_length_s: 30, max_new_tokens: 2,
+      chunk_callback: () => heap.push(asr.model.runtime.heapU8.byteLength) });
+    assert.equal(heap.length, 15); // windows at 0, 20, …, 280 s
+    assert.equal(heap.at(-1), heap[1], `heap after window 2: ${heap[1]}, after window 15: ${heap.at(-1)}`);
+  });
+});
