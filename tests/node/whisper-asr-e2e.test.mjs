@@ -2,7 +2,8 @@
 // (features, encoder and decoder on the .wasm): random weights say no words, so this checks the
 // structure — the ids start as generation_config.json and the options say, windows and chunks are
 // well-formed, abort stops it, bad audio is a WaxError, the heap stays flat over many windows.
-// The fixture has no tokenizer: the test gives it a byte-level Whisper-style one of its 512 ids.
+// The fixture has no tokenizer: the test gives it a byte-level Whisper-style one of its 512 ids
+// (tests/helpers/whisper-test-tokenizer.mjs).
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,52 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import { WaxError, pipeline } from '../../js/src/index.js';
+import { testAudio as audio, whisperStyleTokenizer } from '../helpers/whisper-test-tokenizer.mjs';
 
 const MODEL = fileURLToPath(new URL('../fixtures/whisper_tiny_random/', import.meta.url));
 const BYTE_LEVEL = fileURLToPath(new URL('../fixtures/tokenizers/whisper_multilingual/tokenizer.json', import.meta.url));
 const RATE = 16000;
-
-/**
- * Whisper's layout in 512 ids: 0–3 special (2 <|endoftext|>, 3 <|startoftranscript|>, as the
- * fixture's config), 4–259 the 256 byte-level tokens of Whisper's vocabulary, 260–264 language,
- * task and <|notimestamps|>, then timestamps <|0.00|>… up to id 511.
- */
-async function writeTokenizer(folder) {
-  const whisper = JSON.parse(await readFile(BYTE_LEVEL, 'utf8'));
-  const bytes = Object.entries(whisper.model.vocab).filter(([, id]) => id < 256);
-  const added = (id, content, special = true) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special });
-  const specials = ['<|unk|>', '<|startoflm|>', '<|endoftext|>', '<|startoftranscript|>'].map((t, i) => added(i, t));
-  const tasks = ['<|en|>', '<|fr|>', '<|translate|>', '<|transcribe|>', '<|notimestamps|>'].map((t, i) => added(260 + i, t));
-  const timestamps = Array.from({ length: 512 - 265 }, (_, i) => added(265 + i, `<|${(i * 0.02).toFixed(2)}|>`, false));
-  const special = (token, id) => ({ id: token, ids: [id], tokens: [token] });
-  const tokenizer = {
-    ...whisper,
-    added_tokens: [...specials, ...tasks, ...timestamps],
-    model: { ...whisper.model, vocab: Object.fromEntries(bytes.map(([token, id]) => [token, id + 4])), merges: [] },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '<|startoftranscript|>', type_id: 0 } }, { SpecialToken: { id: '<|notimestamps|>', type_id: 0 } },
-        { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<|endoftext|>', type_id: 0 } }],
-      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-      special_tokens: { '<|startoftranscript|>': special('<|startoftranscript|>', 3), '<|notimestamps|>': special('<|notimestamps|>', 264),
-        '<|endoftext|>': special('<|endoftext|>', 2) },
-    },
-  };
-  await writeFile(join(folder, 'tokenizer.json'), JSON.stringify(tokenizer));
-  await writeFile(join(folder, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'WhisperTokenizer', eos_token: '<|endoftext|>',
-    bos_token: '<|startoftranscript|>', pad_token: '<|endoftext|>', unk_token: '<|unk|>' }));
-}
-
-/** Speech-like noise: a few tones under noise, deterministic. */
-function audio(seconds) {
-  const samples = new Float32Array(Math.round(seconds * RATE));
-  let state = 7;
-  for (let i = 0; i < samples.length; i++) {
-    state = (state * 1103515245 + 12345) >>> 0;
-    samples[i] = 0.3 * Math.sin(i * 0.05) * Math.sin(i / 4000) + 0.05 * (state / 2 ** 32 - 0.5);
-  }
-  return samples;
-}
 
 /** The fixture with the tokenizer, and its generation_config.json changed by `generation` (an object merged over it). */
 async function modelFolder(generation = {}) {
@@ -64,7 +24,9 @@ async function modelFolder(generation = {}) {
   for (const file of ['config.json', 'model.safetensors', 'preprocessor_config.json']) await copyFile(join(MODEL, file), join(folder, file));
   const config = JSON.parse(await readFile(join(MODEL, 'generation_config.json'), 'utf8'));
   await writeFile(join(folder, 'generation_config.json'), JSON.stringify({ ...config, ...generation }));
-  await writeTokenizer(folder);
+  const { tokenizer, tokenizerConfig } = whisperStyleTokenizer(JSON.parse(await readFile(BYTE_LEVEL, 'utf8')));
+  await writeFile(join(folder, 'tokenizer.json'), JSON.stringify(tokenizer));
+  await writeFile(join(folder, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
   return folder;
 }
 
@@ -160,8 +122,13 @@ describe('automatic-speech-recognition on whisper_tiny_random', () => {
     assert.equal(typeof (await asr(audio(1), { max_new_tokens: 2 })).text, 'string');
   });
 
-  it('gives the same transcript in the wax worker, with its streamer and chunk_callback on this side', async () => {
-    const inWorker = await pipeline('automatic-speech-recognition', timedFolder, { worker: true });
+  it('gives the same transcript in the wax worker (from picked files: Blobs cross), with its streamer and chunk_callback on this side', async () => {
+    const picked = {};
+    for (const file of ['config.json', 'generation_config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json']) {
+      picked[file] = await readFile(join(timedFolder, file), 'utf8');
+    }
+    picked['model.safetensors'] = new Blob([await readFile(join(timedFolder, 'model.safetensors'))]);
+    const inWorker = await pipeline('automatic-speech-recognition', picked, { worker: true });
     try {
       const options = { max_new_tokens: 5, chunk_length_s: 10, return_timestamps: true };
       const here = await timed(audio(25), options);

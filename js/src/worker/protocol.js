@@ -6,6 +6,8 @@ import { TextStreamer } from '../streamers.js';
 import { Tensor } from '../tensor.js';
 
 const isRemote = (value) => value?.objectId !== undefined && !!value?.__remote;
+/** What postMessage copies whole and Object.entries would empty: picked files' Blobs and ArrayBuffers. */
+const isCloneable = (value) => value instanceof ArrayBuffer || (typeof Blob === 'function' && value instanceof Blob);
 
 /**
  * A streamer crosses as handles to its own put() and end(), which the worker calls with each
@@ -54,7 +56,7 @@ export function encode(value, handles, depth = 0) {
   if (typeof value?.put === 'function' && typeof value.end === 'function') return encodeStreamer(value, handles);
   if (typeof value === 'function') return { __callback: handles.callback(value) };
   if (typeof AbortSignal === 'function' && value instanceof AbortSignal) return { __signal: handles.signal(value) };
-  if (depth > 4 || value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
+  if (depth > 4 || value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || isCloneable(value)) return value;
   if (Array.isArray(value)) return value.map((v) => encode(v, handles, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encode(v, handles, depth + 1)]));
 }
@@ -73,7 +75,7 @@ function remoteDecoder(decode, streams) {
 
 /** The inverse of `encode`; `resolve` turns handles into local functions, signals and objects. */
 export function decode(value, resolve, depth = 0) {
-  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || depth > 5) return value;
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || isCloneable(value) || depth > 5) return value;
   if (value.__tensor) return new Tensor(value.__tensor.type, value.__tensor.data, value.__tensor.dims);
   if (value.__callback !== undefined) return resolve.callback(value.__callback);
   if (value.__signal !== undefined) return resolve.signal(value.__signal);
