@@ -1,0 +1,115 @@
+// Writes a Whisper checkpoint of a named shape with random weights (config.json,
+// generation_config.json and model.safetensors, F32, WhisperForConditionalGeneration key names,
+// the encoder's sinusoidal positions as openai/whisper computes them), for benchmarks that need
+// real model sizes but no real weights.
+//   node tools/random-whisper.mjs [SHAPE] [FOLDER]   (default whisper-tiny, bench/.cache/<shape>-random)
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const COMMON = { vocab_size: 51865, num_mel_bins: 80, max_source_positions: 1500, max_target_positions: 448 };
+export const WHISPER_SHAPES = {
+  'whisper-tiny': { ...COMMON, d_model: 384, encoder_layers: 4, decoder_layers: 4, encoder_attention_heads: 6, decoder_attention_heads: 6,
+    encoder_ffn_dim: 1536, decoder_ffn_dim: 1536 },
+  'whisper-base': { ...COMMON, d_model: 512, encoder_layers: 6, decoder_layers: 6, encoder_attention_heads: 8, decoder_attention_heads: 8,
+    encoder_ffn_dim: 2048, decoder_ffn_dim: 2048 },
+};
+
+function tensorList(c) {
+  const d = c.d_model;
+  const list = [
+    ['model.encoder.conv1.weight', [d, c.num_mel_bins, 3]], ['model.encoder.conv1.bias', [d]],
+    ['model.encoder.conv2.weight', [d, d, 3]], ['model.encoder.conv2.bias', [d]],
+    ['model.encoder.embed_positions.weight', [c.max_source_positions, d]],
+    ['model.decoder.embed_tokens.weight', [c.vocab_size, d]], ['model.decoder.embed_positions.weight', [c.max_target_positions, d]],
+  ];
+  const norm = (prefix) => list.push([`${prefix}.weight`, [d]], [`${prefix}.bias`, [d]]);
+  const attention = (prefix) => {
+    for (const name of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) {
+      list.push([`${prefix}.${name}.weight`, [d, d]]);
+      if (name !== 'k_proj') list.push([`${prefix}.${name}.bias`, [d]]);
+    }
+  };
+  const feedForward = (prefix, ffn) => {
+    norm(`${prefix}.final_layer_norm`);
+    list.push([`${prefix}.fc1.weight`, [ffn, d]], [`${prefix}.fc1.bias`, [ffn]], [`${prefix}.fc2.weight`, [d, ffn]], [`${prefix}.fc2.bias`, [d]]);
+  };
+  for (let i = 0; i < c.encoder_layers; i++) {
+    const p = `model.encoder.layers.${i}`;
+    norm(`${p}.self_attn_layer_norm`);
+    attention(`${p}.self_attn`);
+    feedForward(p, c.encoder_ffn_dim);
+  }
+  norm('model.encoder.layer_norm');
+  for (let i = 0; i < c.decoder_layers; i++) {
+    const p = `model.decoder.layers.${i}`;
+    norm(`${p}.self_attn_layer_norm`);
+    attention(`${p}.self_attn`);
+    norm(`${p}.encoder_attn_layer_norm`);
+    attention(`${p}.encoder_attn`);
+    feedForward(p, c.decoder_ffn_dim);
+  }
+  norm('model.decoder.layer_norm');
+  return list;
+}
+
+/** openai/whisper's sinusoids(length, channels): sin then cos, timescales up to 10000. */
+function sinusoids(values, length, channels) {
+  const half = channels / 2;
+  const increment = Math.log(10000) / (half - 1);
+  for (let t = 0; t < length; t++) {
+    for (let i = 0; i < half; i++) {
+      const angle = t * Math.exp(-increment * i);
+      values[t * channels + i] = Math.sin(angle);
+      values[t * channels + half + i] = Math.cos(angle);
+    }
+  }
+}
+
+/** Writes the checkpoint into `folder` unless it is already there; returns the folder. */
+export async function writeRandomWhisper(folder, shape, { seed = 1 } = {}) {
+  const config = { model_type: 'whisper', architectures: ['WhisperForConditionalGeneration'], activation_function: 'gelu',
+    scale_embedding: false, decoder_start_token_id: 50258, eos_token_id: 50257, pad_token_id: 50257, bos_token_id: 50257,
+    torch_dtype: 'float32', ...(typeof shape === 'string' ? WHISPER_SHAPES[shape] : shape) };
+  const tensors = tensorList(config);
+  const header = {};
+  let offset = 0;
+  for (const [name, dims] of tensors) {
+    const bytes = dims.reduce((a, b) => a * b, 1) * 4;
+    header[name] = { dtype: 'F32', shape: dims, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let headerText = JSON.stringify(header);
+  headerText += ' '.repeat((8 - (headerText.length % 8)) % 8);
+  const file = join(folder, 'model.safetensors');
+  if ((await stat(file).catch(() => null))?.size === 8 + headerText.length + offset) return folder;
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, 'config.json'), JSON.stringify(config, null, 2));
+  await writeFile(join(folder, 'generation_config.json'), JSON.stringify({ decoder_start_token_id: config.decoder_start_token_id,
+    eos_token_id: config.eos_token_id, pad_token_id: config.pad_token_id }, null, 2));
+  const out = Buffer.alloc(8 + headerText.length + offset);
+  out.writeBigUInt64LE(BigInt(headerText.length));
+  out.write(headerText, 8);
+  const values = new Float32Array(out.buffer, out.byteOffset + 8 + headerText.length, offset / 4);
+  let state = seed >>> 0 || 1;
+  const random = () => { state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0; return state / 4294967296 - 0.5; };
+  let index = 0;
+  for (const [name, dims] of tensors) {
+    const count = dims.reduce((a, b) => a * b, 1);
+    if (name === 'model.encoder.embed_positions.weight') sinusoids(values.subarray(index, index + count), dims[0], dims[1]);
+    else {
+      const isNormWeight = name.endsWith('layer_norm.weight');
+      for (let i = 0; i < count; i++) values[index + i] = isNormWeight ? 1 + 0.1 * random() : 0.08 * random();
+    }
+    index += count;
+  }
+  await writeFile(file, out);
+  return folder;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const shape = process.argv[2] ?? 'whisper-tiny';
+  if (!WHISPER_SHAPES[shape]) throw new Error(`unknown shape ${shape}; known: ${Object.keys(WHISPER_SHAPES).join(', ')}`);
+  const folder = process.argv[3] ?? fileURLToPath(new URL(`../bench/.cache/${shape}-random`, import.meta.url));
+  console.log(await writeRandomWhisper(folder, shape));
+}
