@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
-import { WaxError, pipeline } from '../../js/src/index.js';
+import { TextStreamer, WaxError, pipeline } from '../../js/src/index.js';
 import { testAudio as audio, whisperStyleTokenizer } from '../helpers/whisper-test-tokenizer.mjs';
 
 const MODEL = fileURLToPath(new URL('../fixtures/whisper_tiny_random/', import.meta.url));
@@ -101,6 +101,17 @@ describe('automatic-speech-recognition on whisper_tiny_random', () => {
       assert.ok(end === null || (Number.isFinite(end) && end >= (start ?? 0)), `end ${end}`);
     }
     assert.equal(chunks.map((c) => c.text).join(''), text);
+  });
+
+  it("streams each window's text through a TextStreamer as the window's own text, timestamps left out", async () => {
+    const streamed = [];
+    const windows = [];
+    const streamer = new TextStreamer(timed.tokenizer, { skip_prompt: true, callback_function: (text) => streamed.push(text) });
+    await timed(audio(25), { max_new_tokens: 8, chunk_length_s: 10, return_timestamps: true, streamer,
+      chunk_callback: ({ text }) => windows.push(text) });
+    assert.equal(windows.length, 4);
+    assert.equal(streamed.join(''), windows.join(''));
+    assert.ok(!/<\|\d+\.\d+\|>/.test(streamed.join('')), 'no timestamps in the streamed text');
   });
 
   it('stops within a decoder step when the signal aborts, and answers after', async () => {
