@@ -147,7 +147,13 @@ tensor log_mel_spectrogram::operator()(const float* samples, int64_t n) const {
     std::vector<std::complex<double>> spectrum;  // (n_fft,): the full spectrum, which every n_fft supports
     row_major power(end - begin, n_frequencies);  // (chunk frames, n_frequencies) = |X|²
     for (int64_t t = begin; t < end; ++t) {
-      for (int64_t i = 0; i < n_fft; ++i) frame[size_t(i)] = padded[size_t(t * hop + i)] * window_[size_t(i)];
+      const double* source = padded.data() + t * hop;
+      // Silence (the zero padding of a short clip: most of a 30 s window) has no power; no FFT needed.
+      if (std::all_of(source, source + n_fft, [](double x) { return x == 0; })) {
+        power.row(t - begin).setZero();
+        continue;
+      }
+      for (int64_t i = 0; i < n_fft; ++i) frame[size_t(i)] = source[i] * window_[size_t(i)];
       fft.fwd(spectrum, frame);
       for (int64_t f = 0; f < n_frequencies; ++f) power(t - begin, f) = float(std::norm(spectrum[size_t(f)]));
     }
