@@ -133,6 +133,16 @@ describe('automatic-speech-recognition with a stand-in model', () => {
     ]);
     assert.deepEqual(chunks, [{ text: words(0, 2), language: 'french' }]);
 
+    const fineTuned = standInModel(tokenizer, { generation_config: { ...generation_config, language: '<|de|>', task: 'translate' } });
+    await asrWith(fineTuned)(speech(2));
+    await asrWith(fineTuned)(speech(2), { language: 'french', task: 'transcribe' });
+    assert.deepEqual(fineTuned.starts, [
+      [id('<|startoftranscript|>'), id('<|de|>'), id('<|translate|>'), id('<|notimestamps|>')],
+      [id('<|startoftranscript|>'), id('<|fr|>'), id('<|transcribe|>'), id('<|notimestamps|>')],
+    ], "the file's language and task unless the call names its own");
+    const badFile = standInModel(tokenizer, { generation_config: { ...generation_config, language: 'elvish' } });
+    await assert.rejects(asrWith(badFile)(speech(2)), (e) => e.code === 'WAX_BAD_CONFIG' && /generation_config.json: language: unknown language "elvish"/.test(e.message));
+
     const englishOnly = standInModel(tokenizer, { generation_config: { is_multilingual: false } });
     await assert.rejects(asrWith(englishOnly)(speech(2), { language: 'fr' }), (e) => e.code === 'WAX_BAD_INPUT' && /English-only/.test(e.message));
   });

@@ -48,6 +48,16 @@ export function audioWindows(length, chunk, stride) {
   }
 }
 
+/** The value `read` gives, its WAX_BAD_INPUT made a WAX_BAD_CONFIG: the value came from a file. */
+function fileSetting(read) {
+  try {
+    return read();
+  } catch (error) {
+    if (error?.code === 'WAX_BAD_INPUT') error.code = 'WAX_BAD_CONFIG';
+    throw error;
+  }
+}
+
 /** Throws a WAX_BAD_INPUT naming the first sample that is not a finite number. */
 function checkSamples(audio) {
   if (audio.length === 0) throw badInput('automatic-speech-recognition: the audio is empty (0 samples); expected at least one sample');
@@ -204,8 +214,15 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
    * unless timestamps are asked for. A file without language, task or timestamp entries gives the
    * start token alone.
    */
-  async #startIds(input_features, { code, task, return_timestamps }, signal) {
+  async #startIds(input_features, { code: givenCode, task: givenTask, return_timestamps }, signal) {
     const config = this.model.generation_config ?? {};
+    // The call's language and task, else the file's (a fine-tuned checkpoint may set them).
+    const code = givenCode ?? (config.language === undefined || config.language === null ? null : fileSetting(() =>
+      whisperLanguageCode(config.language, 'generation_config.json: language')));
+    const task = givenTask ?? config.task ?? null;
+    if (task !== null && !ASR_OPTIONS.task.test(task)) {
+      throw new WaxError(`generation_config.json: task must be 'transcribe' or 'translate', got ${describeValue(task)}`, { code: 'WAX_BAD_CONFIG' });
+    }
     const tokenId = (token, table = {}) => {
       const id = table[token] ?? this.tokenizer.token_to_id(token);
       if (id === null || id === undefined) {
