@@ -70,6 +70,24 @@ describe('automatic-speech-recognition on whisper_tiny_random', () => {
     assert.deepEqual(streamer.windows[0].ids.slice(0, 3), [3, 261, 262]);
   });
 
+  it('detects the language of a multilingual model from the first window, as the decoder scores the language tokens', async () => {
+    const multilingualFolder = await modelFolder({ is_multilingual: true, lang_to_id: { '<|en|>': 260, '<|fr|>': 261 },
+      task_to_id: { translate: 262, transcribe: 263 }, no_timestamps_token_id: 264 });
+    const multilingual = await pipeline('automatic-speech-recognition', multilingualFolder);
+    try {
+      const streamer = recording();
+      const samples = audio(2);
+      await multilingual(samples, { max_new_tokens: 2, streamer });
+      const { input_features } = await multilingual.processor(samples);
+      const { logits } = await multilingual.model({ input_features, decoder_input_ids: [[3]] });
+      const likelier = logits.data[260] >= logits.data[261] ? 260 : 261;
+      assert.deepEqual(streamer.windows[0].ids.slice(0, 4), [3, likelier, 263, 264]);
+    } finally {
+      await multilingual.dispose();
+      await rm(multilingualFolder, { recursive: true, force: true });
+    }
+  });
+
   it('adds <|notimestamps|> when generation_config.json names it and no timestamps are asked for', async () => {
     const streamer = recording();
     await timed(audio(2), { max_new_tokens: 2, streamer });

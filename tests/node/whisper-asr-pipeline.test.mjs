@@ -27,7 +27,8 @@ function standInModel(tokenizer, { generation_config = {}, languageLogits = {} }
     config: { max_source_positions: 1500, decoder_start_token_id: id('<|startoftranscript|>') },
     generation_config,
     starts: [],
-    async generate({ input_features: samples, decoder_input_ids, streamer, signal }) {
+    async generate({ input_features, encoder_hidden_states, decoder_input_ids, streamer, signal }) {
+      const samples = input_features ?? encoder_hidden_states;
       const start = Array.from(decoder_input_ids.data, Number);
       model.starts.push(start);
       const timestamps = !start.includes(id('<|notimestamps|>')) && start.length > 1;
@@ -55,7 +56,13 @@ function standInModel(tokenizer, { generation_config = {}, languageLogits = {} }
       streamer?.end();
       return new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
     },
-    async _call({ decoder_input_ids }) {
+    async encode({ input_features }) {
+      model.encodes.push(input_features.length);
+      return { last_hidden_state: input_features };
+    },
+    encodes: [],
+    async _call({ encoder_hidden_states, decoder_input_ids }) {
+      assert.ok(encoder_hidden_states, 'language detection reads the encoder output that generate reuses');
       const logits = new Float32Array(51865);
       for (const [token, value] of Object.entries(languageLogits)) logits[id(token)] = value;
       assert.deepEqual(Array.from(decoder_input_ids.data, Number), [id('<|startoftranscript|>')]);
@@ -132,6 +139,7 @@ describe('automatic-speech-recognition with a stand-in model', () => {
       [id('<|startoftranscript|>'), id('<|fr|>'), id('<|transcribe|>'), id('<|notimestamps|>')],
     ]);
     assert.deepEqual(chunks, [{ text: words(0, 2), language: 'french' }]);
+    assert.equal(multilingual.encodes.length, 1, 'the encoder ran apart from generate only to detect the language');
 
     const fineTuned = standInModel(tokenizer, { generation_config: { ...generation_config, language: '<|de|>', task: 'translate' } });
     await asrWith(fineTuned)(speech(2));

@@ -184,10 +184,11 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
     for (const window of windows) {
       throwIfAborted(signal);
       const { input_features } = await processor(samples.subarray(window.start, window.end));
-      startIds ??= await this.#startIds(input_features, { code, task, return_timestamps }, signal);
+      let source = { input_features };
+      if (startIds === null) ({ startIds, source } = await this.#startIds(source, { code, task, return_timestamps }, signal));
       const ids = await model.generate({
         ...generateOptions,
-        input_features,
+        ...source,
         decoder_input_ids: new Tensor('int64', BigInt64Array.from(startIds, BigInt), [1, startIds.length]),
         ...(return_timestamps ? { return_timestamps } : {}), // Whisper's timestamp rules (generation_config.json's no_timestamps_token_id)
         // The file's forced ids (<|notimestamps|> of English-only models) are in the start ids or were dropped from them, as transformers does.
@@ -214,7 +215,7 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
    * unless timestamps are asked for. A file without language, task or timestamp entries gives the
    * start token alone.
    */
-  async #startIds(input_features, { code: givenCode, task: givenTask, return_timestamps }, signal) {
+  async #startIds(source, { code: givenCode, task: givenTask, return_timestamps }, signal) {
     const config = this.model.generation_config ?? {};
     // The call's language and task, else the file's (a fine-tuned checkpoint may set them).
     const code = givenCode ?? (config.language === undefined || config.language === null ? null : fileSetting(() =>
@@ -238,26 +239,37 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
         `it takes no ${code !== null ? 'language' : 'task'}`);
     }
     if (multilingual || code !== null || task !== null) {
-      ids.push(code !== null ? tokenId(`<|${code}|>`, config.lang_to_id) : await this.#detectLanguage(input_features, start, signal));
+      if (code !== null) {
+        ids.push(tokenId(`<|${code}|>`, config.lang_to_id));
+      } else {
+        const detected = await this.#detectLanguage(source, start, signal);
+        ids.push(detected.id);
+        source = detected.source; // the window's encoder output, which generate then reuses
+      }
       const taskName = task ?? 'transcribe';
       ids.push(config.task_to_id?.[taskName] ?? tokenId(`<|${taskName}|>`));
     }
     if (!return_timestamps && Number.isInteger(config.no_timestamps_token_id)) ids.push(config.no_timestamps_token_id);
-    return ids;
+    return { startIds: ids, source };
   }
 
-  /** The language token the model finds likeliest after the start token (transformers' detect_language). */
-  async #detectLanguage(input_features, start, signal) {
+  /**
+   * The language token the model finds likeliest after the start token (transformers'
+   * detect_language), and the window's encoder output it was read from, for generate to reuse.
+   */
+  async #detectLanguage(source, start, signal) {
     const table = this.model.generation_config?.lang_to_id;
     const candidates = table ? Object.values(table)
       : [...WHISPER_LANGUAGE_NAMES.keys()].map((code) => this.tokenizer.token_to_id(`<|${code}|>`)).filter((id) => id !== null);
     if (candidates.length === 0) {
       throw badInput("automatic-speech-recognition: no language was given and this model's vocabulary has no language tokens to detect one; pass language");
     }
-    const { logits } = await this.model({ input_features, decoder_input_ids: new Tensor('int64', BigInt64Array.of(BigInt(start)), [1, 1]) },
-      signal ? { signal } : undefined);
+    const options = signal ? { signal } : undefined;
+    const { last_hidden_state } = await this.model.encode(source, options);
+    const encoded = { encoder_hidden_states: last_hidden_state };
+    const { logits } = await this.model({ ...encoded, decoder_input_ids: new Tensor('int64', BigInt64Array.of(BigInt(start)), [1, 1]) }, options);
     const last = logits.data.subarray(logits.data.length - logits.dims.at(-1));
-    return candidates.reduce((best, id) => (last[id] > last[best] ? id : best), candidates[0]);
+    return { id: candidates.reduce((best, id) => (last[id] > last[best] ? id : best), candidates[0]), source: encoded };
   }
 
   /** Frees the model and the processor with its tokenizer. */
