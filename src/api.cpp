@@ -1,10 +1,13 @@
 #include "api.h"
 
+#include <algorithm>
+
 #include "audio/log_mel.h"
 #include "core/error.h"
 #include "generation/generate.h"
 #include "generation/seq2seq_generate.h"
 #include "io/load_options.h"
+#include "io/safetensors.h"
 #include "models/causal_lm.h"
 #include "models/registry.h"
 #include "models/seq2seq.h"
@@ -19,7 +22,20 @@ std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w
   else if (task == "seq2seq") wanted = model_task::seq2seq;
   else if (!task.empty())
     throw error(error_bad_input, "model task: expected causal_lm, encoder or seq2seq, got '" + std::string(task) + "'");
+  w.check_complete();
   return wax::model_load(config_json, std::move(w), load_options_from_json(options_json), wanted, generation_config_json);
+}
+
+std::string safetensors_header_table(const std::string& file_name, const std::byte* prefix, uint64_t prefix_size,
+                                     std::optional<uint64_t> file_size) {
+  const safetensors_header header = safetensors_read_header(prefix, prefix_size, file_size, file_name);
+  json tensors = json::object();
+  uint64_t data_bytes = 0;
+  for (const safetensors_entry& entry : header.entries) {
+    tensors[entry.name] = {{"dtype", dtype_name(entry.type)}, {"shape", entry.shape}, {"data_offsets", {entry.begin, entry.end}}};
+    data_bytes = std::max(data_bytes, entry.end);
+  }
+  return json{{"data_bytes", data_bytes}, {"tensors", tensors}}.dump();
 }
 
 void weights_begin_file(weights& w, const std::string& file_name, const std::byte* head, size_t head_size,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,10 +18,11 @@
 
 namespace wax::api {
 
-// config.json's model with its weights (consumed) and load options as JSON ({"dtype": ...}; empty:
-// none), as `task` ("causal_lm" or "encoder"; empty: the one its family offers), with
-// generation_config.json's text (empty: none), which its generations start from; throws naming the
-// file, field or tensor that does not fit, or the model types that run `task`.
+// config.json's model with its weights (consumed; a file streamed in must have come whole) and load
+// options as JSON ({"dtype": ...}; empty: none), as `task` ("causal_lm" or "encoder"; empty: the
+// one its family offers), with generation_config.json's text (empty: none), which its generations
+// start from; throws naming the file, field or tensor that does not fit, or the model types that
+// run `task`.
 std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, std::string_view options_json,
                                          std::string_view task = "", std::string_view generation_config_json = "");
 
@@ -28,6 +30,12 @@ std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w
 // ({"dtype", "model_type"}), under the rule of that model_type's family for which tensors convert.
 void weights_begin_file(weights& w, const std::string& file_name, const std::byte* head, size_t head_size,
                         uint64_t file_size, std::string_view options_json);
+
+// A safetensors file's header, checked (io/safetensors.h safetensors_read_header), as the table the
+// loader plans with: {"data_bytes": where the last tensor ends, "tensors": {name: {"dtype",
+// "shape", "data_offsets"}}}.
+std::string safetensors_header_table(const std::string& file_name, const std::byte* prefix, uint64_t prefix_size,
+                                     std::optional<uint64_t> file_size);
 
 // What loading config.json's model needs, from the safetensors headers alone (models/registry.h
 // model_estimate), as JSON.

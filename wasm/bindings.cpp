@@ -102,10 +102,13 @@ EMSCRIPTEN_KEEPALIVE int wax_weights_add_tensors(weights* w, const char* file_na
   });
 }
 
-EMSCRIPTEN_KEEPALIVE int wax_weights_check_complete(const weights* w, char** error_out) {
-  return guarded(error_out, 0, [&] {
-    w->check_complete();
-    return 1;
+// A safetensors file's first `prefix_size` bytes (its length and header) and its size (negative:
+// not known) → malloc'd JSON of its checked tensor table (api.h safetensors_header_table); the caller frees it.
+EMSCRIPTEN_KEEPALIVE char* wax_safetensors_header(const char* file_name, const std::byte* prefix, size_t prefix_size,
+                                                  double file_size, char** error_out) {
+  return guarded(error_out, static_cast<char*>(nullptr), [&] {
+    const std::optional<uint64_t> size = file_size < 0 ? std::nullopt : std::optional<uint64_t>(uint64_t(file_size));
+    return copy_to_heap(api::safetensors_header_table(file_name, prefix, prefix_size, size));
   });
 }
 

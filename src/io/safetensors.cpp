@@ -121,6 +121,15 @@ safetensors_header safetensors_parse_header(std::string_view header_json, uint64
   return result;
 }
 
+safetensors_header safetensors_read_header(const std::byte* prefix, uint64_t prefix_size,
+                                           std::optional<uint64_t> file_size, const std::string& file_name) {
+  const uint64_t length = safetensors_header_length(prefix, file_size.value_or(prefix_size), file_name);
+  if (prefix_size < 8 + length) safetensors_header_length(prefix, prefix_size, file_name);  // the header came short
+  std::string_view header_json(reinterpret_cast<const char*>(prefix + 8), length);
+  const uint64_t data_size = file_size ? *file_size - 8 - length : std::numeric_limits<uint64_t>::max();
+  return safetensors_parse_header(header_json, length, data_size, file_name);
+}
+
 std::map<std::string, weight_view> safetensors_parse(const std::byte* bytes, uint64_t size,
                                                      const std::string& file_name) {
   uint64_t header_length = safetensors_header_length(bytes, size, file_name);

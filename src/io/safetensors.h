@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,13 @@ uint64_t safetensors_header_length(const std::byte* first_8_bytes, uint64_t file
 // Parses and validates the JSON header; `data_size` is the length of the data section.
 safetensors_header safetensors_parse_header(std::string_view header_json, uint64_t header_length,
                                             uint64_t data_size, const std::string& file_name);
+
+// A header read ahead of its data (to plan a download or a streamed load): `prefix` holds the
+// file's first `prefix_size` bytes (the 8-byte length, then as much of the header as arrived) and
+// `file_size` what the whole file holds, when known. Checked as safetensors_parse checks it; a
+// tensor's end past the data section only when the file's size is known.
+safetensors_header safetensors_read_header(const std::byte* prefix, uint64_t prefix_size,
+                                           std::optional<uint64_t> file_size, const std::string& file_name);
 
 // The whole file in memory: validates it, then returns views into `bytes` (which must outlive them).
 std::map<std::string, weight_view> safetensors_parse(const std::byte* bytes, uint64_t size,

@@ -150,6 +150,27 @@ TEST(safetensors_parse, flipped_header_bytes_parse_in_bounds_or_throw) {
   EXPECT_GT(rejected, 0);
 }
 
+// What the loader reads before a download: the header alone checks as the whole file does, and a
+// data section shorter than the tensors need fails only once the file's size is known.
+TEST(safetensors_read_header, checks_the_header_ahead_of_the_data_and_the_ends_once_the_size_is_known) {
+  const std::string file = valid_file();
+  const size_t header_end = 8 + valid_header().dump().size();
+  const auto read = [&](size_t prefix_size, std::optional<uint64_t> file_size) {
+    return safetensors_read_header(reinterpret_cast<const std::byte*>(file.data()), prefix_size, file_size, file_name);
+  };
+  const safetensors_header ahead = read(header_end, std::nullopt);
+  EXPECT_EQ(ahead.entries.size(), 8u);
+  EXPECT_EQ(ahead.data_offset, header_end);
+  EXPECT_EQ(ahead.entries.back().end, 51u);
+  EXPECT_EQ(read(header_end, file.size()).entries.size(), 8u);
+  for (size_t size = 0; size < file.size(); ++size) {
+    SCOPED_TRACE("the file's first " + std::to_string(size) + " of " + std::to_string(file.size()) + " bytes");
+    const std::string whole = testing::error_message([&] { parse(file.substr(0, size)); }, error_bad_safetensors);
+    EXPECT_EQ(testing::error_message([&] { read(std::min(size, header_end), size); }, error_bad_safetensors), whole);
+    if (size < header_end) EXPECT_EQ(testing::error_message([&] { read(size, std::nullopt); }, error_bad_safetensors), whole);
+  }
+}
+
 TEST(safetensors_parse, rejects_bad_header_lengths) {
   const std::string header = valid_header().dump(), data = valid_data();
   const uint64_t file_size = 8 + header.size() + data.size();

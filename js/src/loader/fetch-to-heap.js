@@ -7,10 +7,10 @@
 //
 // The C++ side (wax_weights_add_file → src/io/safetensors.cpp) validates the whole file again.
 import { WaxError, throwIfAborted } from '../errors.js';
-import { formatBytes } from '../runtime.js';
+import { formatBytes, getRuntime } from '../runtime.js';
 import { createSha256 } from './sha256.js';
 
-/** The safetensors reference implementation refuses headers above 100 MB; so does src/io/safetensors.h. */
+/** src/io/safetensors.h refuses headers above 100 MB (as the reference implementation): such a header is not read. */
 const MAX_HEADER_BYTES = 100 * 1024 ** 2;
 /** The reused buffer a byte stream is read into. */
 const BYOB_CHUNK_BYTES = 1024 ** 2;
@@ -109,64 +109,48 @@ export class ChunkReader {
   }
 }
 
-function badFile(label, message) {
-  return new WaxError(`${label}: ${message}`, { code: 'WAX_BAD_SAFETENSORS' });
-}
-
-/** Worded as src/io/safetensors.cpp words it, so that a file reads the same wherever it fails. */
-function headerPastEnd(label, length, fileBytes) {
-  return badFile(label, `header length ${length} runs past the end of the file (${fileBytes} bytes; truncated?)`);
-}
-
-/** The 8-byte little-endian header length; checked against the 100 MB cap. */
-export function headerLength(first8, label) {
-  if (first8.length < 8) throw badFile(label, `file is ${first8.length} bytes, too short for the 8-byte header length (truncated or not a safetensors file)`);
-  const length = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
-  if (length > MAX_HEADER_BYTES) throw badFile(label, `header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit (corrupt or not a safetensors file)`);
-  return length;
-}
-
 /**
- * The header JSON → { tensors: { name: { dtype, shape, data_offsets } }, metadata, dataBytes }.
- * dataBytes is where the last tensor ends: the data section's size. Only what the loader needs is
- * checked and kept here (a tensor's other fields, which may nest deep enough to overflow a
- * recursive JSON.stringify, are dropped); the C++ parser checks all of it before a byte is used.
+ * The header length that the first 8 bytes give, or 0 when there is nothing to read: fewer than 8
+ * bytes, or past the cap (the module refuses both, wax_safetensors_header, unread).
  */
-export function parseHeader(headerBytes, label) {
-  let json;
-  try {
-    json = JSON.parse(new TextDecoder().decode(headerBytes));
-  } catch (error) {
-    throw badFile(label, `header is not valid JSON (${error.message})`);
-  }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw badFile(label, 'header must be a JSON object');
-  const { __metadata__: metadata = {}, ...specs } = json;
-  const isCount = (value) => Number.isSafeInteger(value) && value >= 0;
-  const tensors = {};
-  let dataBytes = 0, last = null;
-  for (const [name, spec] of Object.entries(specs)) {
-    const { dtype, shape, data_offsets } = spec ?? {};
-    if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every(isCount)) {
-      throw badFile(label, `tensor '${name}': data_offsets must be [begin, end] of non-negative integers`);
-    }
-    if (typeof dtype !== 'string') throw badFile(label, `tensor '${name}': 'dtype' must be a string such as "F32"`);
-    if (!Array.isArray(shape) || !shape.every(isCount)) throw badFile(label, `tensor '${name}': 'shape' must be an array of non-negative integers`);
-    tensors[name] = { dtype, shape, data_offsets };
-    if (data_offsets[1] > dataBytes) [dataBytes, last] = [data_offsets[1], name];
-  }
-  return { tensors, metadata, dataBytes, last };
+function headerBytesToRead(first8) {
+  if (first8.length < 8) return 0;
+  const length = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+  return length > MAX_HEADER_BYTES ? 0 : length;
 }
 
 /**
- * Reads a safetensors file's header from a file access (see hub.js: `range` or `stream` kind).
- * @returns {Promise<{ label: string, prefix: Uint8Array, header: object, size: number, sha256: string | null,
+ * The module's checked table of a safetensors header (src/api.h safetensors_header_table): `prefix` is
+ * the file's first bytes (the 8-byte length and as much of the header as arrived), `fileSize` its
+ * size when known (null: a tensor's end is not checked against it). A bad header is the module's
+ * WAX_BAD_SAFETENSORS WaxError naming `label`.
+ * @returns {{ data_bytes: number, tensors: Record<string, { dtype: string, shape: number[], data_offsets: [number, number] }> }}
+ */
+export function readHeader(runtime, label, prefix, fileSize = null) {
+  let namePtr = 0, prefixPtr = 0, tablePtr = 0;
+  try {
+    namePtr = runtime.copyString(label, 'a file name');
+    prefixPtr = runtime.copyIn(prefix, `${label} header`);
+    tablePtr = runtime.call('wax_safetensors_header', namePtr, prefixPtr, prefix.length, fileSize ?? -1) >>> 0;
+    return JSON.parse(runtime.readString(tablePtr));
+  } finally {
+    runtime.free(namePtr);
+    runtime.free(prefixPtr);
+    runtime.free(tablePtr);
+  }
+}
+
+/**
+ * Reads a safetensors file's header from a file access (see hub.js: `range` or `stream` kind);
+ * the module checks it (readHeader).
+ * @returns {Promise<{ label: string, prefix: Uint8Array, header: ReturnType<typeof readHeader>, size: number, sha256: string | null,
  *   openBody(signal?: AbortSignal): Promise<ChunkReader>, close(): void }>}
  *   prefix: the file's first 8 + N bytes; size: the bytes the file must have (header-implied,
  *   or larger when the server says so: safetensors allows trailing bytes).
  */
 export async function openSafetensors(access, label, signal) {
   try {
-    return await readHeaderFirst(access, label, signal);
+    return await readHeaderFirst(await getRuntime(), access, label, signal);
   } catch (error) {
     access.close?.();
     if (signal?.aborted) throw signal.reason;
@@ -176,28 +160,25 @@ export async function openSafetensors(access, label, signal) {
   }
 }
 
-async function readHeaderFirst(access, label, signal) {
+async function readHeaderFirst(runtime, access, label, signal) {
   let first8, headerBytes, openBody;
   if (access.kind === 'range') {
     first8 = access.first8 ?? await access.readRange(0, 8, signal);
-    const n = headerLength(first8, label);
+    const n = headerBytesToRead(first8);
     headerBytes = n ? await access.readRange(8, 8 + n, signal) : new Uint8Array(0);
-    if (headerBytes.length < n) throw headerPastEnd(label, n, 8 + headerBytes.length);
     openBody = (bodySignal) => access.openFrom(8 + n, bodySignal);
   } else {
     const reader = access.reader;
     first8 = await reader.read(8);
-    const n = headerLength(first8, label);
-    headerBytes = await reader.read(n);
-    if (headerBytes.length < n) throw headerPastEnd(label, n, 8 + headerBytes.length);
+    headerBytes = await reader.read(headerBytesToRead(first8));
     openBody = async () => reader;
   }
   throwIfAborted(signal);
-  const header = parseHeader(headerBytes, label);
-  const prefix = new Uint8Array(8 + headerBytes.length);
+  const prefix = new Uint8Array(first8.length + headerBytes.length);
   prefix.set(first8);
-  prefix.set(headerBytes, 8);
-  const implied = prefix.length + header.dataBytes;
+  prefix.set(headerBytes, first8.length);
+  const header = readHeader(runtime, label, prefix);
+  const implied = prefix.length + header.data_bytes;
   return {
     label,
     prefix,
@@ -387,11 +368,13 @@ export async function streamIntoHeap(runtime, opened, { signal, onProgress, cach
   try {
     throwIfAborted(signal);
     if (opened.declaredSize !== null && opened.declaredSize < opened.size) {
-      const dataSection = opened.declaredSize - prefix.length;
-      const error = badFile(label, `tensor '${opened.header.last}': data_offsets end ${opened.header.dataBytes} is past the data section ` +
-        `(${dataSection} bytes; the file may be truncated)`);
-      if (opened.fromCache) error.code = 'WAX_BAD_CACHE';
-      throw error;
+      // Shorter than its header says: the module names the tensor past the end.
+      try {
+        readHeader(runtime, label, prefix, opened.declaredSize);
+      } catch (error) {
+        if (opened.fromCache && error instanceof WaxError) error.code = 'WAX_BAD_CACHE';
+        throw error;
+      }
     }
     sink ??= wholeFileSink(runtime, opened);
     pump = cacheWriter ? startCachePump(state, sink, cacheWriter, label) : null;

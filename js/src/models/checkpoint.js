@@ -131,8 +131,7 @@ async function streamTensorRuns(files, runtime, config, options, plan, retried =
   };
   try {
     await downloadWeightFiles(files, runtime, plan, { signal: options.signal, sinkFor });
-    runtime.call('wax_weights_check_complete', weights);
-    return weights;
+    return weights; // wax_model_load checks that every tensor's bytes came
   } catch (error) {
     runtime.plain('wax_weights_free', weights);
     if (error?.code !== 'WAX_BAD_CACHE' || retried || options.signal?.aborted) throw error;
