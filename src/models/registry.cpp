@@ -14,15 +14,14 @@
 namespace wax {
 namespace {
 
-std::vector<model_family>& families() {
-  static std::vector<model_family> table = {
+std::vector<model_family> built_in_families() {
+  return {
       {"llama", model_task::causal_lm, llama_load, llama_estimate},
       {"qwen2", model_task::causal_lm, llama_load, llama_estimate},
       {"mistral", model_task::causal_lm, llama_load, llama_estimate},
       {"bert", model_task::encoder, bert_load, bert_estimate},
       {"whisper", model_task::seq2seq, whisper_load, whisper_estimate, whisper_converts},
   };
-  return table;
 }
 
 const char* task_name(model_task task) {
@@ -34,12 +33,6 @@ const char* task_name(model_task task) {
   return "";
 }
 
-const model_family* find_family(const std::string& model_type) {
-  for (const model_family& family : families())
-    if (family.model_type == model_type) return &family;
-  return nullptr;
-}
-
 // Bytes per weight a dtype keeps a converted tensor in (Q8_0/Q4_0: blocks of 32 with a scale).
 double converted_bytes_per_weight(const std::string& dtype) {
   if (dtype == "q8") return double(record_bytes(quant_type::q8_0)) / double(4 * quant_block);
@@ -49,44 +42,48 @@ double converted_bytes_per_weight(const std::string& dtype) {
 
 }  // namespace
 
-const model_family& model_family_for(const config_reader& config, std::optional<model_task> task) {
+const model_registry& model_registry::built_in() {
+  static const model_registry registry(built_in_families());
+  return registry;
+}
+
+const model_family* model_registry::find(std::string_view model_type) const {
+  for (const model_family& family : families_)
+    if (family.model_type == model_type) return &family;
+  return nullptr;
+}
+
+const model_family& model_registry::family_for(const config_reader& config, std::optional<model_task> task) const {
   const auto model_type = config.optional_string("model_type");
   const model_task example = task.value_or(model_task::causal_lm);
   if (!model_type) config.fail("model_type", example == model_task::encoder ? "a string such as \"bert\"" : "a string such as \"llama\"");
-  const model_family* family = find_family(*model_type);
+  const model_family* family = find(*model_type);
   if (family && (!task || family->task == *task)) return *family;
   std::string supported;
-  for (const model_family& known : families())
+  for (const model_family& known : families_)
     if (!task || known.task == *task) supported += (supported.empty() ? "" : ", ") + std::string(known.model_type);
   throw error(error_unsupported, config.file_name() + ": model_type '" + *model_type + "' is not supported" +
                                      (task ? std::string(" for ") + task_name(*task) : std::string()) + " (supported: " +
                                      supported + ")");
 }
 
-void model_family_add(const model_family& family) {
-  auto& table = families();
-  table.erase(std::remove_if(table.begin(), table.end(), [&](const model_family& f) { return f.model_type == family.model_type; }),
-              table.end());
-  table.push_back(family);
-}
-
-load_options model_load_options(std::string_view options_json) {
+load_options model_registry::load_options_for(std::string_view options_json) const {
   load_options options = load_options_from_json(options_json);
   if (options.model_type.empty()) return options;
-  const model_family* family = find_family(options.model_type);
+  const model_family* family = find(options.model_type);
   if (!family)
     throw error(error_unsupported, "load options: model_type '" + options.model_type + "' is not supported");
   options.converts = family->converts;
   return options;
 }
 
-std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, const load_options& options,
-                                         std::optional<model_task> task, std::string_view generation_config_json) {
+std::unique_ptr<loaded_model> model_registry::load(std::string_view config_json, weights w, const load_options& options,
+                                                   std::optional<model_task> task, std::string_view generation_config_json) const {
   json config = config_parse(config_json, "config.json");
   json generation_config = generation_config_json.empty() ? json::object()
                                                           : json_parse(generation_config_json, "generation_config.json", error_bad_config);
   const config_reader reader(config, "config.json");
-  std::unique_ptr<loaded_model> model = model_family_for(reader, task).load(reader, std::move(w), options);
+  std::unique_ptr<loaded_model> model = family_for(reader, task).load(reader, std::move(w), options);
   model->keep_settings(std::move(config), std::move(generation_config));
   return model;
 }
@@ -103,12 +100,12 @@ int64_t estimate_length(int64_t asked, int64_t max_positions) {
   return asked > 0 ? asked : std::min<int64_t>(max_positions, default_estimate_length);
 }
 
-std::string model_estimate(std::string_view config_json, std::string_view request_json) {
+std::string model_registry::estimate(std::string_view config_json, std::string_view request_json) const {
   const json config = config_parse(config_json, "config.json");
   const config_reader root(config, "config.json");
   const std::optional<config_reader> text = root.optional_object("text_config");
   const config_reader& reader = text ? *text : root;
-  const model_family& family = model_family_for(reader, std::nullopt);
+  const model_family& family = family_for(reader, std::nullopt);
 
   const json request = config_parse(request_json, "the estimate's options");
   const config_reader asked(request, "the estimate's options");

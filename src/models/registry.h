@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "io/config.h"
@@ -41,28 +42,54 @@ struct model_family {
   tensor_rule converts = converts_matrices;
 };
 
-// The family config.json names (offering `task`, when given); throws WAX_UNSUPPORTED naming the
-// model_type and the ones supported.
-const model_family& model_family_for(const config_reader& config, std::optional<model_task> task);
-// A family defined outside src/models (a test's): it answers for its model_type from now on.
-void model_family_add(const model_family& family);
+// A table of families: model_registry::built_in() holds src/models' own (what every load uses);
+// a test builds one with a family of its own.
+class model_registry {
+ public:
+  explicit model_registry(std::vector<model_family> families) : families_(std::move(families)) {}
+  static const model_registry& built_in();
 
-// Load options from JSON ({"dtype": ..., "model_type": ...}) with the rule of that model_type's
-// family, for files streamed in before config.json reaches a loader.
-load_options model_load_options(std::string_view options_json);
+  // The family config.json names (offering `task`, when given); throws WAX_UNSUPPORTED naming the
+  // model_type and the ones supported.
+  const model_family& family_for(const config_reader& config, std::optional<model_task> task) const;
 
-// Loads config.json's model as `task` (none: the task its family offers), keeping config.json and
-// generation_config.json (empty: none) on it (loaded_model::config, generation_config); throws
-// naming the file, field or tensor that does not fit.
-std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, const load_options& options,
-                                         std::optional<model_task> task, std::string_view generation_config_json = "");
+  // Load options from JSON ({"dtype": ..., "model_type": ...}) with the rule of that model_type's
+  // family, for files streamed in before config.json reaches a loader.
+  load_options load_options_for(std::string_view options_json) const;
 
-// What loading config.json's model with `request_json` needs, from the safetensors headers alone:
-// {"dtype": ..., "max_length": n (optional), "files": [{"size": bytes, "tensors": {name: {"dtype",
-// "shape", "data_offsets"}}}]} → {"file_bytes", "weight_bytes" (kept after load, converted ones at
-// their dtype), "converts" (whether any tensor is converted), "largest_tensor_bytes",
-// "max_length", "kv_cache_bytes", "working_bytes"} as JSON. A config.json with a `text_config`
-// is estimated by it. Throws naming the config.json field or the option that is wrong.
-std::string model_estimate(std::string_view config_json, std::string_view request_json);
+  // Loads config.json's model as `task` (none: the task its family offers), keeping config.json
+  // and generation_config.json (empty: none) on it (loaded_model::config, generation_config);
+  // throws naming the file, field or tensor that does not fit.
+  std::unique_ptr<loaded_model> load(std::string_view config_json, weights w, const load_options& options,
+                                     std::optional<model_task> task, std::string_view generation_config_json = "") const;
+
+  // What loading config.json's model with `request_json` needs, from the safetensors headers
+  // alone: {"dtype": ..., "max_length": n (optional), "files": [{"size": bytes, "tensors": {name:
+  // {"dtype", "shape", "data_offsets"}}}]} → {"file_bytes", "weight_bytes" (kept after load,
+  // converted ones at their dtype), "converts" (whether any tensor is converted),
+  // "largest_tensor_bytes", "max_length", "kv_cache_bytes", "working_bytes"} as JSON. A
+  // config.json with a `text_config` is estimated by it. Throws naming the config.json field or
+  // the option that is wrong.
+  std::string estimate(std::string_view config_json, std::string_view request_json) const;
+
+ private:
+  const model_family* find(std::string_view model_type) const;
+  std::vector<model_family> families_;
+};
+
+// The built-in registry's answers (model_registry), as the api and the tests call them.
+inline const model_family& model_family_for(const config_reader& config, std::optional<model_task> task) {
+  return model_registry::built_in().family_for(config, task);
+}
+inline load_options model_load_options(std::string_view options_json) {
+  return model_registry::built_in().load_options_for(options_json);
+}
+inline std::unique_ptr<loaded_model> model_load(std::string_view config_json, weights w, const load_options& options,
+                                                std::optional<model_task> task, std::string_view generation_config_json = "") {
+  return model_registry::built_in().load(config_json, std::move(w), options, task, generation_config_json);
+}
+inline std::string model_estimate(std::string_view config_json, std::string_view request_json) {
+  return model_registry::built_in().estimate(config_json, request_json);
+}
 
 }  // namespace wax

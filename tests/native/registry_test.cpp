@@ -59,12 +59,15 @@ const std::vector<stored_tensor> table_tensors = {{"proj.weight", "F32", {dim, d
                                                   {"rel_pos", "F32", {table_rows, dim}, f32_bytes(table_rows * dim, 0.1f)}};
 
 TEST(model_registry, a_quantized_load_keeps_the_familys_2d_table_f32) {
-  model_family_add(table_family);
+  const model_registry registry({table_family});
+  // A registry of its own: the built-in one, which every load uses, never learns the test's family.
+  testing::expect_contains(testing::error_message([] { model_load_options(R"({"model_type": "wax_test_table"})"); }, error_unsupported),
+                           {"'wax_test_table' is not supported"});
   const byte_buffer file = testing::safetensors_file(table_tensors);
   for (const char* dtype : {"q8", "q4"}) {
     const std::string options_json = std::string(R"({"dtype": ")") + dtype + R"(", "model_type": "wax_test_table"})";
-    const load_options options = model_load_options(options_json);
-    auto model = model_load(R"({"model_type": "wax_test_table"})", testing::streamed(file, options), options, model_task::encoder);
+    const load_options options = registry.load_options_for(options_json);
+    auto model = registry.load(R"({"model_type": "wax_test_table"})", testing::streamed(file, options), options, model_task::encoder);
     const auto& loaded = static_cast<const table_model&>(*model);
     EXPECT_EQ(loaded.rel_pos.type, dtype::f32) << dtype;
     ASSERT_EQ(loaded.rel_pos.nbytes, table_tensors[1].bytes.size());
@@ -80,7 +83,7 @@ TEST(model_registry, a_quantized_load_keeps_the_familys_2d_table_f32) {
 }
 
 TEST(model_registry, the_estimate_converts_what_the_family_converts) {
-  model_family_add(table_family);
+  const model_registry registry({table_family});
   const byte_buffer file = testing::safetensors_file(table_tensors);
   nlohmann::json tensors = nlohmann::json::object();
   size_t offset = 0;
@@ -90,7 +93,7 @@ TEST(model_registry, the_estimate_converts_what_the_family_converts) {
   }
   const nlohmann::json files = nlohmann::json::array({{{"size", file.size()}, {"tensors", tensors}}});
   const auto estimate = [&](const std::string& dtype) {
-    return nlohmann::json::parse(model_estimate(R"({"model_type": "wax_test_table"})", nlohmann::json{{"dtype", dtype}, {"files", files}}.dump()));
+    return nlohmann::json::parse(registry.estimate(R"({"model_type": "wax_test_table"})", nlohmann::json{{"dtype", dtype}, {"files", files}}.dump()));
   };
   const nlohmann::json fp32 = estimate("fp32"), q8 = estimate("q8"), q4 = estimate("q4");
   EXPECT_EQ(fp32["weight_bytes"].get<double>(), double(file.size()));
