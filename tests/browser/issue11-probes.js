@@ -4,6 +4,7 @@
 // Each returns JSON for the test to assert on.
 import { AutoModelForCausalLM, AutoTokenizer, WaxError, clearCache, env, isCached } from '../../js/src/index.js';
 import { runInputProbes } from '../helpers/input-probes.mjs';
+import { clearDuringDownload } from '../helpers/loader-probes.mjs';
 
 const BUNDLED = new URL('../../models/kjv-llama-5m/', import.meta.url).href;
 
@@ -61,13 +62,7 @@ const loaderProbes = {
   /** clearCache() once the weights are downloading (slowly): the load ends, and nothing of it stays cached. */
   async clearDuringDownload(worker) {
     await clearCache();
-    let downloading;
-    const started = new Promise((resolve) => { downloading = resolve; });
-    const progress_callback = (event) => { if (event.status === 'progress' && event.file === 'model.safetensors') downloading(); };
-    const loading = AutoModelForCausalLM.from_pretrained('probe/good', { worker, progress_callback });
-    await started;
-    await clearCache();
-    await (await loading).dispose();
+    await clearDuringDownload('probe/good', worker);
     const keys = (await (await caches.open('wax-models')).keys()).map((request) => request.url);
     return { keys };
   },

@@ -17,6 +17,7 @@ import { before, describe, it } from 'node:test';
 import { AutoModelForCausalLM, AutoTokenizer, WaxError, clearCache, env } from '../../js/src/index.js';
 import { getRuntime } from '../../js/src/runtime.js';
 import { splitSafetensors } from '../helpers/hub-server.mjs';
+import { clearDuringDownload } from '../helpers/loader-probes.mjs';
 import { inputProbeTests } from '../helpers/input-probe-checks.mjs';
 import { useTestHub } from '../helpers/test-hub.mjs';
 import { fixtureDir } from './fixtures.mjs';
@@ -190,13 +191,7 @@ describe('files a load reads: generation_config.json values, nesting, a NaN shar
   for (const worker of [false, true]) {
     it(`clearCache() while the weights download${worker ? ' in the wax worker' : ''}: the load finishes, and nothing it wrote stays in the cache`, async () => {
       hub.options.bytesPerSecond = 400_000;
-      let downloading;
-      const started = new Promise((resolve) => { downloading = resolve; });
-      const progress_callback = (event) => { if (event.status === 'progress' && event.file === 'model.safetensors') downloading(); };
-      const loading = AutoModelForCausalLM.from_pretrained('probe/good', { worker, progress_callback });
-      await started;
-      await clearCache();
-      await (await loading).dispose();
+      await clearDuringDownload('probe/good', worker);
       const left = (await readdir(env.cacheDir, { recursive: true }).catch(() => [])).filter((name) => /\.(json|safetensors|part)$/.test(name));
       assert.deepEqual(left, []);
     });
