@@ -61,6 +61,19 @@ describe('a worker model with objects of this side', () => {
   });
   const newText = (out) => tokenizer.decode(out.tolist()[0].slice(input_ids[0].length), { skip_special_tokens: true });
 
+  it('a signal already aborted rejects with its reason before the worker does any work', async () => {
+    const controller = new AbortController();
+    const reason = new Error('stopped before it began');
+    controller.abort(reason);
+    const calls = [];
+    const streamer = { put: (ids) => calls.push(ids), end: () => calls.push('end') };
+    await assert.rejects(model.generate({ input_ids, max_new_tokens: 1, streamer, signal: controller.signal }), (e) => e === reason);
+    await assert.rejects(model.forward({ input_ids }, { signal: controller.signal }), (e) => e === reason);
+    assert.deepEqual(calls, []);
+    assert.equal((await model.generate({ input_ids, max_new_tokens: 1, streamer })).dims[1], input_ids[0].length + 1);
+    assert.equal(calls.at(-1), 'end');
+  });
+
   it('a TextStreamer over a tokenizer of this side streams what generate() returns', async () => {
     let streamed = '';
     const tokens = [];

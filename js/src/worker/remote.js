@@ -104,6 +104,7 @@ class Connection {
     const signals = [];
     const callbacks = [];
     const cleanups = [];
+    let aborted = null; // a signal given already aborted: the request is never sent
     const handles = {
       callback: (fn) => {
         const handle = this.next++;
@@ -114,7 +115,7 @@ class Connection {
       signal: (signal) => {
         const handle = this.next++;
         const onAbort = () => this.port.post({ op: 'abort', signal: handle });
-        if (signal.aborted) queueMicrotask(onAbort);
+        if (signal.aborted) aborted ??= signal;
         else signal.addEventListener('abort', onAbort, { once: true });
         cleanups.push(() => signal.removeEventListener('abort', onAbort));
         signals.push(handle);
@@ -123,6 +124,8 @@ class Connection {
     };
     const encoded = encode(args, handles);
     return new Promise((resolve, reject) => {
+      // As in-process (throwIfAborted), before any work: posted after the call, the abort could come too late.
+      if (aborted) throw aborted.reason ?? new DOMException('The operation was aborted.', 'AbortError');
       this.pending.set(id, { resolve, reject });
       this.holdProcessWhileBusy();
       this.port.post({ ...body, id, args: encoded, signals });
