@@ -99,6 +99,23 @@ window.audioChecks = {
     };
   },
 
+  /** read_audio in a module worker (no Web Audio there): 8 kHz stereo WAV → 16 kHz mono, and an MP3 refused. */
+  async inWorker() {
+    const worker = new Worker(new URL('./audio-worker.js', import.meta.url), { type: 'module' });
+    const ask = (blob) => new Promise((resolve) => {
+      worker.onmessage = ({ data }) => resolve(data);
+      worker.postMessage({ blob, rate: 16000 });
+    });
+    try {
+      const tone = (amplitude) => Float32Array.from({ length: 8000 }, (_, i) => amplitude * Math.sin(2 * Math.PI * 1000 * i / 8000));
+      const { samples } = await ask(new Blob([wav([tone(0.6), tone(0.2)], 8000, false)]));
+      const mp3 = await ask(new Blob([new Uint8Array([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 0, 1, 2, 3])]));
+      return { length: samples.length, at1k: amplitudeAt(samples, 16000, 1000), image7k: amplitudeAt(samples, 16000, 7000), mp3: mp3.error };
+    } finally {
+      worker.terminate();
+    }
+  },
+
   async badInput() {
     return {
       notAudio: await errorOf(read_audio(new Blob(['this is text, not audio']))),

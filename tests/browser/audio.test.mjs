@@ -68,6 +68,16 @@ for (const threads of [1, 2]) {
         assert.ok(result.bufferImage7k < 3e-4, `AudioBuffer: 7 kHz image ${result.bufferImage7k}`);
       });
 
+      it('in a worker (no Web Audio API) WAV is read and resampled by wax, and other formats are refused naming what it reads', async () => {
+        const { length, at1k, image7k, mp3 } = await page.evaluate(() => window.audioChecks.inWorker());
+        assert.equal(length, 16000);
+        assert.ok(Math.abs(at1k - 0.4) < 0.004, `1 kHz amplitude ${at1k}`);
+        assert.ok(image7k < 4e-4, `7 kHz image ${image7k}`);
+        assert.deepEqual([mp3.name, mp3.code], ['WaxError', 'WAX_BAD_INPUT']);
+        assert.match(mp3.message, /looks like MP3/);
+        assert.match(mp3.message, /a worker \(no Web Audio API there\) reads WAV/);
+      });
+
       it('a Blob that is not audio, an empty one and NaN samples are WaxErrors', async () => {
         const { notAudio, empty, nan } = await page.evaluate(() => window.audioChecks.badInput());
         assert.deepEqual([notAudio.isWaxError, notAudio.code], [true, 'WAX_BAD_INPUT']);
