@@ -24,10 +24,12 @@ function speech(seconds) {
 function standInModel(tokenizer, { generation_config = {}, languageLogits = {} } = {}) {
   const id = (token) => tokenizer.token_to_id(token);
   const model = {
-    config: { max_source_positions: 1500, decoder_start_token_id: id('<|startoftranscript|>') },
+    config: { max_source_positions: 1500, max_target_positions: 448, decoder_start_token_id: id('<|startoftranscript|>') },
     generation_config,
     starts: [],
-    async generate({ input_features, encoder_hidden_states, decoder_input_ids, streamer, signal }) {
+    maxNewTokens: [],
+    async generate({ input_features, encoder_hidden_states, decoder_input_ids, streamer, signal, max_new_tokens }) {
+      model.maxNewTokens.push(max_new_tokens);
       const samples = input_features ?? encoder_hidden_states;
       const start = Array.from(decoder_input_ids.data, Number);
       model.starts.push(start);
@@ -110,6 +112,17 @@ describe('automatic-speech-recognition with a stand-in model', () => {
     assert.equal(timed, words(0, 25));
     assert.deepEqual(chunks, [[0, 4], [4, 8], [8, 12], [12, 16], [16, 20], [20, 24], [24, 25]].map(([from, to]) =>
       ({ text: words(from, to), timestamp: [from, to] })));
+  });
+
+  it("lets a window generate up to the file's max_length, else max_target_positions, unless the call or the file says", async () => {
+    const plain = standInModel(tokenizer);
+    await asrWith(plain)(speech(2));
+    await asrWith(plain)(speech(2), { max_new_tokens: 7 });
+    const limited = standInModel(tokenizer, { generation_config: { max_length: 100 } });
+    await asrWith(limited)(speech(2));
+    const fileSays = standInModel(tokenizer, { generation_config: { max_new_tokens: 30 } });
+    await asrWith(fileSays)(speech(2));
+    assert.deepEqual([...plain.maxNewTokens, ...limited.maxNewTokens, ...fileSays.maxNewTokens], [447, 7, 99, undefined]);
   });
 
   it('transcribes audio longer than 30 s in 30 s windows when chunk_length_s is not given', async () => {

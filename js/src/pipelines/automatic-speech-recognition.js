@@ -130,8 +130,8 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
    *   is multilingual and none is given), `task` ('transcribe' or 'translate'), `return_timestamps` (segment
    *   `chunks`), `return_language`, `chunk_length_s` (windows of this length; audio longer than the model's
    *   30 s is cut into 30 s windows when not given), `stride_length_s` (shared by neighbouring windows;
-   *   default chunk_length_s / 6), `chunk_callback` (called with each window's `{ text, timestamp, is_last }`
-   *   as it is done), `streamer` (each window's ids as they are generated, timestamps left out), `signal`,
+   *   default chunk_length_s / 6), `chunk_callback` (called with each window's `{ text, timestamp, is_last, tokens, stride }`
+   *   as it is done; stride in seconds), `streamer` (each window's ids as they are generated, timestamps left out), `signal`,
    *   and generate's options (max_new_tokens, do_sample, …)
    * @returns {Promise<{ text: string, chunks?: { text: string, timestamp?: [number, number | null], language?: string | null }[] }>}
    */
@@ -187,6 +187,7 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
       let source = { input_features };
       if (startIds === null) ({ startIds, source } = await this.#startIds(source, { code, task, return_timestamps }, signal));
       const ids = await model.generate({
+        max_new_tokens: this.#defaultMaxNewTokens(startIds.length),
         ...generateOptions,
         ...source,
         decoder_input_ids: new Tensor('int64', BigInt64Array.from(startIds, BigInt), [1, startIds.length]),
@@ -202,10 +203,25 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
         text: tokenizer.decode(tokens, { skip_special_tokens: true }),
         timestamp: [window.start / rate, window.end / rate],
         is_last: window.is_last,
+        // As transformers.js gives them: the windows so far, through tokenizer._decode_asr, are the transcript so far.
+        tokens,
+        stride: window.stride.map((samples) => samples / rate),
       });
       await yieldToEventLoop();
     }
     return decodeAsr(generated, vocabulary, { return_timestamps, return_language, time_precision: timePrecision, sampling_rate: rate });
+  }
+
+  /**
+   * What a window may generate when neither the call nor generation_config.json says: up to the
+   * file's max_length, else the decoder's max_target_positions (transformers' default of 20
+   * tokens would cut a 30 s window's text short).
+   */
+  #defaultMaxNewTokens(startLength) {
+    const { generation_config: file = {}, config } = this.model;
+    if (file.max_new_tokens !== undefined && file.max_new_tokens !== null) return undefined; // generate applies the file's
+    const longest = file.max_length ?? config.max_target_positions;
+    return Number.isInteger(longest) ? Math.max(0, longest - startLength) : undefined;
   }
 
   /**
