@@ -18,13 +18,15 @@ const TASKS = {
 /**
  * Builds a ready-to-call pipeline for `task` from the model at `source` (a local folder in Node
  * or a folder URL), as transformers.js's function of the same name. Without a source,
- * 'text-generation' loads the bundled models/kjv-llama-5m; 'feature-extraction' has no bundled
- * model and needs one named.
+ * 'text-generation' loads the bundled models/kjv-llama-5m; 'feature-extraction' and
+ * 'automatic-speech-recognition' have no bundled model yet and need one named.
  *
  * @example
  * import { pipeline } from 'wax-ml';
  * const generator = await pipeline('text-generation'); // the bundled models/kjv-llama-5m
  * const [{ generated_text }] = await generator('And God said', { max_new_tokens: 20 });
+ * const transcriber = await pipeline('automatic-speech-recognition', 'openai/whisper-tiny');
+ * const { text, chunks } = await transcriber('speech.wav', { language: 'en', return_timestamps: true });
  *
  * On a page's main thread the pipeline runs in a module Web Worker that wax creates (the page
  * stays responsive), one for all the models and pipelines of the page; `dispose()` of the last
