@@ -408,7 +408,8 @@ export interface AutomaticSpeechRecognitionCallOptions extends Omit<GenerationOp
   /** Seconds each window shares with each neighbour; default chunk_length_s / 6. */
   stride_length_s?: number;
   /** Called as each window is done, with its own text and its place in the audio. */
-  chunk_callback?: (chunk: { text: string; timestamp: [number, number]; is_last: boolean }) => void;
+  /** Each window as it is done; its tokens and stride (seconds) are what tokenizer._decode_asr merges. */
+  chunk_callback?: (chunk: { text: string; timestamp: [number, number]; is_last: boolean; tokens: number[]; stride: [number, number, number] }) => void;
 }
 export interface AutomaticSpeechRecognitionOutput { text: string; chunks?: AsrChunk[] }
 
@@ -418,8 +419,11 @@ export interface AutomaticSpeechRecognitionPipeline extends Disposable {
 }
 export class AutomaticSpeechRecognitionPipeline {
   readonly task: 'automatic-speech-recognition';
-  readonly model: PreTrainedModel;
+  readonly model: WhisperForConditionalGeneration;
   readonly tokenizer: WhisperTokenizer;
+  readonly processor: WhisperProcessor;
+  /** The samples a second the processor takes (preprocessor_config.json's sampling_rate). */
+  readonly sampling_rate: number;
   dispose(): void | Promise<void>;
 }
 

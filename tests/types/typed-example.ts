@@ -71,7 +71,8 @@ async function main(): Promise<void> {
     chunk_length_s: 30, chunk_callback: ({ text: windowText, timestamp: [from, to] }) => console.log(windowText, from, to) });
   const segmentEnd: number | null | undefined = chunks?.[0]?.timestamp?.[1];
   const offsets = transcriber.tokenizer.decode([50364, 2425, 50439], { output_offsets: true }).offsets;
-  console.log(transcript, segmentEnd, offsets[0].timestamp[0], transcriber.tokenizer.get_decoder_prompt_ids({ language: 'french' }));
+  console.log(transcript, segmentEnd, offsets[0].timestamp[0], transcriber.tokenizer.get_decoder_prompt_ids({ language: 'french' }),
+    transcriber.sampling_rate, (await transcriber.processor(new Float32Array(16000))).input_features.dims);
 
   const processor = await AutoProcessor.from_pretrained('tests/fixtures/whisper_tiny_random', { signal: controller.signal });
   const { input_features } = await processor(await read_audio('speech.wav', 16000));
