@@ -191,7 +191,7 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
         ...generateOptions,
         ...source,
         decoder_input_ids: new Tensor('int64', BigInt64Array.from(startIds, BigInt), [1, startIds.length]),
-        ...(return_timestamps ? { return_timestamps } : {}), // Whisper's timestamp rules (generation_config.json's no_timestamps_token_id)
+        return_timestamps, // Whisper's timestamp rules, or none whatever the file says: the start ids follow the call
         // The file's forced ids (<|notimestamps|> of English-only models) are in the start ids or were dropped from them, as transformers does.
         forced_decoder_ids: generateOptions.forced_decoder_ids ?? [],
         ...(streamerWithoutTimestamps ? { streamer: streamerWithoutTimestamps } : {}),
