@@ -6,6 +6,7 @@ import { pipelineProgress } from '../loader/progress.js';
 import { AutoModelForSpeechSeq2Seq } from '../models/registry.js';
 import { GENERATE_OPTIONS } from '../options.js';
 import { AutoProcessor, read_audio } from '../processors/index.js';
+import { isNode } from '../runtime.js';
 import { Tensor } from '../tensor.js';
 import { WHISPER_LANGUAGE_NAMES, decodeAsr, whisperLanguageCode } from '../whisper-text.js';
 import { yieldToEventLoop } from '../yield.js';
@@ -85,8 +86,11 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
   /**
    * On the page of a pipeline in the wax worker, audio is read here (worker/remote.js): only the
    * page has Web Audio to decode compressed files and resample, and an AudioBuffer cannot cross.
+   * Node's worker reads files as well as its main thread, without copying the samples across.
    */
-  static async pageArguments(pipelineProxy, [audio, ...rest]) {
+  static async pageArguments(pipelineProxy, args) {
+    if (isNode) return args;
+    const [audio, ...rest] = args;
     const read = (one) => (one instanceof Float32Array ? one : read_audio(one, pipelineProxy.sampling_rate));
     return [Array.isArray(audio) ? await Promise.all(audio.map(read)) : await read(audio), ...rest];
   }
