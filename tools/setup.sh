@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 missing=()
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
-for package in cmake g++ make emscripten libeigen3-dev nlohmann-json3-dev libgtest-dev chromium; do need "$package"; done
+# espeak-ng and sox make the speech that the Whisper tests and the speech demo's test transcribe.
+for package in cmake g++ make emscripten libeigen3-dev nlohmann-json3-dev libgtest-dev chromium espeak-ng sox; do need "$package"; done
 # Node may come from elsewhere than Debian (its npm then conflicts with Debian's): check commands.
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)

@@ -1,6 +1,7 @@
-// What the demo pages share: model fields read as sources, errors as a card with a hint, and the
-// loader's progress events on a <progress> bar. The models run in the wax worker that the library
-// starts for a page.
+// What the demo pages share: model fields read as sources, preflight() before a download, errors
+// as a card with a hint, and the loader's progress events on a <progress> bar. The models run in
+// the wax worker that the library starts for a page.
+import { preflight } from '../js/src/index.js';
 
 /** An Error (WaxError or not, or such plain data) as { name, code, message }. */
 export function describeError(error) {
@@ -22,6 +23,20 @@ export function modelSource(text, fallback) {
   const url = new URL(value, location.href);
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url.href;
+}
+
+/**
+ * preflight() of `source` (its config.json and safetensors headers only, no weights), shown in
+ * `line`; throws a WAX_TOO_LARGE with the advice when the model does not fit.
+ */
+export async function checkFits(source, line) {
+  const report = await preflight(source);
+  line.textContent = `preflight(): ${report.fits ? 'fits' : 'does not fit'}: ${formatBytes(report.weight_bytes)} of weights, ` +
+    `${formatBytes(report.peak_bytes)} at the peak, of ${formatBytes(report.limit_bytes)}.`;
+  line.dataset.fits = report.fits;
+  line.hidden = false;
+  if (!report.fits) throw Object.assign(new Error(`${source}: ${report.advice}`), { code: 'WAX_TOO_LARGE' });
+  return report;
 }
 
 export function formatBytes(bytes) {

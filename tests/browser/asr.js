@@ -4,33 +4,10 @@
 // (tests/helpers/whisper-test-tokenizer.mjs). Audio the worker cannot read itself — a WAV Blob
 // (Web Audio decodes it on the page), an 8 kHz stereo AudioBuffer — is read on the page first.
 import { WaxError, pipeline, read_audio } from '../../js/src/index.js';
-import { testAudio, whisperStyleTokenizer } from '../helpers/whisper-test-tokenizer.mjs';
+import { testAudio, whisperFixtureFiles } from '../helpers/whisper-test-tokenizer.mjs';
 
 const FIXTURE = new URL('../fixtures/whisper_tiny_random/', import.meta.url);
 const TOKENIZER = new URL('../fixtures/tokenizers/whisper_multilingual/tokenizer.json', import.meta.url);
-
-async function fetched(url, as) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response[as]();
-}
-
-/** The fixture as picked files, with the tokenizer and timestamps in its generation config. */
-async function modelFiles() {
-  const [config, generation, preprocessor, weights, whisper] = await Promise.all([
-    fetched(new URL('config.json', FIXTURE), 'text'), fetched(new URL('generation_config.json', FIXTURE), 'json'),
-    fetched(new URL('preprocessor_config.json', FIXTURE), 'text'), fetched(new URL('model.safetensors', FIXTURE), 'blob'),
-    fetched(TOKENIZER, 'json')]);
-  const { tokenizer, tokenizerConfig } = whisperStyleTokenizer(whisper);
-  return {
-    'config.json': config,
-    'generation_config.json': JSON.stringify({ ...generation, no_timestamps_token_id: 264, max_initial_timestamp_index: 50 }),
-    'preprocessor_config.json': preprocessor,
-    'model.safetensors': weights,
-    'tokenizer.json': JSON.stringify(tokenizer),
-    'tokenizer_config.json': JSON.stringify(tokenizerConfig),
-  };
-}
 
 /** 32-bit float mono WAV bytes. */
 function wav(samples, rate) {
@@ -49,7 +26,7 @@ function wav(samples, rate) {
 
 window.asrChecks = {
   async workerAgainstPage() {
-    const files = await modelFiles();
+    const files = await whisperFixtureFiles(FIXTURE, TOKENIZER);
     const inWorker = await pipeline('automatic-speech-recognition', files); // a page's default: the wax worker
     const inPage = await pipeline('automatic-speech-recognition', files, { worker: false });
     try {

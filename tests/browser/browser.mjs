@@ -17,14 +17,15 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 /**
  * Starts a server and a browser. `close()` shuts both and removes the profile folder.
  *
- * @param {{ isolation?: boolean }} [options] isolation: serve with COOP/COEP (default true)
+ * @param {{ isolation?: boolean, args?: string[] }} [options] isolation: serve with COOP/COEP (default true);
+ *   args: more Chromium flags (a fake microphone)
  */
-export async function openBrowser({ isolation = true } = {}) {
+export async function openBrowser({ isolation = true, args = [] } = {}) {
   const server = await startServer({ port: 0, isolation });
   const profile = await mkdtemp(join(tmpdir(), 'wax-chromium-'));
   let context;
   try {
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...args] });
   } catch (error) {
     await server.close();
     await rm(profile, { recursive: true, force: true });

@@ -43,3 +43,30 @@ export function testAudio(seconds, rate = 16000) {
   }
   return samples;
 }
+
+/**
+ * tests/fixtures/whisper_tiny_random as picked files, fetched from `fixture` (a folder URL), with
+ * the Whisper-style tokenizer built from `tokenizerUrl` (whisper_multilingual's tokenizer.json)
+ * and Whisper's timestamp entries in its generation config. For pages: the browser tests, and the
+ * speech demo until its bundled checkpoint is there.
+ */
+export async function whisperFixtureFiles(fixture, tokenizerUrl) {
+  const fetched = async (url, as) => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    return response[as]();
+  };
+  const [config, generation, preprocessor, weights, whisper] = await Promise.all([
+    fetched(new URL('config.json', fixture), 'text'), fetched(new URL('generation_config.json', fixture), 'json'),
+    fetched(new URL('preprocessor_config.json', fixture), 'text'), fetched(new URL('model.safetensors', fixture), 'blob'),
+    fetched(tokenizerUrl, 'json')]);
+  const { tokenizer, tokenizerConfig } = whisperStyleTokenizer(whisper);
+  return {
+    'config.json': config,
+    'generation_config.json': JSON.stringify({ ...generation, no_timestamps_token_id: 264, max_initial_timestamp_index: 50 }),
+    'preprocessor_config.json': preprocessor,
+    'model.safetensors': weights,
+    'tokenizer.json': JSON.stringify(tokenizer),
+    'tokenizer_config.json': JSON.stringify(tokenizerConfig),
+  };
+}

@@ -2,8 +2,8 @@
 // default on a page), so embedding hundreds of sentences never blocks typing. The bundled model is
 // a random-weights test fixture; a real sentence-transformers model is one click away, checked
 // with preflight() before anything large downloads.
-import { cos_sim, pipeline, preflight } from '../../js/src/index.js';
-import { formatBytes, modelSource, showError, showProgress } from '../ui.js';
+import { cos_sim, pipeline } from '../../js/src/index.js';
+import { checkFits, modelSource, showError, showProgress } from '../ui.js';
 
 const $ = (id) => document.getElementById(id);
 const BUNDLED_MODEL = new URL('../../tests/fixtures/bert_tiny_st/', location.href).href;
@@ -25,26 +25,14 @@ function sampleSentences() {
   return lines.join('\n');
 }
 
-/** preflight() of `source` (config.json and the safetensors headers only), shown under the field. */
-async function checkFits(source) {
-  $('status').textContent = 'Checking whether the model fits (preflight)…';
-  const report = await preflight(source);
-  const line = $('preflight');
-  line.textContent = `preflight(): ${report.fits ? 'fits' : 'does not fit'}: ${formatBytes(report.weight_bytes)} of weights, ` +
-    `${formatBytes(report.peak_bytes)} at the peak, of ${formatBytes(report.limit_bytes)}.`;
-  line.dataset.fits = report.fits;
-  line.hidden = false;
-  return report;
-}
-
 /** Loads the model named in the field unless it is the one loaded; the one before stays in use if this fails. */
 async function loadExtractor() {
   const source = modelSource($('model-url').value, BUNDLED_MODEL);
   if (extractor?.source === source) return;
   $('preflight').hidden = true;
   if (source !== BUNDLED_MODEL) {
-    const { fits, advice } = await checkFits(source);
-    if (!fits) throw Object.assign(new Error(`${source}: ${advice}`), { code: 'WAX_TOO_LARGE' });
+    $('status').textContent = 'Checking whether the model fits (preflight)…';
+    await checkFits(source, $('preflight'));
   }
   $('status').textContent = 'Loading the model…';
   const loaded = await pipeline('feature-extraction', source, {

@@ -1,0 +1,240 @@
+// The speech demo (web/whisper.html) in headless Chromium: the start page links to it; it loads
+// the bundled models/whisper-kjv-tiny in the wax worker (until that is trained, the random-weights
+// whisper_tiny_random with a Whisper-style tokenizer, and says so); a picked WAV of espeak-ng
+// speech is transcribed window by window (the segments and the real-time factor update after each
+// window, before the end) while the page keeps painting frames; the fake microphone of Chromium
+// records a WAV and the recording is transcribed; Stop aborts a long transcription and the page
+// works after; a file that is no audio gives a visible WaxError. With random weights the words are
+// garbage, so only the bundled model's transcripts are checked for words. No console errors and
+// no failed requests. Leaves a screenshot at /tmp/whisper-demo.png.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { openBrowser } from './browser.mjs';
+
+const SCREENSHOT = process.env.WAX_WHISPER_SCREENSHOT ?? '/tmp/whisper-demo.png';
+const BUNDLED = fileURLToPath(new URL('../../models/whisper-kjv-tiny/', import.meta.url));
+const TRAINED = existsSync(join(BUNDLED, 'model.safetensors'));
+const SENTENCE = 'In the beginning God created the heaven and the earth. And the earth was without form, and void.';
+const WORDS = ['beginning', 'god', 'created', 'heaven', 'earth', 'without', 'form', 'void'];
+/** Until the bundled model is there, the page's probe for it is a 404 (its fallback): the one failure allowed. */
+const PROBE = /\/models\/whisper-kjv-tiny\/config\.json$/;
+
+let folder, speechWav, longWav;
+before(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'wax-whisper-demo-'));
+  speechWav = join(folder, 'speech.wav');
+  longWav = join(folder, 'long.wav');
+  execFileSync('espeak-ng', ['-w', join(folder, 'raw.wav'), SENTENCE]);
+  execFileSync('sox', [join(folder, 'raw.wav'), '-r', '16000', speechWav, 'pad', '0.5', '0.5']);
+  execFileSync('sox', [speechWav, longWav, 'repeat', '24']); // about 2.5 minutes
+  await writeFile(join(folder, 'not-audio.wav'), 'this is not audio at all, only text with a .wav name\n');
+});
+after(async () => { await rm(folder, { recursive: true, force: true }); });
+
+/** A page that records console errors, failed requests and the longest gap between painted frames while transcribing. */
+async function openPage(browser) {
+  const page = await browser.newPage();
+  await page.setViewportSize({ width: 1100, height: 1000 });
+  page.failed = [];
+  const allowed = (url) => !TRAINED && PROBE.test(url);
+  page.on('requestfailed', (request) => {
+    // The audio player's read of the file before, cut when the next file replaces it, is no failure.
+    const playerCut = request.resourceType() === 'media' && request.url().startsWith('blob:') && request.failure()?.errorText === 'net::ERR_ABORTED';
+    if (!allowed(request.url()) && !playerCut) page.failed.push(`${request.failure()?.errorText} ${request.url()}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400 && !allowed(response.url())) page.failed.push(`${response.status()} ${response.url()}`);
+  });
+  await page.addInitScript(() => {
+    window.frameGaps = { longest: 0, frames: 0 };
+    let last = null;
+    const tick = (now) => {
+      if (document.body?.dataset.state === 'transcribing') {
+        if (last !== null) window.frameGaps.longest = Math.max(window.frameGaps.longest, now - last);
+        window.frameGaps.frames++;
+        last = now;
+      } else {
+        last = null;
+      }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  return page;
+}
+
+/** The errors a page logged, but the 404 of its probe for the bundled model while that is missing. */
+const consoleErrors = (page) => page.errors.filter((e) => TRAINED || !/Failed to load resource: .*404/.test(e));
+
+const waitForState = (page, ...states) => page.waitForFunction((s) => s.includes(document.body.dataset.state), states, { timeout: 120_000 });
+
+const shown = (page) => page.evaluate(() => ({
+  status: document.getElementById('status').textContent,
+  error: document.getElementById('error').hidden ? null : document.getElementById('error').textContent,
+  audio: document.getElementById('audio-seconds').textContent,
+  done: document.getElementById('done-seconds').textContent,
+  windows: document.getElementById('windows').textContent,
+  rtf: document.getElementById('rtf').textContent,
+  segments: [...document.querySelectorAll('#segments li:not(.empty)')].map((li) => ({
+    time: li.querySelector('.time').textContent, text: li.querySelector('.text').textContent })),
+}));
+
+/** Records what the stats and the segment list show each time they change, until the next call. */
+const recordProgress = (page) => page.evaluate(() => {
+  window.progressSnapshots = [];
+  const observer = new MutationObserver(() => window.progressSnapshots.push({
+    state: document.body.dataset.state,
+    windows: document.getElementById('windows').textContent,
+    rtf: document.getElementById('rtf').textContent,
+    segments: document.querySelectorAll('#segments li:not(.empty)').length,
+  }));
+  observer.observe(document.querySelector('main'), { childList: true, subtree: true, characterData: true });
+});
+
+function assertWords(text) {
+  const found = WORDS.filter((word) => text.toLowerCase().includes(word));
+  assert.ok(found.length >= WORDS.length / 2, `the bundled model heard ${JSON.stringify(text)}; expected most of ${WORDS.join(', ')}`);
+}
+
+const SEGMENT_TIME = /^\d+:\d\d\.\d\d → (\d+:\d\d\.\d\d|…)$/;
+
+describe('speech demo page', () => {
+  let browser, page;
+  before(async () => {
+    browser = await openBrowser();
+    page = await openPage(browser);
+  });
+  after(async () => { await browser?.close(); });
+
+  it('opens from the start page and loads the bundled model in the wax worker', async () => {
+    await page.goto(browser.url('/web/'));
+    await page.click('nav.demos a[href="whisper.html"]');
+    assert.equal(new URL(page.url()).pathname, '/web/whisper.html');
+    // What the chat page had in flight was cut by the navigation.
+    page.failed.length = 0;
+    page.errors.length = 0;
+    await waitForState(page, 'ready', 'error');
+    const { status, error } = await shown(page);
+    assert.equal(error, null, error);
+    assert.ok(page.workers().length >= 1, 'the model runs in a worker');
+    assert.match(await page.textContent('#model-summary'), /^whisper · d_model \d+ · \d+\+\d+ layers · vocab \d+ · 80 mels · loaded in [\d.]+ s/);
+    if (TRAINED) {
+      assert.equal(status, 'Ready: the bundled model.');
+      assert.equal(await page.isVisible('#random-weights'), false);
+    } else {
+      assert.equal(status, 'Ready: the random-weights test model.');
+      assert.match(await page.textContent('#random-weights'), /random-weights test model and its\s+words are garbage/);
+    }
+  });
+
+  it('transcribes a picked WAV window by window, with segment timestamps and the real-time factor, and keeps painting', async () => {
+    await page.fill('#chunk_length_s', '3'); // 6.6 s of speech: 3 windows
+    await recordProgress(page);
+    await page.setInputFiles('#file', speechWav);
+    await waitForState(page, 'transcribing');
+    await waitForState(page, 'ready');
+    const result = await shown(page);
+    assert.equal(result.error, null, result.error);
+    assert.match(result.status, /^Done: 6\.6 s of audio in [\d.]+ s\.$/);
+    assert.equal(result.audio, '6.6 s');
+    assert.equal(result.windows, '3');
+    assert.match(result.rtf, /^\d+\.\d×$/);
+    assert.ok(result.segments.length >= 1);
+    for (const { time } of result.segments) assert.match(time, SEGMENT_TIME);
+
+    const snapshots = await page.evaluate(() => window.progressSnapshots);
+    const during = snapshots.filter((s) => s.state === 'transcribing');
+    assert.deepEqual([...new Set(during.map((s) => s.windows))].filter((w) => w !== '–'), ['1', '2', '3'], 'the window count grew one by one');
+    assert.ok(during.some((s) => s.windows === '1' && /×$/.test(s.rtf)), 'the real-time factor was shown after the first window');
+    assert.ok(during.some((s) => s.windows !== '3' && s.segments > 0), 'segments were shown before the last window');
+
+    const { longest, frames } = await page.evaluate(() => window.frameGaps);
+    assert.ok(frames > 5, `${frames} frames painted while transcribing`);
+    assert.ok(longest < 250, `the page froze for ${longest.toFixed(0)} ms while transcribing`);
+    if (TRAINED) assertWords(result.segments.map((s) => s.text).join(' '));
+
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    assert.deepEqual(consoleErrors(page), []);
+    assert.deepEqual(page.failed, []);
+  });
+
+  it('Stop aborts a long transcription between windows; the page transcribes again after', async () => {
+    await page.fill('#chunk_length_s', '10');
+    await page.setInputFiles('#file', longWav);
+    await page.waitForFunction(() => Number(document.getElementById('windows').textContent) >= 1, null, { timeout: 60_000 });
+    await page.click('#stop');
+    await waitForState(page, 'ready');
+    const stopped = await shown(page);
+    assert.equal(stopped.error, null, stopped.error);
+    assert.match(stopped.status, /^Stopped after [\d.]+ s of 1\d\d\.\d s of audio\.$/);
+    assert.ok(Number(stopped.windows) < 10, `${stopped.windows} windows done before the stop`);
+    assert.ok(stopped.segments.length >= 1, 'the transcript so far stays');
+
+    await page.fill('#chunk_length_s', '30');
+    await page.setChecked('#return_timestamps', false);
+    await page.setInputFiles('#file', speechWav);
+    await waitForState(page, 'transcribing');
+    await waitForState(page, 'ready');
+    const again = await shown(page);
+    assert.match(again.status, /^Done: 6\.6 s of audio/);
+    assert.equal(again.windows, '1');
+    assert.equal(again.segments.length, 1, 'without timestamps: the whole text in one row');
+    assert.match(again.segments[0].time, /^0:00\.00 → 0:06\.\d\d$/);
+    if (TRAINED) assertWords(again.segments[0].text);
+    await page.setChecked('#return_timestamps', true);
+    assert.deepEqual(consoleErrors(page), []);
+    assert.deepEqual(page.failed, []);
+  });
+
+  it('a file that is not audio shows a readable WaxError, and the next file works', async () => {
+    await page.setInputFiles('#file', join(folder, 'not-audio.wav'));
+    await page.waitForSelector('#error:not([hidden])', { timeout: 30_000 });
+    assert.match(await page.textContent('#error'), /WaxError \(WAX_BAD_INPUT\)/);
+    assert.match(await page.textContent('#error'), /not-audio\.wav|audio/);
+    assert.equal(await page.textContent('#status'), 'not-audio.wav could not be read as audio.');
+    await waitForState(page, 'ready');
+    await page.setInputFiles('#file', speechWav);
+    await waitForState(page, 'transcribing');
+    await waitForState(page, 'ready');
+    assert.equal(await page.isVisible('#error'), false);
+    assert.match(await page.textContent('#status'), /^Done: 6\.6 s/);
+  });
+});
+
+describe('speech demo page, microphone', () => {
+  let browser, page;
+  before(async () => {
+    browser = await openBrowser({ args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${speechWav}`] });
+    page = await openPage(browser);
+  });
+  after(async () => { await browser?.close(); });
+
+  it('records from the microphone, then transcribes the recording', async () => {
+    await page.goto(browser.url('/web/whisper.html'));
+    await waitForState(page, 'ready');
+    await page.click('#record');
+    await waitForState(page, 'recording');
+    assert.equal(await page.textContent('#record'), 'Stop recording');
+    await page.waitForFunction(() => /^Recording: [3-9]\.\d s/.test(document.getElementById('status').textContent), null, { timeout: 20_000 });
+    await page.click('#record');
+    await waitForState(page, 'transcribing');
+    await waitForState(page, 'ready');
+    const result = await shown(page);
+    assert.equal(result.error, null, result.error);
+    assert.match(await page.textContent('#audio-name'), /^the recording · [3-9]\.\d s at 16 kHz$/);
+    assert.match(result.status, /^Done: [3-9]\.\d s of audio in [\d.]+ s\.$/);
+    assert.match(result.rtf, /^\d+\.\d×$/);
+    assert.ok(result.segments.length >= 1);
+    if (TRAINED) assertWords(result.segments.map((s) => s.text).join(' '));
+    assert.deepEqual(consoleErrors(page), []);
+    assert.deepEqual(page.failed, []);
+  });
+});

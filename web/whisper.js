@@ -1,0 +1,356 @@
+// The speech demo: pipeline('automatic-speech-recognition'), which on a page runs in the wax
+// worker (loading and transcribing never block the page). Audio comes from a dropped or picked
+// file or from the microphone (MediaRecorder), is decoded on the page by read_audio (Web Audio
+// lives here), and is transcribed in windows: after each one the windows so far, merged by the
+// tokenizer's _decode_asr, are the transcript so far, with the real-time factor. Stop aborts the
+// transcription through its AbortSignal. A model from elsewhere is checked with preflight() first.
+import { pipeline, read_audio, runtimeInfo } from '../js/src/index.js';
+import { WHISPER_LANGUAGE_NAMES } from '../js/src/whisper-text.js';
+import { whisperFixtureFiles } from '../tests/helpers/whisper-test-tokenizer.mjs';
+import { checkFits, modelSource, showError, showProgress } from './ui.js';
+
+const BUNDLED_MODEL = new URL('../models/whisper-kjv-tiny/', location.href).href;
+/** Until the bundled checkpoint is trained (tools/train/whisper): random weights, with a Whisper-style tokenizer. */
+const FALLBACK_FIXTURE = new URL('../tests/fixtures/whisper_tiny_random/', location.href);
+const FALLBACK_TOKENIZER = new URL('../tests/fixtures/tokenizers/whisper_multilingual/tokenizer.json', location.href);
+const REAL_MODEL = 'openai/whisper-tiny.en';
+/** Whisper's window: what its timestamp tokens span (preprocessor_config.json's chunk_length). */
+const WINDOW_SECONDS = 30;
+
+const $ = (id) => document.getElementById(id);
+const modelInput = $('model-url');
+const progressBar = $('progress');
+const statusLine = $('status');
+const errorBox = $('error');
+const segmentList = $('segments');
+const recordButton = $('record');
+const stopButton = $('stop');
+const againButton = $('again');
+const player = $('player');
+const options = { language: $('language'), task: $('task'), chunk_length_s: $('chunk_length_s'), return_timestamps: $('return_timestamps') };
+const emptyHint = segmentList.querySelector('.empty');
+
+let transcriber = null; // the loaded pipeline (a proxy of the one in the wax worker), with .source
+let loading = null; // the load in flight, { controller }; a newer load replaces it
+let run = null; // the transcription in flight (reading the audio, then transcribing it), { controller }
+let recording = null; // { recorder, stream, started, timer }
+let audio = null; // the last audio: { samples, name }, for Transcribe again
+
+$('isolation').textContent = globalThis.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated';
+
+/** 'loading' | 'ready' | 'recording' | 'transcribing' | 'stopping' | 'error': enables what may be pressed now. */
+function setState(state) {
+  document.body.dataset.state = state;
+  const idle = state === 'ready';
+  recordButton.disabled = !(idle || state === 'recording');
+  recordButton.textContent = state === 'recording' ? 'Stop recording' : 'Record';
+  recordButton.setAttribute('aria-pressed', String(state === 'recording'));
+  stopButton.disabled = state !== 'transcribing';
+  againButton.disabled = !idle || audio === null;
+  $('file').disabled = !idle;
+  $('drop').classList.toggle('disabled', !idle);
+  $('load').disabled = state === 'transcribing' || state === 'stopping' || state === 'recording';
+}
+
+// ---- the model -------------------------------------------------------------------------------
+
+/** The bundled checkpoint's folder, or until it is there the random-weights fixture as picked files. */
+async function bundledModel() {
+  const probe = await fetch(new URL('config.json', BUNDLED_MODEL), { method: 'HEAD', cache: 'no-store' });
+  return probe.ok ? BUNDLED_MODEL : whisperFixtureFiles(FALLBACK_FIXTURE, FALLBACK_TOKENIZER);
+}
+
+/** Language and task choices where the model is multilingual; timestamps where its generation_config.json has them. */
+function fillOptions(generationConfig) {
+  const languages = Object.keys(generationConfig.lang_to_id ?? {}).map((token) => token.slice(2, -2));
+  const multilingual = (generationConfig.is_multilingual ?? languages.length > 0) && languages.length > 0;
+  options.language.replaceChildren(new Option('detect', ''), ...languages.map((code) =>
+    new Option(`${WHISPER_LANGUAGE_NAMES.get(code) ?? code} (${code})`, code)));
+  options.language.disabled = !multilingual;
+  options.task.value = 'transcribe';
+  options.task.disabled = !multilingual || generationConfig.task_to_id?.translate === undefined;
+  const timestamps = Number.isInteger(generationConfig.no_timestamps_token_id);
+  options.return_timestamps.disabled = !timestamps;
+  options.return_timestamps.checked = timestamps;
+  options.return_timestamps.closest('label').title = timestamps ? '' : 'this model has no timestamp tokens (no_timestamps_token_id)';
+}
+
+function describeModel(config, loadMs, runtime) {
+  const { d_model, encoder_layers, decoder_layers, vocab_size, num_mel_bins } = config;
+  const threads = runtime.threaded ? `${runtime.threads} threads` : `1 thread (${runtime.reason})`;
+  return `whisper · d_model ${d_model} · ${encoder_layers}+${decoder_layers} layers · vocab ${vocab_size} · ${num_mel_bins} mels` +
+    ` · loaded in ${(loadMs / 1000).toFixed(2)} s · ${threads}`;
+}
+
+async function loadModel() {
+  let source;
+  try {
+    source = modelSource(modelInput.value, BUNDLED_MODEL);
+  } catch {
+    showError(errorBox, { name: 'Error', message: `'${modelInput.value}' is neither a URL nor a Hub repo id (org/name)` });
+    return;
+  }
+  errorBox.hidden = true;
+  $('preflight').hidden = true;
+  progressBar.value = 0;
+  progressBar.hidden = false;
+  setState('loading');
+  loading?.controller.abort(new DOMException('replaced by a newer load', 'AbortError'));
+  const load = { controller: new AbortController() };
+  loading = load;
+  const started = performance.now();
+  let loaded, bundled;
+  try {
+    bundled = source === BUNDLED_MODEL;
+    let from = source;
+    if (bundled) {
+      statusLine.textContent = 'Loading the bundled model…';
+      from = await bundledModel();
+    } else {
+      statusLine.textContent = 'Checking whether the model fits (preflight)…';
+      await checkFits(source, $('preflight'));
+    }
+    loaded = await pipeline('automatic-speech-recognition', from, {
+      signal: load.controller.signal,
+      progress_callback: (event) => { if (loading === load) showProgress(progressBar, statusLine, event); },
+    });
+    loaded.source = typeof from === 'string' ? from : 'the random-weights test model';
+  } catch (error) {
+    if (loading !== load) return; // replaced by a later load
+    loading = null;
+    progressBar.hidden = transcriber !== null;
+    statusLine.textContent = transcriber ? `That model could not be loaded: still using ${transcriber.source}.` : 'The model could not be loaded.';
+    showError(errorBox, error);
+    setState(transcriber ? 'ready' : 'error');
+    return;
+  }
+  if (loading !== load) { // replaced while its last step finished
+    await loaded.dispose();
+    return;
+  }
+  loading = null;
+  const loadMs = performance.now() - started;
+  await transcriber?.dispose();
+  transcriber = loaded;
+  progressBar.hidden = true;
+  $('random-weights').hidden = !(bundled && transcriber.source !== BUNDLED_MODEL);
+  $('model-summary').textContent = describeModel(transcriber.model.config, loadMs, transcriber.runtime ?? await runtimeInfo());
+  fillOptions(transcriber.model.generation_config ?? {});
+  statusLine.textContent = `Ready: ${transcriber.source === BUNDLED_MODEL ? 'the bundled model' : transcriber.source}.`;
+  setState('ready');
+}
+
+// ---- transcribing ----------------------------------------------------------------------------
+
+const clock = (seconds) => {
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes}:${(seconds - minutes * 60).toFixed(2).padStart(5, '0')}`;
+};
+
+/** The transcript so far: segments with their times, or (without timestamps) the text from 0 to `upTo` seconds. */
+function showSegments({ text, chunks }, upTo) {
+  const rows = chunks ?? [{ text, timestamp: [0, upTo] }];
+  segmentList.replaceChildren(...rows.map(({ text: words, timestamp: [start, end] }) => {
+    const row = document.createElement('li');
+    const time = document.createElement('span');
+    time.className = 'time';
+    time.textContent = `${clock(start ?? 0)} → ${end === null ? '…' : clock(end)}`;
+    const body = document.createElement('span');
+    body.className = 'text';
+    body.textContent = words.trim();
+    row.append(time, body);
+    return row;
+  }));
+  if (rows.length === 0) segmentList.replaceChildren(emptyHint);
+}
+
+/** The call's options from the controls; throws on a chunk length that is not 1 to 30 s. */
+function readOptions() {
+  const chunkSeconds = Number(options.chunk_length_s.value);
+  if (!(chunkSeconds >= 1 && chunkSeconds <= WINDOW_SECONDS)) {
+    throw new Error(`chunk length: '${options.chunk_length_s.value}' is not a number of seconds from 1 to ${WINDOW_SECONDS}`);
+  }
+  return {
+    chunk_length_s: chunkSeconds,
+    return_timestamps: options.return_timestamps.checked,
+    ...(options.language.disabled || options.language.value === '' ? {} : { language: options.language.value }),
+    ...(options.task.disabled ? {} : { task: options.task.value }),
+  };
+}
+
+/** A transcription starting: the transcript and its numbers cleared, Stop enabled. */
+function startRun() {
+  errorBox.hidden = true;
+  for (const id of ['audio-seconds', 'done-seconds', 'windows', 'elapsed', 'rtf']) $(id).textContent = '–';
+  segmentList.replaceChildren(emptyHint);
+  run = { controller: new AbortController() };
+  setState('transcribing');
+  return run;
+}
+
+/** Reads `source` (a File, a recording's Blob) on the page, then transcribes it. */
+async function transcribeSource(source, name) {
+  if (document.body.dataset.state !== 'ready') return;
+  const current = startRun();
+  statusLine.textContent = `Reading ${name}…`;
+  URL.revokeObjectURL(player.src);
+  player.src = URL.createObjectURL(source);
+  player.hidden = false;
+  try {
+    audio = { samples: await read_audio(source, transcriber.sampling_rate, { signal: current.controller.signal }), name };
+  } catch (error) {
+    run = null;
+    audio = null;
+    player.hidden = true;
+    if (current.controller.signal.aborted) {
+      statusLine.textContent = 'Stopped.';
+    } else {
+      showError(errorBox, error);
+      statusLine.textContent = `${name} could not be read as audio.`;
+    }
+    setState('ready');
+    return;
+  }
+  await transcribe(current);
+}
+
+/** Transcribes the last audio with the options shown, window by window. */
+async function transcribe(current = startRun()) {
+  let callOptions;
+  try {
+    callOptions = readOptions();
+  } catch (error) {
+    run = null;
+    showError(errorBox, { name: 'Error', message: error.message });
+    setState('ready');
+    return;
+  }
+  const { samples, name } = audio;
+  const rate = transcriber.sampling_rate;
+  const audioSeconds = samples.length / rate;
+  const timePrecision = WINDOW_SECONDS / transcriber.model.config.max_source_positions;
+  $('audio-line').hidden = false;
+  $('audio-name').textContent = `${name} · ${audioSeconds.toFixed(1)} s at ${rate / 1000} kHz`;
+  $('audio-seconds').textContent = `${audioSeconds.toFixed(1)} s`;
+  statusLine.textContent = `Transcribing ${name}…`;
+
+  const windows = [];
+  let doneSeconds = 0;
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  const ticker = () => { // the wall clock keeps moving while the worker transcribes
+    if (run !== current) return;
+    $('elapsed').textContent = `${elapsed().toFixed(1)} s`;
+    requestAnimationFrame(ticker);
+  };
+  let shown = Promise.resolve();
+  const chunk_callback = ({ tokens, stride, timestamp: [, end] }) => {
+    windows.push({ tokens, stride });
+    doneSeconds = end;
+    const seconds = elapsed();
+    $('done-seconds').textContent = `${end.toFixed(1)} s`;
+    $('windows').textContent = String(windows.length);
+    $('rtf').textContent = `${(end / seconds).toFixed(1)}×`;
+    const sofar = windows.slice();
+    shown = shown.then(async () => {
+      const [text, optional] = await transcriber.tokenizer._decode_asr(sofar, { return_timestamps: callOptions.return_timestamps, time_precision: timePrecision });
+      if (run === current && sofar.length === windows.length) showSegments({ text, ...optional }, end);
+    });
+  };
+  const ended = async (result, error) => {
+    await shown.catch(() => {});
+    const aborted = current.controller.signal.aborted;
+    run = null;
+    const seconds = elapsed();
+    $('elapsed').textContent = `${seconds.toFixed(1)} s`;
+    if (result) {
+      showSegments(result, audioSeconds);
+      $('done-seconds').textContent = `${audioSeconds.toFixed(1)} s`;
+      $('rtf').textContent = `${(audioSeconds / seconds).toFixed(1)}×`;
+      statusLine.textContent = `Done: ${audioSeconds.toFixed(1)} s of audio in ${seconds.toFixed(1)} s.`;
+    } else if (aborted) {
+      statusLine.textContent = `Stopped after ${doneSeconds.toFixed(1)} s of ${audioSeconds.toFixed(1)} s of audio.`;
+    } else {
+      showError(errorBox, error);
+      statusLine.textContent = 'The transcription failed.';
+    }
+    setState('ready');
+  };
+  requestAnimationFrame(ticker);
+  await transcriber(samples, { ...callOptions, chunk_callback, signal: current.controller.signal })
+    .then((result) => ended(result, null), (error) => ended(null, error));
+}
+
+function stop() {
+  if (!run) return;
+  run.controller.abort(new DOMException('stopped by the user', 'AbortError'));
+  statusLine.textContent = 'Stopping…';
+  setState('stopping');
+}
+
+// ---- the microphone --------------------------------------------------------------------------
+
+async function startRecording() {
+  errorBox.hidden = true;
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1 } });
+  } catch (error) {
+    showError(errorBox, { name: error.name, message: `The microphone could not be opened: ${error.message}` });
+    return;
+  }
+  const recorder = new MediaRecorder(stream);
+  const parts = [];
+  recorder.addEventListener('dataavailable', (event) => parts.push(event.data));
+  recorder.addEventListener('stop', () => {
+    stream.getTracks().forEach((track) => track.stop());
+    clearInterval(recording.timer);
+    recording = null;
+    setState('ready');
+    transcribeSource(new Blob(parts, { type: recorder.mimeType }), 'the recording');
+  }, { once: true });
+  recorder.start();
+  const started = performance.now();
+  recording = {
+    recorder,
+    timer: setInterval(() => { statusLine.textContent = `Recording: ${((performance.now() - started) / 1000).toFixed(1)} s…`; }, 100),
+  };
+  statusLine.textContent = 'Recording…';
+  setState('recording');
+}
+
+// ---- wiring ----------------------------------------------------------------------------------
+
+const drop = $('drop');
+$('load-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  loadModel();
+});
+$('use-real').addEventListener('click', () => {
+  modelInput.value = REAL_MODEL;
+  loadModel();
+});
+$('file').addEventListener('change', () => {
+  const [file] = $('file').files;
+  $('file').value = ''; // the same file picked again is a change
+  if (file) transcribeSource(file, file.name);
+});
+drop.addEventListener('dragover', (event) => {
+  event.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (event) => {
+  event.preventDefault();
+  drop.classList.remove('over');
+  const [file] = event.dataTransfer.files;
+  if (file) transcribeSource(file, file.name);
+});
+recordButton.addEventListener('click', () => (recording ? recording.recorder.stop() : startRecording()));
+stopButton.addEventListener('click', stop);
+againButton.addEventListener('click', () => { if (audio && document.body.dataset.state === 'ready') transcribe(); });
+window.addEventListener('pagehide', () => transcriber?.dispose());
+
+modelInput.value = new URLSearchParams(location.search).get('model') ?? BUNDLED_MODEL;
+setState('loading');
+loadModel();
