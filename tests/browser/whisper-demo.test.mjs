@@ -4,7 +4,8 @@
 // speech is transcribed window by window (the segments and the real-time factor update after each
 // window, before the end) while the page keeps painting frames; the fake microphone of Chromium
 // records a WAV and the recording is transcribed; Stop aborts a long transcription and the page
-// works after; a file that is no audio gives a visible WaxError. With random weights the words are
+// works after; a Hub repo id (the local Hub stand-in) loads after preflight() read its header; a
+// file that is no audio gives a visible WaxError. With random weights the words are
 // garbage, so only the bundled model's transcripts are checked for words. No console errors and
 // no failed requests. Leaves a screenshot at /tmp/whisper-demo.png.
 import assert from 'node:assert/strict';
@@ -16,6 +17,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { startHubServer } from '../helpers/hub-server.mjs';
+import { whisperFixtureFiles } from '../helpers/whisper-test-tokenizer.mjs';
 import { openBrowser } from './browser.mjs';
 
 const SCREENSHOT = process.env.WAX_WHISPER_SCREENSHOT ?? '/tmp/whisper-demo.png';
@@ -191,6 +194,37 @@ describe('speech demo page', () => {
     await page.setChecked('#return_timestamps', true);
     assert.deepEqual(consoleErrors(page), []);
     assert.deepEqual(page.failed, []);
+  });
+
+  it('loads a Hub repo id after preflight(), and transcribes with it', async () => {
+    const hub = await startHubServer();
+    try {
+      const files = await whisperFixtureFiles(browser.url('/tests/fixtures/whisper_tiny_random/'),
+        browser.url('/tests/fixtures/tokenizers/whisper_multilingual/tokenizer.json'));
+      const bytes = {};
+      for (const [name, value] of Object.entries(files)) {
+        bytes[name] = typeof value === 'string' ? new TextEncoder().encode(value) : new Uint8Array(await value.arrayBuffer());
+      }
+      await hub.addRepo('wax-test/whisper-random', bytes);
+      await page.evaluate(async (host) => { (await import('/js/src/index.js')).env.remoteHost = host; }, hub.url);
+      await page.fill('#model-url', 'wax-test/whisper-random');
+      await page.click('#load');
+      await page.waitForFunction(() => /^Ready: wax-test\/whisper-random\.$/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
+      assert.match(await page.textContent('#preflight'), /^preflight\(\): fits: [\d.]+ MiB of weights, [\d.]+ MiB at the peak, of [\d.]+ GiB\.$/);
+      const headerFirst = hub.requests.findIndex((r) => r.path.endsWith('model.safetensors'));
+      assert.ok(headerFirst >= 0 && hub.requests[headerFirst].range !== null, 'preflight read the header before the weights');
+      assert.equal(await page.isVisible('#random-weights'), false);
+      await page.setInputFiles('#file', speechWav);
+      await waitForState(page, 'transcribing');
+      await waitForState(page, 'ready');
+      assert.match(await page.textContent('#status'), /^Done: 6\.6 s/);
+    } finally {
+      await hub.close();
+    }
+    // Back to the bundled model for the tests after.
+    await page.fill('#model-url', '');
+    await page.click('#load');
+    await page.waitForFunction(() => /^Ready: the (bundled|random-weights test) model\.$/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
   });
 
   it('a file that is not audio shows a readable WaxError, and the next file works', async () => {

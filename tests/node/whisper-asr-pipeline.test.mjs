@@ -173,8 +173,12 @@ describe('automatic-speech-recognition with a stand-in model', () => {
     const pieces = [];
     const windows = [];
     const streamer = { put: (rows) => pieces.push(rows[0].map(Number)), end: () => pieces.push('end') };
-    await asrWith(model)(speech(16), { chunk_length_s: 10, stride_length_s: 2, return_timestamps: true, streamer,
+    const result = await asrWith(model)(speech(16), { chunk_length_s: 10, stride_length_s: 2, return_timestamps: true, streamer,
       chunk_callback: (chunk) => windows.push(chunk) });
+    // As transformers.js's: the windows' tokens and strides (seconds) through _decode_asr are the transcript.
+    assert.deepEqual(windows.map((w) => w.stride), [[10, 0, 2], [10, 2, 0]]);
+    const [text, { chunks }] = tokenizer._decode_asr(windows, { return_timestamps: true, time_precision: 30 / 1500 });
+    assert.deepEqual({ text, chunks }, result);
     assert.equal(pieces.filter((p) => p === 'end').length, 2);
     assert.ok(pieces.flat().every((id) => id === 'end' || id < tokenizer.timestamp_begin), 'no timestamp ids streamed');
     assert.deepEqual(windows.map(({ timestamp, is_last }) => ({ timestamp, is_last })),
