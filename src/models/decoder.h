@@ -8,6 +8,7 @@
 
 #include "core/tensor.h"
 #include "nn/kv_cache.h"
+#include "nn/linear.h"
 
 namespace wax {
 
@@ -55,5 +56,9 @@ class token_decoder {
     forward_end(pass, which, logits);
   }
 };
+
+// The logits a forward_end writes: the final normed stream x (batch, n_new, hidden) through the
+// head, at every position or at each row's last (gathered into `last`, (batch, hidden), scratch).
+void decoder_logits(const linear& head, const forward_pass& pass, logits_for which, tensor& last, float* logits);
 
 }  // namespace wax

@@ -140,15 +140,8 @@ class llama_model : public causal_lm {
   }
 
   void forward_end(forward_pass& pass, logits_for which, float* logits) const override {
-    tensor& x = pass.x;  // (batch, n_new, hidden)
-    norm_.forward(x, x);
-    if (which == logits_for::all_positions) {
-      lm_head_.forward(x.data(), x.rows(), logits);
-      return;
-    }
-    tensor& last = h_.resize({pass.batch, c_.hidden_size});  // (batch, hidden)
-    for (int64_t b = 0; b < pass.batch; ++b) std::copy_n(x.row((b + 1) * pass.n_new - 1), c_.hidden_size, last.row(b));
-    lm_head_.forward(last.data(), pass.batch, logits);
+    norm_.forward(pass.x, pass.x);
+    decoder_logits(lm_head_, pass, which, h_, logits);
   }
 
  private:

@@ -217,15 +217,8 @@ class whisper_model : public seq2seq_model {
 
   // logits = proj_out(LN(x)).
   void decoder_end(forward_pass& pass, logits_for which, float* logits) const override {
-    tensor& x = pass.x;  // (batch, n_new, d_model)
-    decoder_layer_norm_.forward(x, x);
-    if (which == logits_for::all_positions) {
-      proj_out_.forward(x.data(), x.rows(), logits);
-      return;
-    }
-    tensor& last = h_.resize({pass.batch, c_.d_model});  // (batch, d_model)
-    for (int64_t b = 0; b < pass.batch; ++b) std::copy_n(x.row((b + 1) * pass.n_new - 1), c_.d_model, last.row(b));
-    proj_out_.forward(last.data(), pass.batch, logits);
+    decoder_layer_norm_.forward(pass.x, pass.x);
+    decoder_logits(proj_out_, pass, which, h_, logits);
   }
 
  private:
