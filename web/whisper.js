@@ -292,14 +292,16 @@ function stop() {
 
 async function startRecording() {
   errorBox.hidden = true;
-  let stream;
+  let stream, recorder;
   try {
+    if (!navigator.mediaDevices || typeof MediaRecorder !== 'function') throw new Error('this browser cannot record audio here (a page must be served over HTTPS or from localhost)');
     stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1 } });
+    recorder = new MediaRecorder(stream);
   } catch (error) {
+    stream?.getTracks().forEach((track) => track.stop());
     showError(errorBox, { name: error.name, message: `The microphone could not be opened: ${error.message}` });
     return;
   }
-  const recorder = new MediaRecorder(stream);
   const parts = [];
   recorder.addEventListener('dataavailable', (event) => parts.push(event.data));
   recorder.addEventListener('stop', () => {

@@ -5,7 +5,7 @@
 // window, before the end) while the page keeps painting frames; the fake microphone of Chromium
 // records a WAV and the recording is transcribed; Stop aborts a long transcription and the page
 // works after; a Hub repo id (the local Hub stand-in) loads after preflight() read its header; a
-// file that is no audio gives a visible WaxError. With random weights the words are
+// file that is no audio gives a visible WaxError, and so does Record without a microphone. With random weights the words are
 // garbage, so only the bundled model's transcripts are checked for words. No console errors and
 // no failed requests. Leaves a screenshot at /tmp/whisper-demo.png.
 import assert from 'node:assert/strict';
@@ -268,6 +268,14 @@ describe('speech demo page', () => {
     await page.fill('#model-url', '');
     await page.click('#load');
     await page.waitForFunction(() => /^Ready: the (bundled|random-weights test) model\.$/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
+  });
+
+  it('with no microphone, Record says so and the page stays ready', async () => {
+    await page.click('#record');
+    await page.waitForSelector('#error:not([hidden])', { timeout: 10_000 });
+    assert.match(await page.textContent('#error'), /The microphone could not be opened: /);
+    assert.equal(await page.getAttribute('body', 'data-state'), 'ready');
+    assert.equal(await page.textContent('#record'), 'Record');
   });
 
   it('a file that is not audio shows a readable WaxError, and the next file works', async () => {
