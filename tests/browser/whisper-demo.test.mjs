@@ -5,9 +5,9 @@
 // window, before the end) while the page keeps painting frames; the fake microphone of Chromium
 // records a WAV and the recording is transcribed; Stop aborts a long transcription and the page
 // works after; a Hub repo id (the local Hub stand-in) loads after preflight() read its header; a
-// file that is no audio gives a visible WaxError, and so does Record without a microphone. With random weights the words are
-// garbage, so only the bundled model's transcripts are checked for words. No console errors and
-// no failed requests. Leaves a screenshot at /tmp/whisper-demo.png.
+// file that is no audio gives a visible WaxError, and so does Record without a microphone. With
+// random weights the words are garbage, so only the bundled model's transcripts are checked for
+// words. No console errors and no failed requests. Leaves a screenshot at /tmp/whisper-demo.png.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
