@@ -84,10 +84,15 @@ describe('whisper_tiny_random', () => {
       // This random model's generation_config.json has no timestamp tokens to apply the rules to.
       await refused(() => model.generate({ input_features, return_timestamps: true }), 'WAX_BAD_CONFIG', 'no_timestamps_token_id');
       await refused(() => model.generate({ input_features, return_timestamps: 'yes' }), 'WAX_BAD_INPUT', 'return_timestamps');
-      // The instance answers after every refusal.
-      const ids = await model.generate({ input_features, max_new_tokens: 2, eos_token_id: [] });
+      // The instance answers after every refusal; while it generates, memory() counts the self- and
+      // cross-attention caches (2 layers × keys and values × 1500 positions × 64 floats at least).
+      let held = 0;
+      const ids = await model.generate({ input_features, max_new_tokens: 2, eos_token_id: [],
+        streamer: { put: () => { held = Math.max(held, model.memory().kv_cache_bytes); }, end: () => {} } });
       assert.deepEqual(ids.dims, [1, 3]);
       assert.equal(ids.data[0], 3n);
+      assert.ok(held >= 2 * 2 * 1500 * 64 * 4, `kv_cache_bytes ${held} during the generation`);
+      assert.equal(model.memory().kv_cache_bytes, 0);
     } finally {
       model.dispose();
     }

@@ -4,7 +4,7 @@
 import { throwIfAborted } from '../errors.js';
 import { FORWARD_OPTIONS, GENERATE_OPTIONS, checkOptions } from '../options.js';
 import { readModelInputs } from '../tensor.js';
-import { streamGeneration } from './generation.js';
+import { kvCacheBytes, streamGeneration } from './generation.js';
 import { PreTrainedModel } from './pretrained-model.js';
 
 /** A causal language model living in the wasm heap. Create it with `AutoModelForCausalLM.from_pretrained`. */
@@ -35,9 +35,7 @@ export class CausalLM extends PreTrainedModel {
   #generations = new Set();
 
   heldBytes() {
-    let kv = 0;
-    for (const job of this.#generations) kv += this.jobInfo(job).held_bytes;
-    return { kv_cache_bytes: kv };
+    return { kv_cache_bytes: kvCacheBytes(this, this.#generations) };
   }
 
   #warnedPastPositions = false;
@@ -114,14 +112,9 @@ export class CausalLM extends PreTrainedModel {
     const start = () => {
       const job = this.newJob('generate', { input_ids: { data: promptIds, dims }, attention_mask: read.attention_mask && { data: read.attention_mask, dims } },
         request);
-      this.#generations.add(job);
       const { max_new_tokens: newTokens } = this.jobInfo(job);
       this.#warnPastPositions(seq + newTokens, `the prompt (${seq} tokens) and max_new_tokens (${newTokens}) reach ${seq + newTokens} positions`);
       return { job, prompt: { data: promptIds, dims } };
     };
-    const finish = (job) => {
-      this.#generations.delete(job);
-      this.freeJob(job);
-    };
-    return streamGeneration(this, start, finish, { streamer, signal, stopping_criteria, stop_strings, tokenizer });
+    return streamGeneration(this, this.#generations, start, { streamer, signal, stopping_criteria, stop_strings, tokenizer });
   }}

@@ -78,15 +78,23 @@ async function allRowsDone(criteria, sequences, done) {
   return done.every(Boolean);
 }
 
+/** The bytes that generate jobs in flight hold (their KV caches), for a model's memory(). */
+export function kvCacheBytes(model, jobs) {
+  let bytes = 0;
+  for (const job of jobs) bytes += model.jobInfo(job).held_bytes;
+  return bytes;
+}
+
 /**
  * Runs a generate job to its end: `start()` makes it over `model` and gives `{ job, prompt }`
  * (`prompt` { data: Int32Array, dims: [batch, seq] }, the ids the job continues), which go to the
  * streamer first, then each step's new tokens as `[[id], …]`, then `end()`; between steps the
  * event loop gets a turn and `signal` is checked; rows stop at the job's eos ids or by the
- * stopping criteria (`stopping_criteria`, `stop_strings` with `tokenizer`). `finish(job)` frees
- * the job, whatever happens. Resolves to an int64 Tensor [batch, seq + new tokens].
+ * stopping criteria (`stopping_criteria`, `stop_strings` with `tokenizer`). The job is in `jobs`
+ * (the model's generations in flight, for memory()) until it ends and is freed, whatever happens.
+ * Resolves to an int64 Tensor [batch, seq + new tokens].
  */
-export async function streamGeneration(model, start, finish, { streamer: userStreamer, signal, stopping_criteria, stop_strings, tokenizer }) {
+export async function streamGeneration(model, jobs, start, { streamer: userStreamer, signal, stopping_criteria, stop_strings, tokenizer }) {
   const { runtime } = model;
   const streamer = userStreamer && new UnawaitedCalls().watch(userStreamer);
   let job = 0;
@@ -95,6 +103,7 @@ export async function streamGeneration(model, start, finish, { streamer: userStr
     stopStrings(stop_strings, tokenizer);
     let prompt;
     ({ job, prompt } = start());
+    jobs.add(job);
     const [batch, seq] = prompt.dims;
     const stopping = stoppingCriteria({ stopping_criteria, stop_strings, tokenizer }, batch, seq);
     disposeCriteria = stopping.dispose;
@@ -126,7 +135,10 @@ export async function streamGeneration(model, start, finish, { streamer: userStr
     model.liveHandle();
     return new Tensor('int64', BigInt64Array.from(sequences.flat()), [batch, sequences[0].length]);
   } finally {
-    if (job) finish(job);
+    if (job) {
+      jobs.delete(job);
+      model.freeJob(job);
+    }
     streamer?.release();
     await disposeCriteria();
   }

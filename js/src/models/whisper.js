@@ -5,7 +5,7 @@
 import { badInput, describeValue, throwIfAborted } from '../errors.js';
 import { FORWARD_OPTIONS, GENERATE_OPTIONS, checkOptions } from '../options.js';
 import { Tensor, toIdMatrix } from '../tensor.js';
-import { streamGeneration } from './generation.js';
+import { kvCacheBytes, streamGeneration } from './generation.js';
 import { PreTrainedModel } from './pretrained-model.js';
 
 /** generate's options: CausalLM's, and Whisper's return_timestamps. */
@@ -40,9 +40,7 @@ export class WhisperForConditionalGeneration extends PreTrainedModel {
   #generations = new Set();
 
   heldBytes() {
-    let kv = 0;
-    for (const job of this.#generations) kv += this.jobInfo(job).held_bytes;
-    return { kv_cache_bytes: kv };
+    return { kv_cache_bytes: kvCacheBytes(this, this.#generations) };
   }
 
   /**
@@ -133,16 +131,11 @@ export class WhisperForConditionalGeneration extends PreTrainedModel {
     throwIfAborted(signal);
     const begin = () => {
       const job = this.newJob('generate', { ...source, decoder_input_ids: start }, request);
-      this.#generations.add(job);
       // The start ids C++ settled on: decoder_input_ids, or the decoder start token for each row.
       const startIds = Int32Array.from(this.jobInfo(job).decoder_input_ids);
       const batch = (source.input_features ?? source.encoder_hidden_states).dims[0];
       return { job, prompt: { data: startIds, dims: [batch, startIds.length / batch] } };
     };
-    const finish = (job) => {
-      this.#generations.delete(job);
-      this.freeJob(job);
-    };
-    return streamGeneration(this, begin, finish, { streamer, signal, stopping_criteria, stop_strings, tokenizer });
+    return streamGeneration(this, this.#generations, begin, { streamer, signal, stopping_criteria, stop_strings, tokenizer });
   }
 }
