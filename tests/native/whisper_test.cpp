@@ -13,7 +13,11 @@
 #include "io/config.h"
 #include "models/registry.h"
 #include "models/seq2seq.h"
+#include "core/quantized_matrix.h"
 #include "generation/whisper_timestamps.h"
+#include "io/safetensors.h"
+#include "models/whisper.h"
+#include "ops/kernels/quant.h"
 #include "ops/conv.h"
 #include "test_util.h"
 
@@ -329,30 +333,76 @@ TEST(whisper, inputs_that_do_not_fit_are_refused_naming_them) {
   testing::expect_contains(refused("transcribe", {in.features_input()}), {"transcribe", "encode, forward and generate"});
 }
 
-// The rule the registry gives Whisper: a q8 load quantizes the matrices as they stream in, never
-// the embed_positions tables (get() would refuse them), and the model still follows upstream.
-TEST(whisper, a_q8_load_keeps_embed_positions_f32) {
-  const load_options options = model_load_options(R"({"dtype": "q8", "model_type": "whisper"})");
-  weights w = testing::streamed(testing::read_file(dir() + "/model.safetensors"), options);
-  EXPECT_EQ(w.quantized("model.encoder.embed_positions.weight"), nullptr);
-  EXPECT_EQ(w.quantized("model.decoder.embed_positions.weight"), nullptr);
-  EXPECT_EQ(w.find("model.encoder.embed_positions.weight")->type, dtype::f32);
-  EXPECT_NE(w.quantized("model.encoder.layers.0.fc1.weight"), nullptr);
-  EXPECT_NE(w.quantized("model.decoder.embed_tokens.weight"), nullptr);
-
-  const auto model = load_whisper(std::move(w), options);
-  const whisper_inputs in;
-  const auto forward = api::job_new(*model, {"forward", {in.features_input(), in.ids_input()}, json::object()});
-  run_to_end(*forward);
-  const testing::npy_array reference = read_npy(dir() + "/logits.npy");
-  const tensor& logits = output(*forward, "logits");
-  double scale = 0, worst = 0;
-  for (size_t i = 0; i < reference.values.size(); ++i) {
-    scale = std::max(scale, std::abs(reference.values[i]));
-    worst = std::max(worst, std::abs(double(logits.data()[i]) - reference.values[i]));
+// The fixture's checkpoint with every tensor Whisper's rule converts replaced by its quantize →
+// dequantize round trip (the others as stored).
+byte_buffer dequantized_checkpoint(quant_type type) {
+  const byte_buffer original = testing::read_file(dir() + "/model.safetensors");
+  std::vector<testing::stored_tensor> tensors;
+  for (const auto& [name, view] : safetensors_parse(original.data(), original.size(), "model.safetensors")) {
+    std::vector<float> values(static_cast<size_t>(view.numel()));
+    if (whisper_converts(name, view.shape)) {
+      const quantized_matrix q = quantize(view, type);
+      for (int64_t r = 0; r < q.rows; ++r) dequantize_row(q, r, values.data() + r * q.cols);
+    } else {
+      tensor_to_f32(view, 0, view.numel(), values.data());
+    }
+    tensors.push_back({name, "F32", view.shape, std::string(reinterpret_cast<const char*>(values.data()), values.size() * 4)});
   }
-  EXPECT_LE(worst, 0.1 * scale) << "q8 logits: max abs difference " << worst << " of " << scale;
+  return testing::safetensors_file(tensors);
 }
+
+tensor forward_logits(const seq2seq_model& model) {
+  const whisper_inputs in;
+  const auto forward = api::job_new(model, {"forward", {in.features_input(), in.ids_input()}, json::object()});
+  run_to_end(*forward);
+  return output(*forward, "logits");
+}
+
+double max_abs_difference(const tensor& a, const tensor& b, double& scale) {
+  double worst = 0;
+  scale = 1;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    scale = std::max(scale, std::abs(double(b.data()[i])));
+    worst = std::max(worst, std::abs(double(a.data()[i]) - double(b.data()[i])));
+  }
+  return worst;
+}
+
+// The rule the registry gives Whisper: fp16, q8 and q4 loads convert the matrices as they stream
+// in, never the embed_positions tables (get() would refuse a quantized one). A q8 or q4 forward
+// over these (multi-row) inputs is fp32 on its own dequantized weights (prompt rows go through the
+// f32 kernel); fp16 stays within its rounding of fp32.
+class whisper_dtype : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(whisper_dtype, converts_the_matrices_and_keeps_embed_positions_f32) {
+  const std::string dtype = GetParam();
+  const load_options options = model_load_options(json{{"dtype", dtype}, {"model_type", "whisper"}}.dump());
+  weights w = testing::streamed(testing::read_file(dir() + "/model.safetensors"), options);
+  for (const char* table : {"model.encoder.embed_positions.weight", "model.decoder.embed_positions.weight"}) {
+    EXPECT_EQ(w.quantized(table), nullptr) << table;
+    EXPECT_EQ(w.find(table)->type, dtype::f32) << table;
+  }
+  const bool quantized = dtype != "fp16";
+  EXPECT_EQ(w.quantized("model.encoder.layers.0.fc1.weight") != nullptr, quantized);
+  EXPECT_EQ(w.quantized("model.decoder.embed_tokens.weight") != nullptr, quantized);
+  if (!quantized) EXPECT_EQ(w.find("model.encoder.layers.0.fc1.weight")->type, dtype::f16);
+
+  const tensor logits = forward_logits(*load_whisper(std::move(w), options));
+  const tensor fp32 = forward_logits(*load_whisper());
+  double scale = 1;
+  const double from_fp32 = max_abs_difference(logits, fp32, scale);
+  EXPECT_GT(from_fp32, 0) << dtype << " changed nothing";
+  if (!quantized) {
+    EXPECT_LE(from_fp32, 0.01 * scale) << "fp16 logits: max abs difference " << from_fp32 << " of " << scale;
+    return;
+  }
+  weights dequantized;
+  dequantized.add_file("model.safetensors", dequantized_checkpoint(dtype == "q8" ? quant_type::q8_0 : quant_type::q4_0));
+  const double from_dequantized = max_abs_difference(logits, forward_logits(*load_whisper(std::move(dequantized))), scale);
+  EXPECT_LE(from_dequantized, 1e-4 * scale) << dtype << " logits against fp32 on the dequantized weights: " << from_dequantized;
+}
+
+INSTANTIATE_TEST_SUITE_P(dtypes, whisper_dtype, ::testing::Values("fp16", "q8", "q4"));
 
 TEST(whisper, the_estimate_counts_both_caches) {
   const std::string config = testing::read_text(dir() + "/config.json");
