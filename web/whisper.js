@@ -64,7 +64,8 @@ async function bundledModel() {
 function fillOptions(generationConfig) {
   const languages = Object.keys(generationConfig.lang_to_id ?? {}).map((token) => token.slice(2, -2));
   const multilingual = (generationConfig.is_multilingual ?? languages.length > 0) && languages.length > 0;
-  options.language.replaceChildren(new Option('detect', ''), ...languages.map((code) =>
+  const fixed = generationConfig.is_multilingual === false ? 'English only' : 'fixed by the model';
+  options.language.replaceChildren(new Option(multilingual ? 'detect' : fixed, ''), ...languages.map((code) =>
     new Option(`${WHISPER_LANGUAGE_NAMES.get(code) ?? code} (${code})`, code)));
   options.language.disabled = !multilingual;
   options.task.value = 'transcribe';

