@@ -61,3 +61,4 @@ await import('./tokenizer.mjs'); // tokenizer throughput against @huggingface/to
 await import('./bert.mjs'); // embeddings against onnxruntime-web
 await import('./llm.mjs'); // LLM prefill/decode against native llama.cpp
 await import('./browser-llm.mjs'); // the same in Chromium against wllama
+await import('./whisper.mjs'); // speech recognition against whisper.cpp (native and wasm) and onnxruntime-web
