@@ -10,4 +10,6 @@ node --no-experimental-fetch build/wasm/wax_kernel_tests.js
 node --test tests/node/
 # The oracle and generation checks again on the threaded build.
 WAX_NUM_THREADS=2 node --test tests/node/llama_oracle.test.mjs tests/node/generation.test.mjs tests/node/pipeline.test.mjs
-node --test --test-concurrency=1 tests/browser/
+# A page that never answers must fail the run, not hang it: each browser test file gets at most
+# 10 minutes (its own waits are bounded tighter; each file takes seconds to a minute or two).
+node --test --test-concurrency=1 --test-timeout=600000 tests/browser/

@@ -15,6 +15,23 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /**
+ * `promise`, or a failure saying `what()` gave no answer in `ms` (a page that never answers must
+ * fail its test, naming what it was doing, rather than hang the run). `what` is called at the
+ * timeout, so it can name the step a page reached.
+ */
+export async function answerWithin(promise, ms, what) {
+  let timer;
+  const late = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what()} gave no answer in ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Starts a server and a browser. `close()` shuts both and removes the profile folder.
  *
  * @param {{ isolation?: boolean, args?: string[] }} [options] isolation: serve with COOP/COEP (default true);

@@ -72,7 +72,8 @@ const loaderProbes = {
 };
 
 window.probes = {
-  inputs: (worker) => runInputProbes({ source: BUNDLED, worker }),
+  /** The input probes; each step as it starts goes to the test's waxProbeStep (page.exposeFunction), which names a stalled one. */
+  inputs: (worker) => runInputProbes({ source: BUNDLED, worker, onStep: (step) => window.waxProbeStep?.(step) }),
   /** Runs a loader probe with env pointed at the stand-in Hub (the wax worker takes env from the page). */
   loader: (name, remoteHost, ...args) => {
     Object.assign(env, { remoteHost, fetchStallTimeout: 60_000 });

@@ -4,16 +4,30 @@
 // asserted as in Node; then the loader against the stand-in Hub on another origin:
 // local_files_only with an empty Cache API, an abort while the body stalls, clearCache() during a
 // download, a nested tokenizer.json and NaN in one shard, the good model loading after each.
+// Every wait on the page is bounded (answerWithin): a round or probe that never answers fails,
+// naming it, instead of hanging the run.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, beforeEach, describe, it } from 'node:test';
 
 import { splitSafetensors, startHubServer } from '../helpers/hub-server.mjs';
 import { inputProbeTests } from '../helpers/input-probe-checks.mjs';
-import { openBrowser } from './browser.mjs';
+import { answerWithin, openBrowser } from './browser.mjs';
 
 const fixtureFile = (file) => new URL(`../fixtures/llama_gqa_tied/${file}`, import.meta.url);
 let browser, hub, page;
+
+/** A round of input probes takes seconds (a minute on a loaded machine); a loader probe less. */
+const ROUND_MS = 180_000;
+const LOADER_MS = 60_000;
+/** node:test's own limit on each hook and test, beyond the waits above. */
+const TEST_OPTIONS = { timeout: ROUND_MS + 30_000 };
+
+/** Where a round is: the step its page last reported (tests/helpers/input-probes.mjs onStep). */
+function describeStep(label, step) {
+  if (!step) return `${label}: the page`;
+  return step.round === null ? `${label}: ${step.probe}` : `${label}: probe '${step.probe}' (its round ${step.round + 1} of 2)`;
+}
 
 before(async () => {
   hub = await startHubServer();
@@ -36,36 +50,40 @@ before(async () => {
   page = await browser.newPage();
   await page.goto(browser.url('/tests/browser/issue11-probes.html'));
   await page.waitForFunction(() => window.probesReady === true, null, { timeout: 15_000 });
-});
+}, TEST_OPTIONS);
 after(async () => {
   await page?.close();
   await browser?.close();
   await hub?.close();
-});
+}, TEST_OPTIONS);
 
 for (const worker of [true, false]) {
-  describe(`bad inputs in Chromium, ${worker ? 'in the wax worker the page starts' : 'on the page\'s main thread'}`, () => {
+  const label = `the input probes ${worker ? 'in the wax worker' : 'on the page\'s main thread'}`;
+  describe(`bad inputs in Chromium, ${worker ? 'in the wax worker the page starts' : 'on the page\'s main thread'}`, TEST_OPTIONS, () => {
     let run;
     before(async () => {
       // A page of its own, so that each round starts from a fresh module.
       const own = await browser.newPage();
+      let step = null;
+      await own.exposeFunction('waxProbeStep', (reached) => { step = reached; });
       try {
         await own.goto(browser.url('/tests/browser/issue11-probes.html'));
         await own.waitForFunction(() => window.probesReady === true, null, { timeout: 15_000 });
         assert.equal(await own.evaluate(() => window.probes.crossOriginIsolated), true, 'served cross-origin isolated: the threaded build');
-        run = await own.evaluate((inWorker) => window.probes.inputs(inWorker), worker);
+        run = await answerWithin(own.evaluate((inWorker) => window.probes.inputs(inWorker), worker), ROUND_MS, () => describeStep(label, step));
       } finally {
         await own.close();
       }
-    });
+    }, TEST_OPTIONS);
     inputProbeTests(() => run, { heapUsed: !worker });
   });
 }
 
-describe('the loader in Chromium against the stand-in Hub', () => {
-  const loader = (name, ...args) => page.evaluate(([probe, host, rest]) => window.probes.loader(probe, host, ...rest), [name, hub.url, args]);
+describe('the loader in Chromium against the stand-in Hub', TEST_OPTIONS, () => {
+  const loader = (name, ...args) => answerWithin(page.evaluate(([probe, host, rest]) => window.probes.loader(probe, host, ...rest), [name, hub.url, args]),
+    LOADER_MS, () => `the loader probe '${name}'${args.length ? ` (${args.join(', ')})` : ''}`);
   let goodIds;
-  before(async () => { goodIds = await loader('goodIds'); });
+  before(async () => { goodIds = await loader('goodIds'); }, TEST_OPTIONS);
   beforeEach(() => hub.reset());
 
   it('local_files_only with an empty Cache API: WAX_NOT_FOUND, and not one request', async () => {

@@ -11,11 +11,14 @@ import { getRuntime, isNode } from '../../js/src/runtime.js';
  * name, code and message), whether the model still gave its greedy ids after it, and the heap's
  * growth in-process; with the greedy ids before and after, unhandled rejections seen, and the heap
  * in use after each round (in-process; null in the worker, whose heap the page cannot read).
+ * `onStep`, when given, is told each step as it starts ({ round, probe }; round null while
+ * loading), so that a caller waiting on the run can name the one that never answers.
  *
- * @param {{ source: string, worker: boolean }} options
+ * @param {{ source: string, worker: boolean, onStep?: (step: { round: number | null, probe: string }) => void }} options
  */
-export async function runInputProbes({ source, worker }) {
+export async function runInputProbes({ source, worker, onStep = () => {} }) {
   const options = { worker };
+  onStep({ round: null, probe: 'loading the model, tokenizer and pipeline and their greedy ids' });
   const model = await AutoModelForCausalLM.from_pretrained(source, options);
   const tokenizer = await AutoTokenizer.from_pretrained(source, options);
   const generator = await pipeline('text-generation', source, options);
@@ -28,7 +31,9 @@ export async function runInputProbes({ source, worker }) {
   if (isNode) process.on('unhandledRejection', onUnhandled);
   else addEventListener('unhandledrejection', onUnhandled);
   const results = {};
+  let round = 0;
   const probe = async (name, run) => {
+    onStep({ round, probe: name });
     let outcome;
     try {
       const value = await run();
@@ -46,7 +51,7 @@ export async function runInputProbes({ source, worker }) {
 
   // The first round leaves what is kept for reuse: scratch sized by the largest batch, the tokenizer's caches.
   const heapAfterRound = [];
-  for (let round = 0; round < 2; round++) {
+  for (; round < 2; round++) {
     await probe('max_new_tokens 256 (the positions)', () => newTokens(() => generate([[1]], { max_new_tokens: 256 })));
     await probe('max_new_tokens 257', () => generate([[1]], { max_new_tokens: 257 }));
     await probe('pipeline max_new_tokens 257', () => generator('In the', { max_new_tokens: 257 }));
@@ -85,6 +90,7 @@ export async function runInputProbes({ source, worker }) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     heapAfterRound.push(runtime?.heapUsed());
   }
+  onStep({ round: null, probe: 'the greedy ids after both rounds, and disposing' });
   const afterAll = await greedy();
   if (isNode) process.off('unhandledRejection', onUnhandled);
   else removeEventListener('unhandledrejection', onUnhandled);
