@@ -15,8 +15,6 @@ namespace wax {
 namespace {
 
 using matrix_rm = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using strided_map = Eigen::Map<matrix_rm, 0, Eigen::OuterStride<>>;
-using const_strided_map = Eigen::Map<const matrix_rm, 0, Eigen::OuterStride<>>;
 
 bool key_is_visible(const attention_mask& mask, int64_t key, int64_t query) {
   if (mask.key_visible && !mask.key_visible[key]) return false;
@@ -90,6 +88,7 @@ void scaled_dot_product_attention(const float* q, int64_t n_queries, const float
   const int64_t blocks_per_head = (n_queries + query_block - 1) / query_block;
   thread_pool::instance().parallel_for(shape.n_heads * blocks_per_head, 1, [&](int64_t first, int64_t end) {
     matrix_rm scores;
+    std::vector<float> q_block;
     for (int64_t task = first; task < end; ++task) {
       const int64_t h = task / blocks_per_head, first_query = (task % blocks_per_head) * query_block;
       const int64_t queries = std::min(query_block, n_queries - first_query);
@@ -113,12 +112,20 @@ void scaled_dot_product_attention(const float* q, int64_t n_queries, const float
         weighted_sum(scores.data(), v_h, seen, shape.head_dim, out_h);
         continue;
       }
-      const_strided_map q_map(q_h, queries, shape.head_dim, Eigen::OuterStride<>(row_stride));
-      Eigen::Map<const matrix_rm> k_map(k_h, seen, shape.head_dim), v_map(v_h, seen, shape.head_dim);
-      scores.noalias() = (q_map * k_map.transpose()) * scale;
+      // Both products through the packed SIMD kernel: Eigen 3.4 has no wasm SIMD, so its products
+      // run scalar in the browser. scores = q · kᵀ with the keys as the weight matrix; then
+      // out = scores · v, whose weight row c is v's column c.
+      const int64_t d = shape.head_dim;
+      q_block.resize(size_t(queries * d));  // (queries, head_dim), the block's rows gathered
+      for (int64_t i = 0; i < queries; ++i) std::copy_n(q_h + i * row_stride, d, q_block.data() + i * d);
+      const weight_view keys_h{dtype::f32, {seen, d}, reinterpret_cast<const std::byte*>(k_h), size_t(seen * d) * sizeof(float)};
+      gemm_xwt_packed_4x8(q_block.data(), queries, d, keys_h, scores.data(), seen);
+      scores *= scale;
       if (bias_h) add_bias(scores.data(), queries, seen, bias_h, first_query, n_keys);
       for (int64_t i = 0; i < queries; ++i) masked_softmax(scores.data() + i * seen, seen, mask, first_query + i);
-      strided_map(out_h, queries, shape.head_dim, Eigen::OuterStride<>(row_stride)).noalias() = scores * v_map;
+      gemm_xwt_packed_4x8(scores.data(), queries, seen, d, [&](int64_t c, float* column) {
+        for (int64_t j = 0; j < seen; ++j) column[j] = v_h[j * d + c];
+      }, out_h, row_stride);
     }
   });
 }
