@@ -219,7 +219,7 @@ if (args.child) {
     console.log(`\n${shape} shape`);
     console.log(`${'engine'.padEnd(17)}${'threads'.padStart(8)}${'load ms'.padStart(9)}${'mel ms'.padStart(8)}${'encoder ms'.padStart(11)}${'x wax'.padStart(7)}` +
       `${'decode tok/s'.padStart(13)}${'x wax'.padStart(7)}${'full ms'.padStart(9)}${'RTF'.padStart(7)}${'x wax'.padStart(7)}${'load'.padStart(11)}`);
-    const wax = {}, checks = [];
+    const wax = {}, results = {}, checks = [];
     for (const engine of Object.keys(ENGINES)) {
       for (const threads of [1, 2]) {
         const label = `${engine.padEnd(17)}${String(threads).padStart(8)}`;
@@ -229,14 +229,18 @@ if (args.child) {
         let r;
         try {
           const file = engine === 'wax' || engine === 'onnxruntime-web' ? folder : ggml;
-          r = JSON.parse((await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), '--runs', args.runs, '--child', `${engine},${file},${threads}`],
-            { maxBuffer: 1 << 22 })).stdout);
+          const child = () => promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), '--runs', args.runs, '--child', `${engine},${file},${threads}`],
+            { maxBuffer: 1 << 22 });
+          // One retry: on this shared machine js/dist can be mid-rebuild when a child loads it.
+          r = JSON.parse((await child().catch(child)).stdout);
         } catch (error) {
-          console.log(`${label}   not run: ${String(error.stderr || error.message).trim().split('\n').filter(Boolean).slice(-1)[0]}`);
+          const lines = String(error.stderr || error.message).split('\n');
+          console.log(`${label}   not run: ${lines.find((l) => /^\w*(Error|Exception)\b|^Error:|Aborted\(|Killed|out of memory/i.test(l)) ?? lines.filter(Boolean).at(-2)}`);
           continue;
         }
         const load = `${before.toFixed(1)}-${load1().toFixed(1)}`;
         if (engine === 'wax') wax[threads] = r;
+        (results[engine] ??= {})[threads] = r;
         const ours = wax[threads];
         const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : '—');
         const fmt = (v, digits = 0) => (v === undefined ? '—' : v.toFixed(digits));
@@ -249,5 +253,19 @@ if (args.child) {
       }
     }
     console.log(`same weights: ${checks.join('; ')}`);
+    // The goals (issue 13): encoder and full transcription >= 1.5x the fastest wasm peer, >= 0.5x native.
+    for (const threads of [1, 2]) {
+      const ours = wax[threads];
+      if (!ours) continue;
+      const goal = (key, label) => {
+        const wasmPeers = ['onnxruntime-web', 'whisper.cpp wasm'].map((e) => [e, results[e]?.[threads]?.[key]]).filter(([, v]) => v);
+        const [fastest, peerMs] = wasmPeers.sort((a, b) => a[1] - b[1])[0] ?? [];
+        const nativeMs = results['whisper.cpp']?.[threads]?.[key];
+        const vsWasm = peerMs ? peerMs / ours[key] : undefined, vsNative = nativeMs ? nativeMs / ours[key] : undefined;
+        return `${label} ${vsWasm ? `${vsWasm.toFixed(2)}x ${fastest} (${vsWasm >= 1.5 ? 'met' : 'MISSED'})` : 'no wasm peer'}, ` +
+          `${vsNative ? `${vsNative.toFixed(2)}x native (${vsNative >= 0.5 ? 'met' : 'MISSED'})` : 'no native figure'}`;
+      };
+      console.log(`goals at ${threads} thread${threads > 1 ? 's' : ''}: ${goal('encoderMs', 'encoder')}; ${goal('fullMs', 'full transcription')}`);
+    }
   }
 }
