@@ -10,17 +10,20 @@ Needs Debian's python3-torch, python3-numpy, python3-regex; libopenblas0-serial
 makes it ~30x faster than the reference BLAS (the script re-executes itself
 with it first on LD_LIBRARY_PATH, as tools/train/train_model.py does).
 
-Each example is one 30 s window (15 s in the first 45% of the budget, a
-cheaper warm-up: attention over 750 rather than 1500 positions) packed from consecutive verses of one
+Each example is one window packed from consecutive verses of one
 synthesised passage (one voice), with silence of random length before and
-between them, a random gain and, mostly, white or pink noise. Targets are
+between them, a random gain and, mostly, white or pink noise. Windows are 30 s
+(Whisper's) in the last 20% of the budget; before, a cheaper warm-up: 10 s in
+the first 45%, then growing (attention cost grows with the square). Targets are
 Whisper's: `<|startoftranscript|><|0.00|> text<|t|><|t|> text<|t|><|endoftext|>`
 (English-only, like openai/whisper-*.en: no language or task token) with the
 utterance boundaries as timestamps, or `<|startoftranscript|><|notimestamps|>
 text<|endoftext|>`. When the next verse does not fit, some windows cut it at
 30 s and end with its start time alone, as Whisper's training data does for
 a segment that runs past the window. An auxiliary CTC head on the encoder
-output (not exported) speeds up learning the alignment from scratch.
+output, over characters (not exported), speeds up learning the alignment
+from scratch: without it the decoder first learns a KJV language model that
+ignores the audio.
 Checkpoints go to tools/train/work/whisper_checkpoint.pt every few minutes;
 --resume continues a stopped run on the same clock.
 """
@@ -129,8 +132,17 @@ def render(segments, cut, rng, audio, window):
     return x
 
 
+CTC_CHARS = " abcdefghijklmnopqrstuvwxyz'"  # CTC classes 1..28; 0 is the blank
+
+
+def ctc_chars(text):
+    """Letters, apostrophes and single spaces of the lower-cased text, as CTC class ids."""
+    kept = "".join(c if c in CTC_CHARS else " " for c in text.lower())
+    return [CTC_CHARS.index(c) + 1 for c in " ".join(kept.split())]
+
+
 def targets(segments, cut, tok, timestamps):
-    """Decoder ids from <|startoftranscript|> through <|endoftext|>, and the text ids for CTC."""
+    """Decoder ids from <|startoftranscript|> through <|endoftext|>, and the characters for CTC."""
     text_ids = [tok.encode_ordinary(" " + u["text"]) for _, _, _, u in segments]
     ids = [tok.sot]
     if timestamps:
@@ -143,7 +155,7 @@ def targets(segments, cut, tok, timestamps):
         for t in text_ids:
             ids += t
     ids.append(tok.eot)
-    return ids, [i for t in text_ids for i in t]
+    return ids, ctc_chars(" ".join(u["text"] for _, _, _, u in segments))
 
 
 def make_batch(plist, batch, rng, nprng, tok, audio, logmel, window_s, timestamp_fraction=0.7):
@@ -174,7 +186,7 @@ def make_batch(plist, batch, rng, nprng, tok, audio, logmel, window_s, timestamp
     return torch.stack(feats), inputs, labels, ctc_targets
 
 
-def ctc_loss(ctc_head, enc, ctc_targets, blank):
+def ctc_loss(ctc_head, enc, ctc_targets, blank=0):
     rows = [b for b, t in enumerate(ctc_targets) if t]
     if not rows:
         return enc.sum() * 0.0
@@ -201,15 +213,18 @@ def main():
     ap.add_argument("--min-lr-frac", type=float, default=0.05)
     ap.add_argument("--warmup", type=int, default=40, help="warmup steps")
     ap.add_argument("--weight-decay", type=float, default=0.05)
-    ap.add_argument("--ctc-weight", type=float, default=0.3)
+    ap.add_argument("--ctc-weight", type=float, default=0.5)
+    ap.add_argument("--init-from", help="a new run starting from the model weights of this checkpoint")
     ap.add_argument("--warmup-window", type=float, default=15.0,
                     help="seconds of audio per window in the first --short-fraction of the budget")
     ap.add_argument("--short-fraction", type=float, default=0.45)
+    ap.add_argument("--full-fraction", type=float, default=0.8,
+                    help="windows grow linearly from --warmup-window to 30 s between --short-fraction and this")
     ap.add_argument("--d-model", type=int, default=192)
     ap.add_argument("--encoder-layers", type=int, default=3)
     ap.add_argument("--decoder-layers", type=int, default=2)
     ap.add_argument("--heads", type=int, default=4)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="1 is fastest on a loaded machine: more threads wait on each other")
     ap.add_argument("--checkpoint-minutes", type=float, default=4.0)
     ap.add_argument("--seed", type=int, default=1234)
     args = ap.parse_args()
@@ -227,7 +242,7 @@ def main():
     nprng = np.random.default_rng(args.seed + (state["step"] if state else 0))
     a = model_args(args, tok.vocab_size)
     model = WhisperForConditionalGeneration(a)
-    ctc_head = torch.nn.Linear(a.d_model, tok.eot + 1)  # BPE ids, then the CTC blank
+    ctc_head = torch.nn.Linear(a.d_model, len(CTC_CHARS) + 1)
     params = [p for p in model.parameters() if p.requires_grad] + list(ctc_head.parameters())
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]
@@ -240,6 +255,9 @@ def main():
         opt.load_state_dict(state["opt"])
         step, trained_s, history = state["step"], state["trained_s"], state["history"]
         log("resumed at step %d, %.1f min trained" % (step, trained_s / 60))
+    elif args.init_from:
+        model.load_state_dict(torch.load(args.init_from)["model"])
+        log("model weights from %s" % args.init_from)
     n_params = sum(v.numel() for v in model.state_dict().values())
     log("torch %s, %d threads, BLAS %s; model %s: %d stored parameters (%.1f MB F32)"
         % (torch.__version__, torch.get_num_threads(), os.environ.get("WAX_TRAIN_BLAS", "system default"), a,
@@ -268,13 +286,15 @@ def main():
         for group in opt.param_groups:
             group["lr"] = lr
         t0 = time.time()
-        window_s = args.warmup_window if frac < args.short_fraction else N_SAMPLES / SAMPLING_RATE
+        full_s = N_SAMPLES / SAMPLING_RATE
+        ramp = min(1.0, max(0.0, (frac - args.short_fraction) / max(1e-9, args.full_fraction - args.short_fraction)))
+        window_s = float(round(args.warmup_window + ramp * (full_s - args.warmup_window)))
         feats, inputs, labels, ctc_targets = make_batch(plist, args.batch, rng, nprng, tok, audio, logmel, window_s)
         t_data = time.time() - t0
         with torch.autocast("cpu", dtype=torch.bfloat16):
             enc = model.model.encoder(feats)
             logits = model.logits(model.model.decoder(inputs, enc))
-            ctc = ctc_loss(ctc_head, enc, ctc_targets, tok.eot)
+            ctc = ctc_loss(ctc_head, enc, ctc_targets)
         ce = F.cross_entropy(logits.float().flatten(0, 1), labels.flatten(), ignore_index=IGNORE)
         loss = ce + args.ctc_weight * ctc
         opt.zero_grad(set_to_none=True)
