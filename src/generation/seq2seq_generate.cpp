@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "generation/generate.h"
+#include "generation/token_timestamps.h"
 #include "generation/whisper_timestamps.h"
 
 namespace wax {
@@ -17,6 +18,7 @@ class seq2seq_generate_job final : public job {
         options_(generate_options_from_request(request.options, model.generation_config(), model.config())) {
     options_.sampling.timestamps = timestamp_rules_for(model, request.options);
     const int64_t batch = encoding_.batch();
+    read_token_timestamp_options(model, request);
     if (const job_input* ids = checked_decoder_input_ids(model, request, batch, false)) {
       const auto* values = static_cast<const int32_t*>(ids->data);
       start_ids_.assign(values, values + ids->dims[0] * ids->dims[1]);
@@ -34,9 +36,16 @@ class seq2seq_generate_job final : public job {
   }
 
   bool step() override {
-    if (generation_) return generation_->step();
+    if (generation_) {
+      const bool ready = generation_->step();
+      if (ready && token_timestamps_wanted_ && !generation_->has_more()) align_tokens();
+      return ready;
+    }
     if (!encoding_.step()) return false;
     decoder_ = encoding_.decoder();
+    if (token_timestamps_wanted_)
+      decoder_->record_cross_attention(alignment_heads_from(model_->generation_config(), model_->n_decoder_layers(),
+                                                            model_->decoder_cache_shape().n_kv_heads));
     const job_input ids{"decoder_input_ids", "int32", start_dims_, start_ids_.data()};
     generation_ = generate_job_over(*decoder_, ids, nullptr, options_);
     return false;
@@ -54,11 +63,58 @@ class seq2seq_generate_job final : public job {
     return result;
   }
   std::vector<job_output_view> output_views() const override {
-    if (generation_) return generation_->output_views();
+    if (generation_) {
+      std::vector<job_output_view> views = generation_->output_views();
+      if (!timestamps_.empty())
+        views.push_back({"token_timestamps", "float32", {encoding_.batch(), int64_t(timestamps_.size()) / encoding_.batch()},
+                         timestamps_.data()});
+      return views;
+    }
     return {{"tokens", "int32", {encoding_.batch(), 0}, start_ids_.data()}};
   }
 
  private:
+  // return_token_timestamps (false), num_frames (the audio's mel frames: input_features' count
+  // when absent), time_precision (seconds per encoder position, 0.02) and config.json's
+  // median_filter_width (7).
+  void read_token_timestamp_options(const seq2seq_model& model, const job_request& request) {
+    model_ = &model;
+    const json& call = request.options;
+    const json wanted = call.value("return_token_timestamps", json(false));
+    if (!wanted.is_boolean())
+      throw error(error_bad_input, "return_token_timestamps: expected true or false, got " + json_describe(wanted));
+    token_timestamps_wanted_ = wanted.get<bool>();
+    num_frames_ = 2 * model.n_source_positions();
+    for (const job_input& input : request.inputs)
+      if (input.name == "input_features") num_frames_ = input.dims[2];
+    if (call.contains("num_frames") && !call["num_frames"].is_null()) {
+      const json& frames = call["num_frames"];
+      if (!frames.is_number_integer() || frames.get<int64_t>() < 2)
+        throw error(error_bad_input, "num_frames: expected the audio's mel frame count (an integer ≥ 2), got " + json_describe(frames));
+      num_frames_ = frames.get<int64_t>();
+    }
+    const json precision = call.value("time_precision", json(0.02));
+    if (!precision.is_number() || !(precision.get<double>() > 0))
+      throw error(error_bad_input, "time_precision: expected seconds per encoder position (> 0), got " + json_describe(precision));
+    time_precision_ = precision.get<double>();
+    const json width = model.config().value("median_filter_width", json(7));
+    if (!width.is_number_integer() || width.get<int64_t>() < 1 || width.get<int64_t>() % 2 == 0)
+      throw error(error_bad_config, "config.json: median_filter_width must be an odd positive integer, got " + json_describe(width));
+    median_filter_width_ = width.get<int64_t>();
+  }
+
+  // Every row's token start times from the recorded cross-attention, the audio's frames only
+  // (two mel frames per encoder position).
+  void align_tokens() {
+    const cross_attention_record& record = *decoder_->recorded_cross_attention();
+    for (const auto& row : record.rows) {
+      const std::vector<float> times =
+          token_timestamps(row.data(), record.n_positions, int64_t(record.heads.size()), record.n_keys, num_frames_ / 2,
+                           median_filter_width_, time_precision_);
+      timestamps_.insert(timestamps_.end(), times.begin(), times.end());
+    }
+  }
+
   // Whisper's timestamp rules when the call (else generation_config.json) sets return_timestamps:
   // the timestamp tokens follow generation_config.json's no_timestamps_token_id.
   static std::optional<timestamp_rules> timestamp_rules_for(const seq2seq_model& model, const json& call) {
@@ -98,6 +154,12 @@ class seq2seq_generate_job final : public job {
   shape_t start_dims_;
   std::unique_ptr<seq2seq_decoder> decoder_;
   std::unique_ptr<job> generation_;
+  const seq2seq_model* model_ = nullptr;
+  bool token_timestamps_wanted_ = false;
+  int64_t num_frames_ = 0;
+  double time_precision_ = 0.02;
+  int64_t median_filter_width_ = 7;
+  std::vector<float> timestamps_;  // (batch, n_positions + 1) once the generation is done
 };
 
 }  // namespace

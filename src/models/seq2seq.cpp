@@ -106,7 +106,43 @@ std::unique_ptr<job> seq2seq_model::new_job(const job_request& request) const {
 forward_pass seq2seq_decoder::forward_begin(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t n_new,
                                             kv_cache& cache) const {
   if (mask) throw error(error_bad_input, "attention_mask: a sequence-to-sequence decoder takes unpadded decoder_input_ids");
-  return model_->decoder_begin(ids, batch, n_new, cache);
+  forward_pass pass = model_->decoder_begin(ids, batch, n_new, cache);
+  if (record_) {
+    record_->n_positions = pass.start + n_new;
+    record_->rows.resize(size_t(batch));
+    for (auto& row : record_->rows)
+      row.resize(size_t(record_->n_positions * int64_t(record_->heads.size()) * record_->n_keys));
+  }
+  return pass;
+}
+
+void seq2seq_decoder::forward_layer(forward_pass& pass, kv_cache& cache) const {
+  if (!record_) return model_->decoder_layer(pass, cache, cross_);
+  const int64_t layer = pass.next_layer, n_heads = int64_t(record_->heads.size());
+  attention_probe probe;
+  probe.first_query = pass.start;
+  probe.row_stride = n_heads * record_->n_keys;
+  int64_t first = -1;
+  for (int64_t i = 0; i < n_heads; ++i)
+    if (record_->heads[size_t(i)].first == layer) {
+      if (first < 0) first = i;
+      probe.heads.push_back(record_->heads[size_t(i)].second);
+    }
+  if (probe.heads.empty()) return model_->decoder_layer(pass, cache, cross_);
+  for (auto& row : record_->rows) probe.rows.push_back(row.data() + first * record_->n_keys);
+  model_->decoder_layer(pass, cache, cross_, &probe);
+}
+
+void seq2seq_decoder::record_cross_attention(std::vector<std::pair<int64_t, int64_t>> heads) {
+  const kv_cache_shape shape = model_->decoder_cache_shape();
+  for (const auto& [layer, head] : heads)
+    if (layer < 0 || layer >= model_->n_decoder_layers() || head < 0 || head >= shape.n_kv_heads)
+      throw error(error_bad_config, "generation_config.json: alignment_heads must hold [layer, head] pairs below (" +
+                                        std::to_string(model_->n_decoder_layers()) + ", " + std::to_string(shape.n_kv_heads) +
+                                        "), got [" + std::to_string(layer) + ", " + std::to_string(head) + "]");
+  std::sort(heads.begin(), heads.end());
+  heads.erase(std::unique(heads.begin(), heads.end()), heads.end());
+  record_ = cross_attention_record{std::move(heads), model_->n_source_positions(), 0, {}};
 }
 
 seq2seq_encoding::seq2seq_encoding(const seq2seq_model& model, const job_request& request, bool cross_attention)

@@ -14,6 +14,7 @@
 #include "models/encoder.h"
 #include "models/job.h"
 #include "models/loaded_model.h"
+#include "nn/attention.h"
 #include "nn/kv_cache.h"
 
 namespace wax {
@@ -46,7 +47,9 @@ class seq2seq_model : public loaded_model {
   // cache (seq2seq_decoder binds them).
   virtual kv_cache_shape decoder_cache_shape() const = 0;
   virtual forward_pass decoder_begin(const int32_t* ids, int64_t batch, int64_t n_new, kv_cache& cache) const = 0;
-  virtual void decoder_layer(forward_pass& pass, kv_cache& cache, const kv_cache& cross) const = 0;
+  // `probe`, when given, receives the cross-attention weights of some of this layer's heads.
+  virtual void decoder_layer(forward_pass& pass, kv_cache& cache, const kv_cache& cross,
+                             const attention_probe* probe = nullptr) const = 0;
   virtual void decoder_end(forward_pass& pass, logits_for which, float* logits) const = 0;
 
   // Tasks, in bounded steps (the stem, a layer): "encode": input_features (batch, features,
@@ -55,6 +58,15 @@ class seq2seq_model : public loaded_model {
   // (batch, n, vocab_size).
   std::unique_ptr<job> new_job(const job_request& request) const override;
   json info() const override;
+};
+
+// The cross-attention weights of chosen (layer, head) pairs, kept for every decoder position a
+// pass runs (word timestamps align them with the audio).
+struct cross_attention_record {
+  std::vector<std::pair<int64_t, int64_t>> heads;  // (layer, head), sorted
+  int64_t n_keys = 0;                              // n_source_positions
+  int64_t n_positions = 0;                         // decoder positions recorded so far
+  std::vector<std::vector<float>> rows;            // (batch,) of (n_positions, heads.size(), n_keys)
 };
 
 // The decoder bound to one encoder output's cross cache: the token decoder a generation drives.
@@ -69,15 +81,21 @@ class seq2seq_decoder final : public token_decoder {
   kv_cache_shape cache_shape() const override { return model_->decoder_cache_shape(); }
   forward_pass forward_begin(const int32_t* ids, const int32_t* mask, int64_t batch, int64_t n_new,
                              kv_cache& cache) const override;
-  void forward_layer(forward_pass& pass, kv_cache& cache) const override { model_->decoder_layer(pass, cache, cross_); }
+  void forward_layer(forward_pass& pass, kv_cache& cache) const override;
   void forward_end(forward_pass& pass, logits_for which, float* logits) const override {
     model_->decoder_end(pass, which, logits);
   }
   size_t cross_bytes() const { return cross_.bytes(); }
 
+  // From now on, keeps the cross-attention weights of `heads` ((layer, head) pairs of this
+  // decoder; WAX_BAD_CONFIG naming alignment_heads otherwise) for every position that passes.
+  void record_cross_attention(std::vector<std::pair<int64_t, int64_t>> heads);
+  const cross_attention_record* recorded_cross_attention() const { return record_ ? &*record_ : nullptr; }
+
  private:
   const seq2seq_model* model_;
   kv_cache cross_;  // (n_decoder_layers, batch, heads, n_source_positions, head_dim)
+  mutable std::optional<cross_attention_record> record_;  // grows as the const forward passes run
 };
 
 // The source side of a request, in bounded steps: the encoder's stem and layers over

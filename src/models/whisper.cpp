@@ -202,7 +202,8 @@ class whisper_model : public seq2seq_model {
   }
 
   // Pre-LN residual blocks: causal self-attention, cross-attention to the audio, feed-forward.
-  void decoder_layer(forward_pass& pass, kv_cache& cache, const kv_cache& cross) const override {
+  void decoder_layer(forward_pass& pass, kv_cache& cache, const kv_cache& cross,
+                     const attention_probe* probe) const override {
     const int64_t index = pass.next_layer++;
     const whisper_decoder_layer& layer = decoder_layers_[size_t(index)];
     tensor& x = pass.x;  // (batch, n_new, d_model)
@@ -210,7 +211,7 @@ class whisper_model : public seq2seq_model {
     layer.self_attn.forward_cached(h_, pass.positions.data(), cache, index, pass.start, 0, attention_buffers_, h_);
     x.add(h_);
     layer.encoder_attn_layer_norm.forward(x, h_);
-    layer.encoder_attn.forward_over_cache(h_, cross, index, attention_buffers_, h_);
+    layer.encoder_attn.forward_over_cache(h_, cross, index, attention_buffers_, h_, probe);
     x.add(h_);
     layer.mlp.forward(x, c_.activation_function, h_, inner_);
   }

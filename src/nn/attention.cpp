@@ -1,6 +1,8 @@
 #include "nn/attention.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "ops/rope.h"
 
@@ -93,7 +95,7 @@ void attention::cache_keys_values(const tensor& source, kv_cache& cache, int64_t
 }
 
 void attention::forward_over_cache(const tensor& x, const kv_cache& cache, int64_t layer, attention_buffers& buffers,
-                                   tensor& out) const {
+                                   tensor& out, const attention_probe* probe) const {
   const int64_t batch = x.dim(0), n_queries = x.dim(1), n_keys = cache.length();
   tensor &q = buffers.q, &context = buffers.context;
   q_proj_.forward(x, q);
@@ -103,8 +105,39 @@ void attention::forward_over_cache(const tensor& x, const kv_cache& cache, int64
     mask.key_visible = cache.visible(b);
     scaled_dot_product_attention(q.row(b * n_queries), n_queries, cache.keys(layer, b), cache.values(layer, b), n_keys,
                                  shape(cache.capacity()), mask, nullptr, scale(), context.row(b * n_queries));
+    if (probe) record_probabilities(q.row(b * n_queries), n_queries, cache.keys(layer, b), cache.capacity(), n_keys,
+                                    cache.visible(b), *probe, b);
   }
   o_proj_.forward(context, out);
+}
+
+// softmax(scale · q·kᵀ) over the visible keys for the probe's heads, as the fused op computes it
+// inside (it keeps no weights).
+void attention::record_probabilities(const float* q, int64_t n_queries, const float* keys, int64_t key_stride,
+                                     int64_t n_keys, const uint8_t* key_visible, const attention_probe& probe,
+                                     int64_t b) const {
+  const int64_t q_dim = dims_.n_heads * dims_.head_dim, group = dims_.n_heads / dims_.n_kv_heads;
+  for (int64_t query = 0; query < n_queries; ++query)
+    for (size_t i = 0; i < probe.heads.size(); ++i) {
+      const int64_t head = probe.heads[i];
+      const float* qh = q + query * q_dim + head * dims_.head_dim;
+      const float* kh = keys + (head / group) * key_stride * dims_.head_dim;
+      float* weights = probe.rows[size_t(b)] + (probe.first_query + query) * probe.row_stride + int64_t(i) * n_keys;
+      float largest = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < n_keys; ++j) {
+        if (key_visible && !key_visible[j]) continue;
+        float dot = 0;
+        for (int64_t d = 0; d < dims_.head_dim; ++d) dot += qh[d] * kh[j * dims_.head_dim + d];
+        weights[j] = dot * scale();
+        largest = std::max(largest, weights[j]);
+      }
+      double total = 0;
+      for (int64_t j = 0; j < n_keys; ++j) {
+        weights[j] = key_visible && !key_visible[j] ? 0.0f : std::exp(weights[j] - largest);
+        total += weights[j];
+      }
+      for (int64_t j = 0; j < n_keys; ++j) weights[j] = float(weights[j] / total);
+    }
 }
 
 }  // namespace wax

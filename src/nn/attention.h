@@ -40,6 +40,16 @@ struct attention_buffers {
   size_t bytes() const;
 };
 
+// Where forward_over_cache writes the attention weights of chosen heads: for batch row b, head
+// heads[i] and query q, n_keys probabilities (the cache's real keys, in order) at
+// rows[b] + (first_query + q) · row_stride + i · n_keys.
+struct attention_probe {
+  std::vector<int64_t> heads;
+  std::vector<float*> rows;  // (batch,)
+  int64_t first_query = 0;
+  int64_t row_stride = 0;
+};
+
 class attention {
  public:
   // rope_inv_freq empty: no rotary embedding (absolute positions were added to the input).
@@ -68,9 +78,11 @@ class attention {
   void cache_keys_values(const tensor& source, kv_cache& cache, int64_t layer, attention_buffers& buffers) const;
 
   // Cross-attention of x (batch, n_queries, hidden) over every key the cache's layer `layer`
-  // holds (cache_keys_values'). out (batch, n_queries, hidden); it may be x.
+  // holds (cache_keys_values'). out (batch, n_queries, hidden); it may be x. `probe`, when given,
+  // also receives the softmax weights of some heads (word timestamps read them; the normal path
+  // pays nothing).
   void forward_over_cache(const tensor& x, const kv_cache& cache, int64_t layer, attention_buffers& buffers,
-                          tensor& out) const;
+                          tensor& out, const attention_probe* probe = nullptr) const;
 
   size_t owned_bytes() const;  // the projections' converted copies
 
@@ -81,6 +93,8 @@ class attention {
         o_proj_(std::move(o_proj)), rope_inv_freq_(std::move(rope_inv_freq)), rope_attention_scaling_(rope_attention_scaling) {}
   attention_shape shape(int64_t key_stride) const { return {dims_.n_heads, dims_.n_kv_heads, dims_.head_dim, key_stride}; }
   float scale() const;
+  void record_probabilities(const float* q, int64_t n_queries, const float* keys, int64_t key_stride, int64_t n_keys,
+                            const uint8_t* key_visible, const attention_probe& probe, int64_t b) const;
 
   attention_dims dims_;
   linear q_proj_, k_proj_, v_proj_, o_proj_;
