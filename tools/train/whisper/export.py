@@ -472,7 +472,8 @@ were never trained and are in `suppress_tokens`), `no_timestamps_token_id`, `beg
 (`Ġ` and `<|endoftext|>`), `max_initial_timestamp_index` {MAX_INITIAL_TIMESTAMP_INDEX}, and
 `alignment_heads` {s['alignment_heads']}: the decoder cross-attention heads whose most-attended frame
 fell inside the spoken verse for the largest share of text tokens on the held-out windows (scores per
-layer and head: {[[round(x, 2) for x in row] for row in s['head_scores']]}).
+layer and head: {[[round(x, 2) for x in row] for row in s['head_scores']]}; the verses cover most of a window, so
+chance is already high: these heads mean little until the model follows the audio).
 
 ## Tokenizer
 
