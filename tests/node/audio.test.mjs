@@ -170,6 +170,8 @@ describe('sources', () => {
   it('a Blob, a file: URL, and a URL fetched through env.fetch', async () => {
     assert.ok(maxDifference(await read_audio(new Blob([bytes])), signal) < 1e-7);
     assert.ok(maxDifference(await read_audio(pathToFileURL(await file(bytes))), signal) < 1e-7);
+    // A pipeline without an AbortSignal passes { signal: null }: a file path still reads.
+    assert.ok(maxDifference(await read_audio(await file(bytes), 16000, { signal: null }), signal) < 1e-7);
     const saved = env.fetch;
     const asked = [];
     env.fetch = async (url) => {

@@ -66,7 +66,7 @@ async function readBytes(source, signal) {
     const path = url === null ? source : (await import('node:url')).fileURLToPath(url);
     const { readFile } = await import('node:fs/promises');
     try {
-      return { bytes: new Uint8Array(await readFile(path, { signal })), label: `the file ${JSON.stringify(String(path))}` };
+      return { bytes: new Uint8Array(await readFile(path, { signal: signal ?? undefined })), label: `the file ${JSON.stringify(String(path))}` };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       const code = error.code === 'ENOENT' ? 'WAX_NOT_FOUND' : 'WAX_BAD_INPUT';
