@@ -203,7 +203,9 @@ export class WhisperForConditionalGeneration extends PreTrainedModel {
   /** The decoder's logits [batch, n, vocab_size] for decoder_input_ids [batch, n]. */
   forward(inputs: WhisperSourceInputs & { decoder_input_ids: Ids }, options?: { signal?: AbortSignal }): Promise<{ logits: Tensor<'float32'> }>;
   /** Ids [batch, n + new tokens], from decoder_input_ids or else the decoder start token alone. */
-  generate(inputs: WhisperSourceInputs & { decoder_input_ids?: Ids; tokenizer?: PreTrainedTokenizer; return_timestamps?: boolean } & GenerationOptions): Promise<Tensor<'int64'>>;
+  /** With return_token_timestamps: each token's start in seconds beside the ids (num_frames: the audio's samples / hop_length). */
+  generate(inputs: WhisperSourceInputs & { decoder_input_ids?: Ids; return_timestamps?: boolean; return_token_timestamps: true; num_frames?: number } & GenerationOptions): Promise<{ sequences: Tensor<'int64'>; token_timestamps: Tensor<'float32'> }>;
+  generate(inputs: WhisperSourceInputs & { decoder_input_ids?: Ids; tokenizer?: PreTrainedTokenizer; return_timestamps?: boolean; return_token_timestamps?: false; num_frames?: number } & GenerationOptions): Promise<Tensor<'int64'>>;
   memory(): MemoryReport | Promise<MemoryReport>;
 }
 
@@ -399,8 +401,8 @@ export interface AutomaticSpeechRecognitionCallOptions extends Omit<GenerationOp
   /** A Whisper language by name or code ('french' or 'fr'); detected from the first window when not given. */
   language?: string | null;
   task?: 'transcribe' | 'translate' | null;
-  /** Segment-level `chunks` with [start, end] times in seconds. */
-  return_timestamps?: boolean;
+  /** Segment-level `chunks` with [start, end] times in seconds; 'word': a chunk a word, timed by the alignment heads' cross-attention. */
+  return_timestamps?: boolean | 'word';
   /** Each chunk's language name. */
   return_language?: boolean;
   /** Windows of this many seconds (at most the model's 30); longer audio is cut into 30 s windows when not given. */

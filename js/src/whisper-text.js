@@ -187,3 +187,107 @@ export function decodeAsr(windows, vocabulary, { return_timestamps = false, retu
     })),
   };
 }
+
+/** Punctuation that joins the next word, and the previous one (openai/whisper's defaults, as transformers'). */
+const PREPENDED_PUNCTUATION = '"\'“¡¿([{-';
+const APPENDED_PUNCTUATION = '"\'.。,，!！?？:：”)]}、';
+const ASCII_PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+
+/**
+ * The words of text ids as transformers' `_combine_tokens_into_words` reads a language written
+ * with spaces: ids are grouped until their text is whole characters (a character may take
+ * several byte-level ids), a piece that starts with a space or is punctuation starts a word,
+ * then opening punctuation joins the word after it and closing punctuation the word before.
+ * (Languages without spaces, such as Chinese or Japanese, are read the same way: a word then
+ * stands for a run of text.)
+ *
+ * @param {number[]} tokens text ids
+ * @param {(ids: number[]) => string} decode
+ * @returns {{ word: string, indices: number[] }[]} each word and the positions of its ids in `tokens`
+ */
+export function combineTokensIntoWords(tokens, decode) {
+  const full = decode(tokens);
+  const pieces = [];
+  let current = [];
+  let offset = 0;
+  tokens.forEach((token, index) => {
+    current.push(index);
+    const text = decode(current.map((i) => tokens[i]));
+    const broken = text.indexOf('\ufffd');
+    if (broken < 0 || full[offset + broken] === '\ufffd') {
+      pieces.push({ word: text, indices: current });
+      current = [];
+      offset += text.length;
+    }
+  });
+
+  const words = [];
+  for (const piece of pieces) {
+    const starts = piece.word.startsWith(' ') || ASCII_PUNCTUATION.includes(piece.word.trim());
+    if (starts || words.length === 0) words.push({ word: piece.word, indices: [...piece.indices] });
+    else {
+      words.at(-1).word += piece.word;
+      words.at(-1).indices.push(...piece.indices);
+    }
+  }
+
+  for (let i = words.length - 2, j = words.length - 1; i >= 0; i--) {
+    if (words[i].word.startsWith(' ') && PREPENDED_PUNCTUATION.includes(words[i].word.trim())) {
+      words[j] = { word: words[i].word + words[j].word, indices: [...words[i].indices, ...words[j].indices] };
+      words[i] = { word: '', indices: [] };
+    } else {
+      j = i;
+    }
+  }
+  for (let i = 0, j = 1; j < words.length; j++) {
+    if (!words[i].word.endsWith(' ') && APPENDED_PUNCTUATION.includes(words[j].word)) {
+      words[i] = { word: words[i].word + words[j].word, indices: [...words[i].indices, ...words[j].indices] };
+      words[j] = { word: '', indices: [] };
+    } else {
+      i = j;
+    }
+  }
+  return words.filter(({ word }) => word);
+}
+
+/**
+ * The transcript and its words with times from the generated ids and token start times of
+ * consecutive audio windows (`return_timestamps: 'word'`). Each window speaks for the audio
+ * outside the strides it shares with its neighbours: a text token is kept by the window in
+ * whose own part it starts, so a word of an overlap is kept once. A word runs from its first
+ * id's start to the start of the id after its last (the next word's, or <|endoftext|>'s).
+ *
+ * @param {{ tokens: ArrayLike<number | bigint>, token_timestamps: ArrayLike<number>, stride?: [number, number, number] }[]} windows
+ *   each window's ids (start ids included), one start time each in seconds from the window's start,
+ *   and its [length, left stride, right stride] in samples
+ * @param {{ decode(ids: number[]): string, specialIds: Iterable<number>, timestampBegin: number }} vocabulary as decodeAsr's
+ * @param {{ sampling_rate?: number }} options the strides' samples a second (1: seconds)
+ * @returns {{ text: string, chunks: { text: string, timestamp: [number, number] }[] }}
+ */
+export function decodeAsrWords(windows, vocabulary, { sampling_rate = 1 } = {}) {
+  const { decode, timestampBegin } = vocabulary;
+  const special = new Set(vocabulary.specialIds);
+  const isText = (id) => id < timestampBegin && !special.has(id);
+  const kept = []; // { token, start, end } in seconds from the audio's start
+  let windowStart = 0;
+  windows.forEach((window, w) => {
+    const tokens = Array.from(window.tokens, Number);
+    const times = Array.from(window.token_timestamps, Number);
+    if (times.length !== tokens.length) {
+      throw badInput(`decodeAsrWords: window ${w} has ${tokens.length} tokens but ${times.length} token_timestamps; expected one time a token`);
+    }
+    const [length, strideLeft, strideRight] = (window.stride ?? [Infinity, 0, 0]).map((samples) => samples / sampling_rate);
+    const ownFrom = w === 0 ? -Infinity : strideLeft;
+    const ownTo = w === windows.length - 1 ? Infinity : length - strideRight;
+    tokens.forEach((token, i) => {
+      if (!isText(token) || times[i] < ownFrom || times[i] >= ownTo) return;
+      const end = i + 1 < tokens.length ? times[i + 1] : times[i];
+      kept.push({ token, start: roundTime(windowStart + times[i]), end: roundTime(windowStart + end) });
+    });
+    if (window.stride) windowStart += length - strideRight - (windows[w + 1]?.stride?.[1] ?? 0) / sampling_rate;
+  });
+  const tokens = kept.map(({ token }) => token);
+  const chunks = combineTokensIntoWords(tokens, decode).map(({ word, indices }) =>
+    ({ text: word, timestamp: [kept[indices[0]].start, kept[indices.at(-1)].end] }));
+  return { text: decode(tokens), chunks };
+}

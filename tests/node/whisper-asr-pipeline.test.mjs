@@ -205,7 +205,7 @@ describe('automatic-speech-recognition with a stand-in model', () => {
     await assert.rejects(asr(speech(2), { chunk_length_s: 40 }), badInput(/chunk_length_s must be at most the model's window of 30 s, got 40/));
     await assert.rejects(asr(speech(40), { chunk_length_s: 10, stride_length_s: 5 }), badInput(/stride_length_s \(5\) must be less than half of chunk_length_s \(10\)/));
     await assert.rejects(asr(speech(2), { chunk_length_s: -1 }), badInput(/chunk_length_s must be a number of seconds ≥ 0/));
-    await assert.rejects(asr(speech(2), { return_timestamps: 'word' }), badInput(/return_timestamps must be true or false \('word' is not supported yet\)/));
+    await assert.rejects(asr(speech(2), { return_timestamps: 'segment' }), badInput(/return_timestamps must be true, false or 'word'/));
     await assert.rejects(asr(new Float32Array(0)), badInput(/the audio is empty/));
     const noisy = speech(2);
     noisy[20000] = NaN;

@@ -92,9 +92,12 @@ export function kvCacheBytes(model, jobs) {
  * event loop gets a turn and `signal` is checked; rows stop at the job's eos ids or by the
  * stopping criteria (`stopping_criteria`, `stop_strings` with `tokenizer`). The job is in `jobs`
  * (the model's generations in flight, for memory()) until it ends and is freed, whatever happens.
- * Resolves to an int64 Tensor [batch, seq + new tokens].
+ * Resolves to an int64 Tensor [batch, seq + new tokens], or, when `finalOutputs` names float32
+ * outputs the job gives with its last tokens (Whisper's token_timestamps), to
+ * `{ sequences, …those outputs as Tensors }`.
  */
-export async function streamGeneration(model, jobs, start, { streamer: userStreamer, signal, stopping_criteria, stop_strings, tokenizer }) {
+export async function streamGeneration(model, jobs, start, { streamer: userStreamer, signal, stopping_criteria, stop_strings, tokenizer },
+  finalOutputs = []) {
   const { runtime } = model;
   const streamer = userStreamer && new UnawaitedCalls().watch(userStreamer);
   let job = 0;
@@ -131,9 +134,15 @@ export async function streamGeneration(model, jobs, start, { streamer: userStrea
       });
       if (criteria.length && await allRowsDone(criteria, sequences, done)) break;
     }
+    const last = finalOutputs.length ? model.jobOutputs(job) : {};
+    const extra = Object.fromEntries(finalOutputs.map((name) => {
+      const { dims, data } = last[name];
+      return [name, new Tensor('float32', new Float32Array(runtime.heapU8.buffer, data, dims[0] * dims[1]).slice(), dims)];
+    }));
     await streamer?.end();
     model.liveHandle();
-    return new Tensor('int64', BigInt64Array.from(sequences.flat()), [batch, sequences[0].length]);
+    const ids = new Tensor('int64', BigInt64Array.from(sequences.flat()), [batch, sequences[0].length]);
+    return finalOutputs.length ? { sequences: ids, ...extra } : ids;
   } finally {
     if (job) {
       jobs.delete(job);

@@ -8,10 +8,12 @@ import { Tensor, toIdMatrix } from '../tensor.js';
 import { kvCacheBytes, streamGeneration } from './generation.js';
 import { PreTrainedModel } from './pretrained-model.js';
 
-/** generate's options: CausalLM's, and Whisper's return_timestamps. */
+/** generate's options: CausalLM's, and Whisper's return_timestamps and word timing. */
 const WHISPER_GENERATE_OPTIONS = {
   ...GENERATE_OPTIONS,
   return_timestamps: { expected: 'true or false', test: (value) => typeof value === 'boolean' },
+  return_token_timestamps: { expected: 'true or false', test: (value) => typeof value === 'boolean' },
+  num_frames: { expected: "the audio's log-mel frame count (an integer ≥ 2)", test: (value) => Number.isSafeInteger(value) && value >= 2 },
 };
 
 /**
@@ -112,7 +114,13 @@ export class WhisperForConditionalGeneration extends PreTrainedModel {
    * eos_token_id, streamer, stopping_criteria, …), over generation_config.json's; `return_timestamps:
    * true` applies Whisper's timestamp rules (pairs, monotonic, max_initial_timestamp_index; the
    * start ids must then leave out <|notimestamps|>). Resolves to an
-   * int64 Tensor [batch, n + new tokens] that starts with the start ids.
+   * int64 Tensor [batch, n + new tokens] that starts with the start ids. With
+   * `return_token_timestamps: true` it resolves, as transformers.js's, to `{ sequences,
+   * token_timestamps }`: a float32 Tensor of the same dims with each token's start in seconds,
+   * aligned by dynamic time warping over the cross-attention of generation_config.json's
+   * alignment_heads; `num_frames` (the audio's samples / hop_length) keeps the alignment inside
+   * the audio of a window that padding filled up to 30 s. The generation must run to its end
+   * (no stopping_criteria or stop_strings).
    *
    * @example
    * const ids = await model.generate({ input_features, max_new_tokens: 20 });
@@ -128,6 +136,9 @@ export class WhisperForConditionalGeneration extends PreTrainedModel {
     // an option given as undefined or null means the default.
     const request = Object.fromEntries(Object.entries(options).filter(([name]) => Object.hasOwn(WHISPER_GENERATE_OPTIONS, name))
       .map(([name, value]) => [name, value ?? null]));
+    if (options.return_token_timestamps && (stopping_criteria || stop_strings)) {
+      throw badInput('generate: return_token_timestamps aligns the whole generation, which stopping_criteria and stop_strings would cut short; pass one or the other');
+    }
     throwIfAborted(signal);
     const begin = () => {
       const job = this.newJob('generate', { ...source, decoder_input_ids: start }, request);
@@ -136,6 +147,7 @@ export class WhisperForConditionalGeneration extends PreTrainedModel {
       const batch = (source.input_features ?? source.encoder_hidden_states).dims[0];
       return { job, prompt: { data: startIds, dims: [batch, startIds.length / batch] } };
     };
-    return streamGeneration(this, this.#generations, begin, { streamer, signal, stopping_criteria, stop_strings, tokenizer });
+    return streamGeneration(this, this.#generations, begin, { streamer, signal, stopping_criteria, stop_strings, tokenizer },
+      options.return_token_timestamps ? ['token_timestamps'] : []);
   }
 }

@@ -8,7 +8,7 @@ import { GENERATE_OPTIONS } from '../options.js';
 import { AutoProcessor, read_audio } from '../processors/index.js';
 import { isNode } from '../runtime.js';
 import { Tensor } from '../tensor.js';
-import { WHISPER_LANGUAGE_NAMES, decodeAsr, whisperLanguageCode } from '../whisper-text.js';
+import { WHISPER_LANGUAGE_NAMES, decodeAsr, decodeAsrWords, whisperLanguageCode } from '../whisper-text.js';
 import { yieldToEventLoop } from '../yield.js';
 import { Pipeline } from './pipeline.js';
 
@@ -20,7 +20,7 @@ export const ASR_OPTIONS = {
   ...Object.fromEntries(Object.entries(GENERATE_OPTIONS).filter(([name]) => !['tokenizer', 'stop_strings'].includes(name))),
   language: rule("a language name or code, such as 'french' or 'fr'", (v) => typeof v === 'string'),
   task: rule("'transcribe' or 'translate'", (v) => v === 'transcribe' || v === 'translate'),
-  return_timestamps: rule("true or false ('word' is not supported yet)", (v) => typeof v === 'boolean'),
+  return_timestamps: rule("true, false or 'word'", (v) => typeof v === 'boolean' || v === 'word'),
   return_language: rule('true or false', (v) => typeof v === 'boolean'),
   chunk_length_s: seconds('a number of seconds ≥ 0 (0: one window)', (v) => v >= 0),
   stride_length_s: seconds('a number of seconds ≥ 0', (v) => v >= 0),
@@ -132,7 +132,7 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
    *   a list gives a list of results
    * @param {object} [options] `language` ('french' or 'fr'; detected from the first window when the model
    *   is multilingual and none is given), `task` ('transcribe' or 'translate'), `return_timestamps` (segment
-   *   `chunks`), `return_language`, `chunk_length_s` (windows of this length; audio longer than the model's
+   *   `chunks`; 'word': a chunk a word, timed by the cross-attention of the alignment heads), `return_language`, `chunk_length_s` (windows of this length; audio longer than the model's
    *   30 s is cut into 30 s windows when not given), `stride_length_s` (shared by neighbouring windows;
    *   default chunk_length_s / 6), `chunk_callback` (called with each window's `{ text, timestamp, is_last, tokens, stride }`
    *   as it is done; stride in seconds), `streamer` (each window's ids as they are generated, timestamps left out), `signal`,
@@ -153,6 +153,8 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
     const { language = null, task = null, return_timestamps = false, return_language = false, chunk_length_s = null,
       stride_length_s = null, chunk_callback = null, streamer = null, signal = null, ...generateOptions } = options;
     const { tokenizer, processor, model } = this;
+    const words = return_timestamps === 'word';
+    if (words && return_language) throw badInput("automatic-speech-recognition: return_language is not given with return_timestamps: 'word'");
     if (typeof tokenizer.asrVocabulary !== 'function') {
       throw new WaxError("automatic-speech-recognition: the model's tokenizer is no WhisperTokenizer (tokenizer_config.json's " +
         `tokenizer_class is ${describeValue(tokenizer.config?.tokenizer_class)}); the pipeline reads Whisper's timestamp and language tokens`,
@@ -189,20 +191,23 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
       throwIfAborted(signal);
       const { input_features } = await processor(samples.subarray(window.start, window.end));
       let source = { input_features };
-      if (startIds === null) ({ startIds, source } = await this.#startIds(source, { code, task, return_timestamps }, signal));
-      const ids = await model.generate({
+      // Word times come from the cross-attention, not from timestamp tokens (as transformers).
+      if (startIds === null) ({ startIds, source } = await this.#startIds(source, { code, task, return_timestamps: words ? false : return_timestamps }, signal));
+      const generatedWindow = await model.generate({
         max_new_tokens: this.#defaultMaxNewTokens(startIds.length),
         ...generateOptions,
         ...source,
         decoder_input_ids: new Tensor('int64', BigInt64Array.from(startIds, BigInt), [1, startIds.length]),
-        return_timestamps, // Whisper's timestamp rules, or none whatever the file says: the start ids follow the call
+        return_timestamps: !words && return_timestamps, // Whisper's timestamp rules, or none whatever the file says: the start ids follow the call
+        ...(words ? { return_token_timestamps: true, num_frames: Math.max(2, Math.floor((window.end - window.start) / (processor.feature_extractor.config.hop_length ?? 160))) } : {}),
         // The file's forced ids (<|notimestamps|> of English-only models) are in the start ids or were dropped from them, as transformers does.
         forced_decoder_ids: generateOptions.forced_decoder_ids ?? [],
         ...(streamerWithoutTimestamps ? { streamer: streamerWithoutTimestamps } : {}),
         ...(signal ? { signal } : {}),
       });
+      const ids = words ? generatedWindow.sequences : generatedWindow;
       const tokens = Array.from(ids.data, Number);
-      generated.push({ tokens, stride: window.stride });
+      generated.push({ tokens, stride: window.stride, ...(words ? { token_timestamps: Array.from(generatedWindow.token_timestamps.data) } : {}) });
       chunk_callback?.({
         text: tokenizer.decode(tokens, { skip_special_tokens: true }),
         timestamp: [window.start / rate, window.end / rate],
@@ -213,6 +218,7 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
       });
       await yieldToEventLoop();
     }
+    if (words) return decodeAsrWords(generated, vocabulary, { sampling_rate: rate });
     return decodeAsr(generated, vocabulary, { return_timestamps, return_language, time_precision: timePrecision, sampling_rate: rate });
   }
 
