@@ -22,9 +22,10 @@ it('transcribes in the wax worker as on the page: a WAV Blob, an AudioBuffer, ab
   assert.ok(Array.isArray(result.fromBlob.chunks));
   assert.deepEqual(result.fromBuffer, result.bufferExpected);
   assert.equal(result.aborted, 'AbortError');
-  // The page hears of steps a message late, and the worker of the abort a message later: it stops
-  // within a window's first steps (a window alone could stream 40), not at the end of the audio.
-  assert.ok(result.stepsAtAbort < 40, `${result.stepsAtAbort} steps streamed`);
+  // The page hears of steps a message late, and the worker of the abort a message later; on a loaded
+  // machine a tiny model's window (up to 40 steps) can finish in between. The 25 s of audio are 4
+  // windows (up to 160 steps): stopping within the first two is stopping early, not at the end.
+  assert.ok(result.stepsAtAbort < 80, `${result.stepsAtAbort} steps streamed`);
   assert.deepEqual([result.unknownLanguage.isWaxError, result.unknownLanguage.code], [true, 'WAX_BAD_INPUT']);
   assert.match(result.unknownLanguage.message, /unknown language "xx".*'french' or 'fr'/);
   assert.equal(result.afterwards, 'string');
