@@ -249,6 +249,7 @@ if (args.child) {
           `${fmt(r.fullMs).padStart(9)}${(r.fullMs / 1000 / AUDIO_SECONDS).toFixed(3).padStart(7)}${(engine === 'wax' ? '' : ratio(r.fullMs, ours?.fullMs)).padStart(7)}${load.padStart(11)}` +
           `${r.note ? `  (${r.note})` : ''}`);
         if (threads === 1 && r.firstIds) checks.push(`${engine} first ids ${r.firstIds.slice(0, 8).join(' ')}`);
+        if (threads === 1 && r.system) checks.push(`${engine} ggml ${r.system.replace(/\s*\|\s*$/, '').replace(/\s+/g, ' ')}`);
         if (threads === 1 && r.text !== undefined) checks.push(`${engine} text "${r.text}"${r.windows !== undefined ? ` (${r.windows} window)` : ''}`);
       }
     }
