@@ -6,6 +6,8 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { safetensorsHeader, uniformSource } from './random-llama.mjs';
+
 export const BERT_SHAPES = {
   // sentence-transformers/all-MiniLM-L6-v2
   'minilm-l6': { hidden_size: 384, num_hidden_layers: 6, num_attention_heads: 12, intermediate_size: 1536, vocab_size: 30522,
@@ -38,15 +40,7 @@ export async function writeRandomBert(folder, shape, { seed = 1 } = {}) {
     max_position_embeddings: 512, type_vocab_size: 2, position_embedding_type: 'absolute', pad_token_id: 0,
     torch_dtype: 'float32', ...(typeof shape === 'string' ? BERT_SHAPES[shape] : shape) };
   const tensors = tensorList(config);
-  const header = {};
-  let offset = 0;
-  for (const [name, dims] of tensors) {
-    const bytes = dims.reduce((a, b) => a * b, 1) * 4;
-    header[name] = { dtype: 'F32', shape: dims, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  let headerText = JSON.stringify(header);
-  headerText += ' '.repeat((8 - (headerText.length % 8)) % 8);
+  const { text: headerText, dataBytes: offset } = safetensorsHeader(tensors, 'F32');
   const file = join(folder, 'model.safetensors');
   if ((await stat(file).catch(() => null))?.size === 8 + headerText.length + offset) return folder;
   await mkdir(folder, { recursive: true });
@@ -55,8 +49,7 @@ export async function writeRandomBert(folder, shape, { seed = 1 } = {}) {
   out.writeBigUInt64LE(BigInt(headerText.length));
   out.write(headerText, 8);
   const values = new Float32Array(out.buffer, out.byteOffset + 8 + headerText.length, offset / 4);
-  let state = seed >>> 0 || 1;
-  const random = () => { state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0; return state / 4294967296 - 0.5; };
+  const random = uniformSource(seed);
   let index = 0;
   for (const [name, dims] of tensors) {
     const count = dims.reduce((a, b) => a * b, 1);

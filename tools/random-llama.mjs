@@ -41,7 +41,7 @@ function tensorList(c) {
 }
 
 /** A small deterministic generator (xorshift32), so every run benchmarks the same weights. */
-function uniformSource(seed) {
+export function uniformSource(seed) {
   let state = seed >>> 0 || 1;
   return () => {
     state ^= state << 13; state >>>= 0;
@@ -52,7 +52,7 @@ function uniformSource(seed) {
 }
 
 /** A safetensors header for `tensors` ([name, shape] in file order): its text, padded, and the data's size. */
-function safetensorsHeader(tensors, dtype) {
+export function safetensorsHeader(tensors, dtype) {
   const elementBytes = dtype === 'F32' ? 4 : 2;
   const header = {};
   let offset = 0;

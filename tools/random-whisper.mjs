@@ -11,6 +11,8 @@ import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { safetensorsHeader, uniformSource } from './random-llama.mjs';
+
 const TOKENIZER = fileURLToPath(new URL('../tests/fixtures/tokenizers/whisper_multilingual', import.meta.url));
 const EOT = 50257, START_OF_TRANSCRIPT = 50258, TRANSLATE = 50358, TRANSCRIBE = 50359, NO_TIMESTAMPS = 50363, FIRST_TIMESTAMP = 50364;
 const COMMON = { vocab_size: 51865, num_mel_bins: 80, max_source_positions: 1500, max_target_positions: 448 };
@@ -88,15 +90,7 @@ export async function writeRandomWhisper(folder, shape, { seed = 1 } = {}) {
     scale_embedding: false, decoder_start_token_id: 50258, eos_token_id: 50257, pad_token_id: 50257, bos_token_id: 50257,
     torch_dtype: 'float32', ...(typeof shape === 'string' ? WHISPER_SHAPES[shape] : shape) };
   const tensors = tensorList(config);
-  const header = {};
-  let offset = 0;
-  for (const [name, dims] of tensors) {
-    const bytes = dims.reduce((a, b) => a * b, 1) * 4;
-    header[name] = { dtype: 'F32', shape: dims, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  let headerText = JSON.stringify(header);
-  headerText += ' '.repeat((8 - (headerText.length % 8)) % 8);
+  const { text: headerText, dataBytes: offset } = safetensorsHeader(tensors, 'F32');
   const file = join(folder, 'model.safetensors');
   const written = (await stat(file).catch(() => null))?.size === 8 + headerText.length + offset;
   if (written && (await stat(join(folder, 'preprocessor_config.json')).catch(() => null))) return folder;
@@ -111,8 +105,7 @@ export async function writeRandomWhisper(folder, shape, { seed = 1 } = {}) {
   out.writeBigUInt64LE(BigInt(headerText.length));
   out.write(headerText, 8);
   const values = new Float32Array(out.buffer, out.byteOffset + 8 + headerText.length, offset / 4);
-  let state = seed >>> 0 || 1;
-  const random = () => { state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0; return state / 4294967296 - 0.5; };
+  const random = uniformSource(seed);
   let index = 0;
   for (const [name, dims] of tensors) {
     const count = dims.reduce((a, b) => a * b, 1);
