@@ -4,25 +4,11 @@
 // (tests/helpers/whisper-test-tokenizer.mjs). Audio the worker cannot read itself — a WAV Blob
 // (Web Audio decodes it on the page), an 8 kHz stereo AudioBuffer — is read on the page first.
 import { WaxError, pipeline, read_audio } from '../../js/src/index.js';
+import { wav } from '../helpers/audio-signals.mjs';
 import { testAudio, whisperFixtureFiles } from '../helpers/whisper-test-tokenizer.mjs';
 
 const FIXTURE = new URL('../fixtures/whisper_tiny_random/', import.meta.url);
 const TOKENIZER = new URL('../fixtures/tokenizers/whisper_multilingual/tokenizer.json', import.meta.url);
-
-/** 32-bit float mono WAV bytes. */
-function wav(samples, rate) {
-  const view = new DataView(new ArrayBuffer(44 + 4 * samples.length));
-  const text = (offset, value) => [...value].forEach((c, i) => view.setUint8(offset + i, c.charCodeAt(0)));
-  text(0, 'RIFF');
-  view.setUint32(4, 36 + 4 * samples.length, true);
-  text(8, 'WAVEfmt ');
-  [[16, 16, 4], [20, 3, 2], [22, 1, 2], [24, rate, 4], [28, 4 * rate, 4], [32, 4, 2], [34, 32, 2]]
-    .forEach(([at, value, width]) => (width === 4 ? view.setUint32(at, value, true) : view.setUint16(at, value, true)));
-  text(36, 'data');
-  view.setUint32(40, 4 * samples.length, true);
-  samples.forEach((v, i) => view.setFloat32(44 + 4 * i, v, true));
-  return view.buffer;
-}
 
 window.asrChecks = {
   async workerAgainstPage() {
@@ -31,7 +17,7 @@ window.asrChecks = {
     const inPage = await pipeline('automatic-speech-recognition', files, { worker: false });
     try {
       const options = { max_new_tokens: 6, chunk_length_s: 10, return_timestamps: true };
-      const blob = new Blob([wav(testAudio(25), 16000)], { type: 'audio/wav' });
+      const blob = new Blob([wav([testAudio(25)], 16000, true)], { type: 'audio/wav' });
       const fromBlob = await inWorker(blob, options);
       const blobExpected = await inPage(await read_audio(blob, 16000), options);
 

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import { WaxError, env, read_audio } from '../../js/src/index.js';
+import { amplitudeAt, maxDifference } from '../helpers/audio-signals.mjs';
 
 let dir;
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'wax-audio-')); });
@@ -73,19 +74,6 @@ async function file(bytes) {
   await writeFile(path, bytes);
   return path;
 }
-
-/** The amplitude of the `hertz` component of `x` (least-squares fit of a sine and a cosine over the middle). */
-function amplitudeAt(x, rate, hertz) {
-  const begin = Math.floor(x.length / 4), end = Math.floor(3 * x.length / 4);
-  let s = 0, c = 0;
-  for (let i = begin; i < end; i++) {
-    s += x[i] * Math.sin(2 * Math.PI * hertz * i / rate);
-    c += x[i] * Math.cos(2 * Math.PI * hertz * i / rate);
-  }
-  return 2 * Math.hypot(s, c) / (end - begin);
-}
-
-const maxDifference = (a, b) => a.reduce((worst, v, i) => Math.max(worst, Math.abs(v - b[i])), 0);
 
 async function rejectsWith(promise, code, ...parts) {
   await assert.rejects(promise, (error) => {
