@@ -10,7 +10,7 @@ export async function arrayBufferThenCopy(runtime, folderUrl) {
   runtime.heapU8.set(new Uint8Array(buffer), ptr);
   const weights = runtime.plain('wax_weights_new');
   const name = runtime.copyString('model.safetensors', 'a name');
-  runtime.call('wax_weights_add_file', weights, name, ptr, buffer.byteLength);
+  runtime.call('wax_weights_add_file', weights, name, ptr, 0, buffer.byteLength);
   runtime.free(name);
   const config = runtime.copyString(configText, 'config.json');
   const options = runtime.copyString('{}', 'load options');

@@ -74,10 +74,10 @@ EMSCRIPTEN_KEEPALIVE double wax_heap_used() { return double(mallinfo().uordblks)
 EMSCRIPTEN_KEEPALIVE weights* wax_weights_new() { return new (std::nothrow) weights(); }
 EMSCRIPTEN_KEEPALIVE void wax_weights_free(weights* w) { delete w; }
 
-// Takes ownership of `bytes` (malloc'd by JS), also when it fails.
-EMSCRIPTEN_KEEPALIVE int wax_weights_add_file(weights* w, const char* file_name, std::byte* bytes, size_t size,
-                                              char** error_out) {
-  byte_buffer owned(bytes, size);
+// Takes ownership of `block` (malloc'd by JS; the file's bytes start `offset` in), also when it fails.
+EMSCRIPTEN_KEEPALIVE int wax_weights_add_file(weights* w, const char* file_name, std::byte* block, size_t offset,
+                                              size_t size, char** error_out) {
+  byte_buffer owned(block, offset, size);
   return guarded(error_out, 0, [&] {
     w->add_file(file_name, std::move(owned));
     return 1;

@@ -263,24 +263,34 @@ function startCachePump(state, sink, writer, label) {
 }
 
 /**
- * The default sink: the whole file in one heap block of its exact size, handed to C++ after.
- * Returns { ptr, size }; the caller owns ptr (free it, or hand it to wax_weights_add_file).
+ * Where the default sink puts tensor data: on a cache line, so that the kernels' 16-byte loads of
+ * weights never straddle two (malloc gives 8-byte alignment; a decode step in wasm ran about 4%
+ * slower when the data section started 8 bytes before a line).
+ */
+const DATA_ALIGNMENT = 64;
+
+/**
+ * The default sink: the whole file in one heap block, handed to C++ after, placed `offset` bytes
+ * into the block so that its data section (after the 8-byte length and the header) starts on a
+ * cache line. Returns { ptr, offset, size }; the caller owns ptr, the block (free it, or hand it
+ * to wax_weights_add_file).
  */
 export function wholeFileSink(runtime, opened) {
-  let capacity = opened.size;
+  let capacity = opened.size + DATA_ALIGNMENT;
   let ptr = runtime.malloc(capacity, opened.label);
+  const offset = (DATA_ALIGNMENT - ((ptr + opened.prefix.length) % DATA_ALIGNMENT)) % DATA_ALIGNMENT;
   return {
-    async write(chunk, offset) {
-      if (offset + chunk.length > capacity) {
+    async write(chunk, at) {
+      if (offset + at + chunk.length > capacity) {
         // More bytes than the header and the server announced: keep them (the C++ parser decides).
-        capacity = Math.max(capacity * 1.25, offset + chunk.length);
+        capacity = Math.max(capacity * 1.25, offset + at + chunk.length);
         ptr = runtime.realloc(ptr, capacity, opened.label);
       }
-      runtime.heapU8.set(chunk, ptr + offset);
+      runtime.heapU8.set(chunk, ptr + offset + at);
     },
-    read: (from, to) => runtime.heapU8.slice(ptr + from, ptr + to),
+    read: (from, to) => runtime.heapU8.slice(ptr + offset + from, ptr + offset + to),
     async finish(size) {
-      return { ptr, size };
+      return { ptr, offset, size };
     },
     free: () => runtime.free(ptr),
   };
@@ -358,7 +368,7 @@ export function tensorRunSink(runtime, opened, { begin, addRun, runBytes = RUN_B
  * @param {{ signal?: AbortSignal, onProgress?: (loaded: number, total: number) => void,
  *   cacheWriter?: { write(chunk: Uint8Array): Promise<void>, close(): Promise<void>, abort(reason?): void } | null,
  *   sink?: ReturnType<typeof wholeFileSink> }} [options]
- * @returns {Promise<object>} what the sink's finish() returns: { ptr, size } for the default sink
+ * @returns {Promise<object>} what the sink's finish() returns: { ptr, offset, size } for the default sink
  */
 export async function streamIntoHeap(runtime, opened, { signal, onProgress, cacheWriter = null, sink = null } = {}) {
   const { label, prefix } = opened;

@@ -87,11 +87,11 @@ async function downloadWholeFiles(files, runtime, plan, signal) {
   const weights = runtime.plain('wax_weights_new');
   let handed = 0;
   try {
-    for (const { ptr, size, label } of blocks) {
+    for (const { ptr, offset, size, label } of blocks) {
       const fileName = runtime.copyString(label, 'a file name');
       handed++; // wax_weights_add_file owns ptr from here on, also when it fails
       try {
-        runtime.call('wax_weights_add_file', weights, fileName, ptr, size);
+        runtime.call('wax_weights_add_file', weights, fileName, ptr, offset, size);
       } finally {
         runtime.free(fileName);
       }
