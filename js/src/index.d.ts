@@ -101,6 +101,8 @@ export type StoppingCriterion = (input_ids: bigint[][], scores?: unknown) => boo
 export interface GenerationOptions {
   /** An integer in [0, 2^20], and at most the model's max_position_embeddings. */
   max_new_tokens?: number;
+  /** The longest sequence, prompt included, when max_new_tokens is not given (generation_config.json's, when the call gives neither). */
+  max_length?: number;
   do_sample?: boolean;
   temperature?: number;
   top_k?: number;

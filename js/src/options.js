@@ -27,6 +27,7 @@ const methods = (names, expected) => rule(expected, (v) => (typeof v === 'object
 /** model.generate's options beside input_ids, attention_mask and token_type_ids. */
 export const GENERATE_OPTIONS = {
   max_new_tokens: integer(0, MAX_SEQUENCE_TOKENS),
+  max_length: integer(1, MAX_SEQUENCE_TOKENS),
   do_sample: boolean,
   temperature: finite('a finite number > 0', (v) => v > 0),
   top_k: integer(0, MAX_TOKEN_ID),

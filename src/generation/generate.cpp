@@ -44,8 +44,11 @@ std::vector<std::pair<int64_t, int32_t>> forced_decoder_ids(const json& object, 
 // The options of `object`, whose fields `options` reads and names.
 generate_options read_generate_options(const json& object, const config_reader& options) {
   generate_options result;
-  result.max_new_tokens = options.optional_int("max_new_tokens").value_or(result.max_new_tokens);
-  if (result.max_new_tokens < 0) options.fail("max_new_tokens", "a non-negative integer");
+  const std::optional<int64_t> max_new_tokens = options.optional_int("max_new_tokens");
+  if (max_new_tokens && *max_new_tokens < 0) options.fail("max_new_tokens", "a non-negative integer");
+  if (max_new_tokens) result.max_new_tokens = *max_new_tokens;
+  else if ((result.max_length = options.optional_int("max_length")) && *result.max_length < 1)
+    options.fail("max_length", "a positive integer");
   result.eos_token_ids = token_ids(object, options, "eos_token_id");
   const auto pad = object.find("pad_token_id");
   if (pad != object.end() && !pad->is_null() && !is_token_id(*pad)) options.fail("pad_token_id", "a token id (an integer in [0, 2^31))");
@@ -118,6 +121,7 @@ constexpr int64_t initial_new_positions = 64;
 // whose cache could ever fit (it is counted in 64 bits: in wasm32 the product wraps).
 generate_options checked_options(const token_decoder& model, int64_t batch, int64_t seq, generate_options options) {
   check_ids_shape(batch, seq);
+  if (options.max_length) options.max_new_tokens = std::max<int64_t>(0, *options.max_length - seq);
   const int64_t max_new_tokens = options.max_new_tokens, positions = model.max_position_embeddings();
   if (max_new_tokens < 0)
     throw error(error_bad_input, "max_new_tokens: expected a non-negative integer, got " + std::to_string(max_new_tokens));

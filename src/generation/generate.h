@@ -21,13 +21,17 @@ inline constexpr int64_t prefill_chunk = 128;
 
 struct generate_options {
   int64_t max_new_tokens = 20;
+  // The longest sequence, prompt (or decoder start ids) included, when max_new_tokens is not given
+  // (transformers' max_length, as Whisper's generation_config.json sets it); the generator turns it
+  // into max_new_tokens once it knows the prompt's length.
+  std::optional<int64_t> max_length;
   std::vector<int32_t> eos_token_ids;  // a row that emits one stops; empty: never stop early
   int32_t pad_token_id = 0;            // written after a row has stopped
   sampling_options sampling;
 };
 
-// Reads the options from JSON with the names transformers' generate uses: max_new_tokens,
-// eos_token_id (number or list), pad_token_id, do_sample, temperature, top_k, top_p, min_p,
+// Reads the options from JSON with the names transformers' generate uses: max_new_tokens (or
+// max_length, read only when max_new_tokens is absent, as transformers does), eos_token_id (number or list), pad_token_id, do_sample, temperature, top_k, top_p, min_p,
 // repetition_penalty, suppress_tokens, begin_suppress_tokens, forced_decoder_ids, seed. Absent
 // fields keep their defaults; bad ones (a wrong type, a negative token id, a number out of range)
 // throw naming the field.

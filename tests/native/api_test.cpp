@@ -128,6 +128,19 @@ TEST(api, the_generate_jobs_info_says_what_it_settled_on_from_the_models_generat
             json::array({plain->config()["eos_token_id"].get<int32_t>()}));
 }
 
+TEST(api, generation_configs_max_length_counts_the_prompt_and_gives_way_to_max_new_tokens) {
+  const auto model = load_tied_with(R"({"max_length": 10})");
+  const std::vector<int32_t> ids = {1, 404, 442};
+  EXPECT_EQ(api::job_new(*model, generate_request(ids, {}, 1, json::object()))->info()["max_new_tokens"], 7);
+  EXPECT_EQ(api::job_new(*model, generate_request(ids, {}, 1, {{"max_new_tokens", 2}}))->info()["max_new_tokens"], 2);
+  EXPECT_EQ(api::job_new(*model, generate_request(ids, {}, 1, {{"max_length", 2}}))->info()["max_new_tokens"], 0);
+  const auto both = load_tied_with(R"({"max_length": 10, "max_new_tokens": 4})");
+  EXPECT_EQ(api::job_new(*both, generate_request(ids, {}, 1, json::object()))->info()["max_new_tokens"], 4);
+  const auto bad = load_tied_with(R"({"max_length": 0})");
+  testing::expect_contains(testing::error_message([&] { api::job_new(*bad, generate_request(ids, {}, 1, json::object())); }, error_bad_config),
+                           {"generation_config.json: 'max_length' expected a positive integer, got 0"});
+}
+
 TEST(api, a_max_new_tokens_past_the_positions_from_generation_config_says_so) {
   const auto model = load_tied_with(R"({"max_new_tokens": 5000})");
   const std::vector<int32_t> ids = {1, 404};

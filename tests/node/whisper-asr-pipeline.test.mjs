@@ -114,7 +114,7 @@ describe('automatic-speech-recognition with a stand-in model', () => {
       ({ text: words(from, to), timestamp: [from, to] })));
   });
 
-  it("lets a window generate up to the file's max_length, else max_target_positions, unless the call or the file says", async () => {
+  it("lets a window generate up to max_target_positions unless the call or the file (max_new_tokens, max_length: generate applies them) says", async () => {
     const plain = standInModel(tokenizer);
     await asrWith(plain)(speech(2));
     await asrWith(plain)(speech(2), { max_new_tokens: 7 });
@@ -122,7 +122,7 @@ describe('automatic-speech-recognition with a stand-in model', () => {
     await asrWith(limited)(speech(2));
     const fileSays = standInModel(tokenizer, { generation_config: { max_new_tokens: 30 } });
     await asrWith(fileSays)(speech(2));
-    assert.deepEqual([...plain.maxNewTokens, ...limited.maxNewTokens, ...fileSays.maxNewTokens], [447, 7, 99, undefined]);
+    assert.deepEqual([...plain.maxNewTokens, ...limited.maxNewTokens, ...fileSays.maxNewTokens], [447, 7, undefined, undefined]);
   });
 
   it('transcribes audio longer than 30 s in 30 s windows when chunk_length_s is not given', async () => {

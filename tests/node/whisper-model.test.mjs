@@ -93,6 +93,8 @@ describe('whisper_tiny_random', () => {
       assert.equal(ids.data[0], 3n);
       assert.ok(held >= 2 * 2 * 1500 * 64 * 4, `kv_cache_bytes ${held} during the generation`);
       assert.equal(model.memory().kv_cache_bytes, 0);
+      // max_length, as transformers reads it from a call or generation_config.json, counts the start ids.
+      assert.deepEqual((await model.generate({ input_features, max_length: 5, eos_token_id: [] })).dims, [1, 5]);
     } finally {
       model.dispose();
     }

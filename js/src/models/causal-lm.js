@@ -77,7 +77,8 @@ export class CausalLM extends PreTrainedModel {
 
   /**
    * Generates continuations with the KV cache: greedy, or sampled with `do_sample: true`.
-   * Options follow transformers' generate: `max_new_tokens` (default 20), `do_sample`,
+   * Options follow transformers' generate: `max_new_tokens` (default 20; or `max_length`, the
+   * prompt included, as generation_config.json may set it), `do_sample`,
    * `temperature`, `top_k` (default 50 when sampling), `top_p`, `min_p`, `repetition_penalty`,
    * `seed` (the same seed gives the same ids in Node and browsers), `eos_token_id` (number or
    * list; default from generation_config.json; `[]` never stops early), `pad_token_id`; defaults

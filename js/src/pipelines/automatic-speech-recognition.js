@@ -223,14 +223,15 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
   }
 
   /**
-   * What a window may generate when neither the call nor generation_config.json says: up to the
-   * file's max_length, else the decoder's max_target_positions (transformers' default of 20
-   * tokens would cut a 30 s window's text short).
+   * What a window may generate when neither the call nor generation_config.json (its
+   * max_new_tokens or max_length, which generate applies) says: up to the decoder's
+   * max_target_positions (transformers' default of 20 tokens would cut a 30 s window's text short).
    */
   #defaultMaxNewTokens(startLength) {
     const { generation_config: file = {}, config } = this.model;
-    if (file.max_new_tokens !== undefined && file.max_new_tokens !== null) return undefined; // generate applies the file's
-    const longest = file.max_length ?? config.max_target_positions;
+    const fromFile = file.max_new_tokens ?? file.max_length;
+    if (fromFile !== undefined && fromFile !== null) return undefined;
+    const longest = config.max_target_positions;
     return Number.isInteger(longest) ? Math.max(0, longest - startLength) : undefined;
   }
 
