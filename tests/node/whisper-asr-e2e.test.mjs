@@ -1,7 +1,7 @@
 // pipeline('automatic-speech-recognition') end to end on the random-weight tests/fixtures/whisper_tiny_random
 // (features, encoder and decoder on the .wasm): random weights say no words, so this checks the
 // structure — the ids start as generation_config.json and the options say, windows and chunks are
-// well-formed, abort stops it, bad audio is a WaxError, the heap stays flat over many windows.
+// well-formed, abort stops it, bad audio is a WaxError, the heap stays flat over a 2-hour file's windows.
 // The fixture has no tokenizer: the test gives it a byte-level Whisper-style one of its 512 ids
 // (tests/helpers/whisper-test-tokenizer.mjs).
 import assert from 'node:assert/strict';
@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
-import { TextStreamer, WaxError, pipeline } from '../../js/src/index.js';
+import { TextStreamer, WaxError, pipeline, read_audio } from '../../js/src/index.js';
+import { wav } from '../helpers/audio-signals.mjs';
 import { testAudio as audio, whisperStyleTokenizer } from '../helpers/whisper-test-tokenizer.mjs';
 
 const MODEL = fileURLToPath(new URL('../fixtures/whisper_tiny_random/', import.meta.url));
@@ -28,6 +29,18 @@ async function modelFolder(generation = {}) {
   await writeFile(join(folder, 'tokenizer.json'), JSON.stringify(tokenizer));
   await writeFile(join(folder, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
   return folder;
+}
+
+/** A 16-bit mono WAV file's bytes: `block` (samples in [-1, 1]) `times` over, without the whole signal as floats. */
+function repeatedWav(block, times) {
+  const one = new Int16Array(new Uint8Array(wav([block], RATE, false)).slice(44).buffer);
+  const bytes = new Uint8Array(44 + one.byteLength * times);
+  bytes.set(new Uint8Array(wav([new Float32Array(0)], RATE, false)));
+  const view = new DataView(bytes.buffer);
+  view.setUint32(4, 36 + one.byteLength * times, true);
+  view.setUint32(40, one.byteLength * times, true);
+  for (let i = 0; i < times; i++) bytes.set(new Uint8Array(one.buffer), 44 + i * one.byteLength);
+  return bytes;
 }
 
 describe('automatic-speech-recognition on whisper_tiny_random', () => {
@@ -174,11 +187,16 @@ describe('automatic-speech-recognition on whisper_tiny_random', () => {
     }
   });
 
-  it('keeps the heap flat over many windows', async () => {
+  it('reads a 2-hour WAV file and keeps the heap flat over its 360 windows', async () => {
+    const hours = 2, file = join(folder, 'two-hours.wav');
+    await writeFile(file, repeatedWav(audio(60), hours * 3600 / 60));
+    const samples = await read_audio(file, RATE);
+    assert.equal(samples.length, hours * 3600 * RATE);
     const heap = [];
-    await asr(audio(300), { chunk_length_s: 30, max_new_tokens: 2,
+    await asr(samples, { chunk_length_s: 30, max_new_tokens: 1,
       chunk_callback: () => heap.push(asr.model.runtime.heapU8.byteLength) });
-    assert.equal(heap.length, 15); // windows at 0, 20, …, 280 s
-    assert.equal(heap.at(-1), heap[1], `heap after window 2: ${heap[1]}, after window 15: ${heap.at(-1)}`);
+    assert.equal(heap.length, 360); // windows at 0, 20, …, 7180 s
+    console.log(`2-hour file: wasm heap ${heap[0] / 2 ** 20} MiB after window 1, ${heap.at(-1) / 2 ** 20} MiB after window 360`);
+    assert.equal(heap.at(-1), heap[1], `heap after window 2: ${heap[1]}, after window 360: ${heap.at(-1)}`);
   });
 });
