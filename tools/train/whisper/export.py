@@ -244,6 +244,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=77)
     ap.add_argument("--notes", help="a Markdown file: how this run actually went, for the README")
+    ap.add_argument("--train-commands", help="a file of the train.py commands this run took, for the README")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     tok = WhisperTokenizer(os.path.join(args.out, "tokenizer.json"))
@@ -353,6 +354,9 @@ def main():
              "sentence_wer_timestamps": sentence_wer_ts, "windows": window_rows, "window_wer": window_wer,
              "timing": timing, "head_scores": head_score.tolist(), "alignment_heads": alignment_heads,
              "fixtures": fixtures, "n_params": sum(v.numel() for v in model.hf_state_dict().values())}
+    if args.train_commands:
+        with open(args.train_commands) as f:
+            stats["train_commands"] = [line.rstrip() for line in f if line.strip()]
     with open(os.path.join(speech.corpus.WORK, "whisper_eval.json"), "w") as f:
         json.dump(stats, f, indent=2)
     notes = None
@@ -430,6 +434,9 @@ def write_readme(out, s, notes=None):
     def fmt(x):
         return "n/a" if x is None else "%.2f s" % x
 
+    train_commands = "\n".join(s.get("train_commands") or
+                               ["nice -n 10 /usr/bin/python3 tools/train/whisper/train.py --minutes %g" % ta["minutes"]])
+
     text = f"""# whisper-kjv-tiny
 
 A tiny Whisper-architecture speech recognizer (`WhisperForConditionalGeneration`,
@@ -491,7 +498,7 @@ are laid out as the Hub's Whisper ones (TemplateProcessing post-processor with
 - Speech: `tools/train/whisper/speech.py` synthesised 3000 passages (runs of up to 8 consecutive verses,
   one voice each, voices as above), 16 kHz, espeak-ng's silence trimmed.
 - Each training example packs consecutive verses of one passage into a window with 0-1 s of leading
-  silence and 0.15-1.2 s pauses, a random gain, white or pink noise at 8-40 dB SNR on 3 windows in 4, and
+  silence and 0.15-1.2 s pauses, a random gain, white or pink noise at 8-40 dB SNR on {100 * ta.get('noise', 0.75):.0f}% of windows, and
   Whisper targets: `<|startoftranscript|><|t|> verse<|t|><|t|> verse<|t|>...<|endoftext|>` with the
   utterance boundaries as timestamps (70%), or `<|startoftranscript|><|notimestamps|> text<|endoftext|>`;
   some windows cut the next verse at the window end and end with its start time alone, as Whisper's
@@ -520,7 +527,7 @@ apt-get install -y python3-torch python3-numpy python3-regex espeak-ng sox libop
 /usr/bin/python3 tools/train/whisper/whisper.py                 # the torch module and log-mel vs the oracle
 /usr/bin/python3 tools/train/whisper/tokenizer.py               # tokenizer.json, tokenizer_config.json
 /usr/bin/python3 tools/train/whisper/speech.py --passages 3000  # ~10 min
-nice -n 10 /usr/bin/python3 tools/train/whisper/train.py --minutes {ta['minutes']:g}
+{train_commands}
 /usr/bin/python3 tools/train/whisper/export.py                  # evaluate, write this folder and the test clips
 ```
 

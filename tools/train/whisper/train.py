@@ -73,9 +73,11 @@ class Audio:
         return m[u["offset"]:u["offset"] + u["length"]].astype(np.float32) / 32768.0
 
 
-def passages(index):
+def passages(index, voices=None):
     grouped = OrderedDict()
     for path, u in index:
+        if voices and u["voice"] not in voices:
+            continue
         grouped.setdefault(u["passage"], []).append((path, u))
     return list(grouped.values())
 
@@ -109,7 +111,7 @@ def pack_window(passage, rng, *, short, cut_allowed, window_s=N_SAMPLES / SAMPLI
     return segments, cut
 
 
-def render(segments, cut, rng, audio, window):
+def render(segments, cut, rng, audio, window, noise_share):
     """The window's samples: speech, silence, gain, noise (zero-padded to 30 s later by LogMel)."""
     if cut is not None or rng.random() < 0.4:
         length = window
@@ -125,7 +127,7 @@ def render(segments, cut, rng, audio, window):
         y = audio(cut[1], cut[2])[:length - s]
         x[s:s + len(y)] += y
     x *= rng.uniform(0.1, 0.95) / (np.abs(x).max() + 1e-8)
-    if rng.random() < 0.75:
+    if rng.random() < noise_share:
         speech_rms = np.sqrt(np.mean(x[x != 0] ** 2)) if np.any(x != 0) else 0.1
         snr_db = rng.uniform(8.0, 40.0)
         x += noise(length, rng, rng.choice(["white", "pink"])) * speech_rms * 10 ** (-snr_db / 20)
@@ -158,7 +160,7 @@ def targets(segments, cut, tok, timestamps):
     return ids, ctc_chars(" ".join(u["text"] for _, _, _, u in segments))
 
 
-def make_batch(plist, batch, rng, nprng, tok, audio, logmel, window_s, timestamp_fraction=0.7):
+def make_batch(plist, batch, rng, nprng, tok, audio, logmel, window_s, noise_share, timestamp_fraction=0.7):
     """Features of batch windows of window_s seconds (30: Whisper's; shorter ones are a cheaper warm-up)."""
     feats, seqs, ctc_targets = [], [], []
     frames = int(window_s * SAMPLING_RATE) // 160
@@ -168,7 +170,7 @@ def make_batch(plist, batch, rng, nprng, tok, audio, logmel, window_s, timestamp
                                     window_s=window_s)
         if not segments:
             continue
-        x = render(segments, cut, nprng, audio, int(window_s * SAMPLING_RATE))
+        x = render(segments, cut, nprng, audio, int(window_s * SAMPLING_RATE), noise_share)
         ids, text = targets(segments, cut, tok, timestamps)
         if len(ids) > 448:
             continue
@@ -227,6 +229,9 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="1 is fastest on a loaded machine: more threads wait on each other")
     ap.add_argument("--checkpoint-minutes", type=float, default=4.0)
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--voices", help="comma-separated espeak-ng voices to train on (default: all)")
+    ap.add_argument("--noise", type=float, default=0.75, help="share of windows with added noise")
+    ap.add_argument("--dtype", choices=("bfloat16", "float32"), default="bfloat16")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -256,15 +261,18 @@ def main():
         step, trained_s, history = state["step"], state["trained_s"], state["history"]
         log("resumed at step %d, %.1f min trained" % (step, trained_s / 60))
     elif args.init_from:
-        model.load_state_dict(torch.load(args.init_from)["model"])
-        log("model weights from %s" % args.init_from)
+        start_state = torch.load(args.init_from)
+        model.load_state_dict(start_state["model"])
+        ctc_head.load_state_dict(start_state["ctc_head"])
+        log("model and CTC head weights from %s" % args.init_from)
     n_params = sum(v.numel() for v in model.state_dict().values())
     log("torch %s, %d threads, BLAS %s; model %s: %d stored parameters (%.1f MB F32)"
         % (torch.__version__, torch.get_num_threads(), os.environ.get("WAX_TRAIN_BLAS", "system default"), a,
            n_params, n_params * 4 / 1e6))
 
+    voices = set(args.voices.split(",")) if args.voices else None
     audio, logmel = Audio(), LogMel(a.num_mel_bins)
-    plist = passages(speech.load_index())
+    plist = passages(speech.load_index(), voices)
     budget = args.minutes * 60.0
     start = time.time() - trained_s
     last_save = time.time()
@@ -278,7 +286,7 @@ def main():
 
     while time.time() - start < budget:
         if step % 50 == 0:
-            plist = passages(speech.load_index())
+            plist = passages(speech.load_index(), voices)
         frac = (time.time() - start) / budget
         lr = args.lr * (args.min_lr_frac + (1 - args.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * frac)))
         if step < args.warmup:
@@ -289,9 +297,9 @@ def main():
         full_s = N_SAMPLES / SAMPLING_RATE
         ramp = min(1.0, max(0.0, (frac - args.short_fraction) / max(1e-9, args.full_fraction - args.short_fraction)))
         window_s = float(round(args.warmup_window + ramp * (full_s - args.warmup_window)))
-        feats, inputs, labels, ctc_targets = make_batch(plist, args.batch, rng, nprng, tok, audio, logmel, window_s)
+        feats, inputs, labels, ctc_targets = make_batch(plist, args.batch, rng, nprng, tok, audio, logmel, window_s, args.noise)
         t_data = time.time() - t0
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.dtype == "bfloat16"):
             enc = model.model.encoder(feats)
             logits = model.logits(model.model.decoder(inputs, enc))
             ctc = ctc_loss(ctc_head, enc, ctc_targets)

@@ -237,7 +237,12 @@ class WhisperForConditionalGeneration(nn.Module):
         self.apply(self._init)
 
     def _init(self, m):
-        if isinstance(m, (nn.Linear, nn.Conv1d)):
+        if isinstance(m, nn.Conv1d):
+            # He-normal, not 0.02: with 0.02 the stem's output is ~20x smaller than the sinusoidal positions it is
+            # added to, so the encoder starts out seeing positions only and learns to follow the audio slowly.
+            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
             nn.init.normal_(m.weight, std=0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
