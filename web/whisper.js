@@ -6,13 +6,9 @@
 // transcription through its AbortSignal. A model from elsewhere is checked with preflight() first.
 import { pipeline, read_audio, runtimeInfo } from '../js/src/index.js';
 import { WHISPER_LANGUAGE_NAMES } from '../js/src/whisper-text.js';
-import { whisperFixtureFiles } from '../tests/helpers/whisper-test-tokenizer.mjs';
 import { checkFits, modelSource, showError, showProgress } from './ui.js';
 
 const BUNDLED_MODEL = new URL('../models/whisper-kjv-tiny/', location.href).href;
-/** Until the bundled checkpoint is trained (tools/train/whisper): random weights, with a Whisper-style tokenizer. */
-const FALLBACK_FIXTURE = new URL('../tests/fixtures/whisper_tiny_random/', location.href);
-const FALLBACK_TOKENIZER = new URL('../tests/fixtures/tokenizers/whisper_multilingual/tokenizer.json', location.href);
 const REAL_MODEL = 'openai/whisper-tiny.en';
 /** Whisper's window: what its timestamp tokens span (preprocessor_config.json's chunk_length). */
 const WINDOW_SECONDS = 30;
@@ -54,12 +50,6 @@ function setState(state) {
 
 // ---- the model -------------------------------------------------------------------------------
 
-/** The bundled checkpoint's folder, or until it is there the random-weights fixture as picked files. */
-async function bundledModel() {
-  const probe = await fetch(new URL('config.json', BUNDLED_MODEL), { method: 'HEAD', cache: 'no-store' });
-  return probe.ok ? BUNDLED_MODEL : whisperFixtureFiles(FALLBACK_FIXTURE, FALLBACK_TOKENIZER);
-}
-
 /** Language and task choices where the model is multilingual; timestamps where its generation_config.json has them. */
 function fillOptions(generationConfig) {
   const languages = Object.keys(generationConfig.lang_to_id ?? {}).map((token) => token.slice(2, -2));
@@ -100,22 +90,19 @@ async function loadModel() {
   const load = { controller: new AbortController() };
   loading = load;
   const started = performance.now();
-  let loaded, bundled;
+  let loaded;
   try {
-    bundled = source === BUNDLED_MODEL;
-    let from = source;
-    if (bundled) {
+    if (source === BUNDLED_MODEL) {
       statusLine.textContent = 'Loading the bundled model…';
-      from = await bundledModel();
     } else {
       statusLine.textContent = 'Checking whether the model fits (preflight)…';
       await checkFits(source, $('preflight'));
     }
-    loaded = await pipeline('automatic-speech-recognition', from, {
+    loaded = await pipeline('automatic-speech-recognition', source, {
       signal: load.controller.signal,
       progress_callback: (event) => { if (loading === load) showProgress(progressBar, statusLine, event); },
     });
-    loaded.source = typeof from === 'string' ? from : 'the random-weights test model';
+    loaded.source = source;
   } catch (error) {
     if (loading !== load) return; // replaced by a later load
     loading = null;
@@ -134,7 +121,7 @@ async function loadModel() {
   await transcriber?.dispose();
   transcriber = loaded;
   progressBar.hidden = true;
-  $('random-weights').hidden = !(bundled && transcriber.source !== BUNDLED_MODEL);
+  $('bundled-notice').hidden = transcriber.source !== BUNDLED_MODEL;
   $('model-summary').textContent = describeModel(transcriber.model.config, loadMs, transcriber.runtime ?? await runtimeInfo());
   fillOptions(transcriber.model.generation_config ?? {});
   statusLine.textContent = `Ready: ${transcriber.source === BUNDLED_MODEL ? 'the bundled model' : transcriber.source}.`;

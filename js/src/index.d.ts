@@ -431,10 +431,13 @@ export class AutomaticSpeechRecognitionPipeline {
   dispose(): void | Promise<void>;
 }
 
-/** Without a source, 'text-generation' loads the bundled models/kjv-llama-5m; 'feature-extraction' needs one named. */
+/**
+ * Without a source, 'text-generation' loads the bundled models/kjv-llama-5m and
+ * 'automatic-speech-recognition' the bundled models/whisper-kjv-tiny; 'feature-extraction' needs one named.
+ */
 export function pipeline(task: 'text-generation', source?: ModelSource | null, options?: PretrainedOptions): Promise<TextGenerationPipeline>;
 export function pipeline(task: 'feature-extraction', source: ModelSource, options?: PretrainedOptions): Promise<FeatureExtractionPipeline>;
-export function pipeline(task: 'automatic-speech-recognition', source: ModelSource, options?: PretrainedOptions): Promise<AutomaticSpeechRecognitionPipeline>;
+export function pipeline(task: 'automatic-speech-recognition', source?: ModelSource | null, options?: PretrainedOptions): Promise<AutomaticSpeechRecognitionPipeline>;
 
 export function cos_sim(a: ArrayLike<number>, b: ArrayLike<number>): number;
 

@@ -1,33 +1,26 @@
 // The speech demo (web/whisper.html) in headless Chromium: the start page links to it; it loads
-// the bundled models/whisper-kjv-tiny in the wax worker (until that is trained, the random-weights
-// whisper_tiny_random with a Whisper-style tokenizer, and says so); a picked WAV of espeak-ng
-// speech is transcribed window by window (the segments and the real-time factor update after each
+// the bundled models/whisper-kjv-tiny in the wax worker and says what it was trained on; a picked
+// WAV of espeak-ng speech is transcribed window by window (the segments and the real-time factor update after each
 // window, before the end) while the page keeps painting frames; the fake microphone of Chromium
 // records a WAV and the recording is transcribed; Stop aborts a long transcription and the page
 // works after; a Hub repo id (the local Hub stand-in) loads after preflight() read its header; a
-// file that is no audio gives a visible WaxError, and so does Record without a microphone. With
-// random weights the words are garbage, so only the bundled model's transcripts are checked for
-// words. No console errors and no failed requests. Leaves a screenshot at /tmp/whisper-demo.png.
+// file that is no audio gives a visible WaxError, and so does Record without a microphone. The
+// bundled model's transcripts must hold words of the sentence (the Hub stand-in's random weights
+// say none). No console errors and no failed requests. Leaves a screenshot at /tmp/whisper-demo.png.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { startHubServer } from '../helpers/hub-server.mjs';
 import { whisperFixtureFiles } from '../helpers/whisper-test-tokenizer.mjs';
 import { openBrowser } from './browser.mjs';
 
 const SCREENSHOT = process.env.WAX_WHISPER_SCREENSHOT ?? '/tmp/whisper-demo.png';
-const BUNDLED = fileURLToPath(new URL('../../models/whisper-kjv-tiny/', import.meta.url));
-const TRAINED = existsSync(join(BUNDLED, 'model.safetensors'));
 const SENTENCE = 'In the beginning God created the heaven and the earth. And the earth was without form, and void.';
 const WORDS = ['beginning', 'god', 'created', 'heaven', 'earth', 'without', 'form', 'void'];
-/** Until the bundled model is there, the page's probe for it is a 404 (its fallback): the one failure allowed. */
-const PROBE = /\/models\/whisper-kjv-tiny\/config\.json$/;
 
 let folder, speechWav, longWav;
 before(async () => {
@@ -46,15 +39,14 @@ async function openPage(browser) {
   const page = await browser.newPage();
   await page.setViewportSize({ width: 1100, height: 1000 });
   page.failed = [];
-  const allowed = (url) => !TRAINED && PROBE.test(url);
   // Context-wide: the requests of the wax worker count too.
   browser.context.on('requestfailed', (request) => {
     // The audio player's read of the file before, cut when the next file replaces it, is no failure.
     const playerCut = request.resourceType() === 'media' && request.url().startsWith('blob:') && request.failure()?.errorText === 'net::ERR_ABORTED';
-    if (!allowed(request.url()) && !playerCut) page.failed.push(`${request.failure()?.errorText} ${request.url()}`);
+    if (!playerCut) page.failed.push(`${request.failure()?.errorText} ${request.url()}`);
   });
   browser.context.on('response', (response) => {
-    if (response.status() >= 400 && !allowed(response.url())) page.failed.push(`${response.status()} ${response.url()}`);
+    if (response.status() >= 400) page.failed.push(`${response.status()} ${response.url()}`);
   });
   await page.addInitScript(() => {
     window.frameGaps = { longest: 0, frames: 0, longestTask: 0 };
@@ -78,8 +70,6 @@ async function openPage(browser) {
   return page;
 }
 
-/** The errors a page logged, but the 404 of its probe for the bundled model while that is missing. */
-const consoleErrors = (page) => page.errors.filter((e) => TRAINED || !/Failed to load resource: .*404/.test(e));
 
 const waitForState = (page, ...states) => page.waitForFunction((s) => s.includes(document.body.dataset.state), states, { timeout: 120_000 });
 
@@ -153,14 +143,9 @@ describe('speech demo page', () => {
     // One language: nothing to choose, and no task but transcribing.
     assert.equal(await page.isEnabled('#language'), false);
     assert.equal(await page.isEnabled('#task'), false);
-    assert.equal(await page.$eval('#language', (select) => select.selectedOptions[0].textContent), TRAINED ? 'English only' : 'fixed by the model');
-    if (TRAINED) {
-      assert.equal(status, 'Ready: the bundled model.');
-      assert.equal(await page.isVisible('#random-weights'), false);
-    } else {
-      assert.equal(status, 'Ready: the random-weights test model.');
-      assert.match(await page.textContent('#random-weights'), /random-weights test model and its\s+words are garbage/);
-    }
+    assert.equal(await page.$eval('#language', (select) => select.selectedOptions[0].textContent), 'English only');
+    assert.equal(status, 'Ready: the bundled model.');
+    assert.match(await page.textContent('#bundled-notice'), /learned from synthetic speech only/);
   });
 
   it('transcribes a picked WAV window by window, with segment timestamps and the real-time factor, and keeps painting', async () => {
@@ -188,10 +173,10 @@ describe('speech demo page', () => {
     assert.ok(frames > 5, `${frames} frames painted while transcribing`);
     assert.ok(longest < 400, `the page froze for ${longest.toFixed(0)} ms while transcribing`);
     assert.ok(longestTask < 200, `a main-thread task of ${longestTask.toFixed(0)} ms while transcribing`);
-    if (TRAINED) assertWords(result.segments.map((s) => s.text).join(' '));
+    assertWords(result.segments.map((s) => s.text).join(' '));
 
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    assert.deepEqual(consoleErrors(page), []);
+    assert.deepEqual(page.errors, []);
     assert.deepEqual(page.failed, []);
   });
 
@@ -229,9 +214,9 @@ describe('speech demo page', () => {
     assert.equal(again.windows, '1');
     assert.equal(again.segments.length, 1, 'without timestamps: the whole text in one row');
     assert.match(again.segments[0].time, /^0:00\.00 → 0:06\.\d\d$/);
-    if (TRAINED) assertWords(again.segments[0].text);
+    assertWords(again.segments[0].text);
     await page.setChecked('#return_timestamps', true);
-    assert.deepEqual(consoleErrors(page), []);
+    assert.deepEqual(page.errors, []);
     assert.deepEqual(page.failed, []);
   });
 
@@ -318,8 +303,8 @@ describe('speech demo page, microphone', () => {
     assert.match(result.status, /^Done: [3-9]\.\d s of audio in [\d.]+ s\.$/);
     assert.match(result.rtf, /^\d+\.\d×$/);
     assert.ok(result.segments.length >= 1);
-    if (TRAINED) assertWords(result.segments.map((s) => s.text).join(' '));
-    assert.deepEqual(consoleErrors(page), []);
+    assertWords(result.segments.map((s) => s.text).join(' '));
+    assert.deepEqual(page.errors, []);
     assert.deepEqual(page.failed, []);
   });
 });

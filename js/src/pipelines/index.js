@@ -12,14 +12,15 @@ import { TextGenerationPipeline } from './text-generation.js';
 const TASKS = {
   'text-generation': { pipelineClass: TextGenerationPipeline, defaultModel: new URL('../../../models/kjv-llama-5m/', import.meta.url) },
   'feature-extraction': { pipelineClass: FeatureExtractionPipeline, defaultModel: null },
-  'automatic-speech-recognition': { pipelineClass: AutomaticSpeechRecognitionPipeline, defaultModel: null },
+  'automatic-speech-recognition': { pipelineClass: AutomaticSpeechRecognitionPipeline, defaultModel: new URL('../../../models/whisper-kjv-tiny/', import.meta.url) },
 };
 
 /**
  * Builds a ready-to-call pipeline for `task` from the model at `source` (a local folder in Node
  * or a folder URL), as transformers.js's function of the same name. Without a source,
- * 'text-generation' loads the bundled models/kjv-llama-5m; 'feature-extraction' and
- * 'automatic-speech-recognition' have no bundled model yet and need one named.
+ * 'text-generation' loads the bundled models/kjv-llama-5m and 'automatic-speech-recognition' the
+ * bundled models/whisper-kjv-tiny (espeak-ng speech of KJV English only); 'feature-extraction'
+ * needs one named.
  *
  * @example
  * import { pipeline } from 'wax-ml';

@@ -425,6 +425,9 @@ def write_readme(out, s, notes=None):
     if s["sentence_wer"] <= 0.3:
         status = ("It transcribes espeak-ng speech of KJV-style English; it will not understand human voices "
                   "or other text well.")
+    elif s["sentence_wer"] <= 0.6:
+        status = ("It transcribes espeak-ng speech of KJV-style English, with many errors (the word error rates "
+                  "below); it will not understand human voices or other text.")
     else:
         status = ("**It does not transcribe yet**: within its training budget it learned a KJV language model "
                   "and Whisper's output format (timestamps, segments, end of text) but not to follow the audio "
