@@ -34,3 +34,11 @@ it('causal-lm.mjs runs a q8 model', async () => {
   assert.match(stdout, /And the LORD said/);
   assert.match(stdout, /weights_bytes/);
 });
+
+it('speech-recognition.mjs transcribes a file and a long recording window by window with timestamps', async () => {
+  const { stdout } = await run('speech-recognition.mjs');
+  const lines = stdout.trim().split('\n');
+  assert.match(lines[0], /^text: \w+/);
+  assert.ok(lines.filter((l) => /^window \d+\.\d-\d+\.\d s done$/.test(l)).length >= 6, stdout);
+  assert.ok(lines.filter((l) => /^\[\d+\.\d\d → (\d+\.\d\d|…)\] \w/.test(l)).length >= 5, stdout);
+});

@@ -14,7 +14,6 @@ import { after, before, describe, it } from 'node:test';
 
 import { WAX_ERROR_CODES } from '../../js/src/index.js';
 import { startHubServer } from '../helpers/hub-server.mjs';
-import { whisperStyleTokenizer } from '../helpers/whisper-test-tokenizer.mjs';
 import { fencedBlocks } from '../helpers/markdown.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -29,23 +28,9 @@ async function folderFiles(folder, names) {
   return files;
 }
 
-/** The random-weight Whisper fixture with a Whisper-style tokenizer for its 512 ids and timestamp entries. */
-async function whisperRepo() {
-  const folder = 'tests/fixtures/whisper_tiny_random';
-  const files = await folderFiles(folder, ['config.json', 'model.safetensors', 'preprocessor_config.json']);
-  const whisper = JSON.parse(await readFile(join(ROOT, 'tests/fixtures/tokenizers/whisper_multilingual/tokenizer.json'), 'utf8'));
-  const { tokenizer, tokenizerConfig } = whisperStyleTokenizer(whisper);
-  const generation = JSON.parse(await readFile(join(ROOT, folder, 'generation_config.json'), 'utf8'));
-  files['generation_config.json'] = Buffer.from(JSON.stringify({ ...generation, no_timestamps_token_id: 264, max_initial_timestamp_index: 50 }));
-  files['tokenizer.json'] = Buffer.from(JSON.stringify(tokenizer));
-  files['tokenizer_config.json'] = Buffer.from(JSON.stringify(tokenizerConfig));
-  return files;
-}
-
 /** The Hub repo ids the README's blocks name → the files the stand-in serves under that id. */
 const HUB_REPOS = {
   'HuggingFaceTB/SmolLM2-135M': () => folderFiles('tests/fixtures/llama_gqa_tied', REPO_FILES),
-  'openai/whisper-tiny.en': whisperRepo,
 };
 
 const jsBlocks = fencedBlocks(README).filter((block) => block.info.split(/\s+/)[0] === 'js');
