@@ -57,7 +57,8 @@ export const env = {
   /**
    * Milliseconds a download may go without receiving anything (its response headers, then each
    * chunk of its body) before it fails with WAX_FETCH_FAILED naming the URL; 0 or Infinity: wait as
-   * long as the connection stays open (Node's fetch gives up after 300 s, browsers never).
+   * long as the connection stays open (Node's fetch gives up after 300 s, browsers never). A cached
+   * copy that gives nothing for as long is dropped and downloaded again.
    */
   fetchStallTimeout: 30_000,
   /** The fetch used for every download (swap it for tests or proxies). */

@@ -470,7 +470,7 @@ export interface Env {
   useCustomCache: boolean;
   customCache: { match(key: string): Promise<Response | undefined>; put(key: string, response: Response): Promise<void>; delete?(key: string): Promise<boolean> } | null;
   maxParallelDownloads: number;
-  /** Milliseconds a download may receive nothing (headers, then each body chunk) before WAX_FETCH_FAILED; 0 or Infinity: no limit. Default 30000. */
+  /** Milliseconds a download may receive nothing (headers, then each body chunk) before WAX_FETCH_FAILED (a cached copy that stalls as long is downloaded again); 0 or Infinity: no limit. Default 30000. */
   fetchStallTimeout: number;
   fetch: typeof fetch;
 }

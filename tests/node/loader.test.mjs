@@ -247,6 +247,30 @@ describe('cache', () => {
     assert.match(warn.mock.calls.map((c) => c.arguments[0]).join('\n'), /QuotaExceededError/);
   });
 
+  it('a cached copy whose body stops giving bytes is dropped after env.fetchStallTimeout and downloaded again', async (t) => {
+    const store = new Map();
+    const stalling = (response) => new Response(new ReadableStream({
+      async start(controller) {
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        controller.enqueue(bytes.slice(0, 64 * 1024)); // the header and a little of the data, then nothing ever again
+      },
+    }), { headers: response.headers });
+    env.useCustomCache = true;
+    env.useFSCache = false;
+    env.customCache = {
+      match: async (key) => (key.endsWith('model.safetensors') && store.has(key) ? stalling(store.get(key).clone()) : store.get(key)?.clone()),
+      put: async (key, response) => { store.set(key, new Response(await response.arrayBuffer(), { headers: response.headers })); },
+      delete: async (key) => store.delete(key),
+    };
+    await loadAndCheck(TINY);
+    hub.reset();
+    env.fetchStallTimeout = 300;
+    const warn = t.mock.method(console, 'warn', () => {});
+    await loadAndCheck(TINY);
+    assert.ok(bodyRequests('model.safetensors').length > 0, 'downloaded again');
+    assert.match(warn.mock.calls.map((c) => c.arguments[0]).join('\n'), /the cached copy gave nothing for 0\.3 s.*downloading it again/);
+  });
+
   it('a customCache that works serves the second load, only while env.useCustomCache is true (as transformers.js)', async () => {
     const store = new Map();
     env.customCache = {

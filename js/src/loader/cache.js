@@ -5,12 +5,26 @@
 //             the Cache API's { match(key), put(key, response), delete?(key) }.
 // Every entry records its size (and the sha256 the server's LFS metadata gave): an entry whose
 // bytes do not match is never served as complete.
-import { env } from '../env.js';
+import { env, envNumber } from '../env.js';
 import { WaxError } from '../errors.js';
 import { isNode } from '../runtime.js';
 import { ChunkReader } from './fetch-to-heap.js';
+import { settleWithin } from './stall.js';
 
 const BROWSER_CACHE_NAME = 'wax-models';
+/**
+ * A Cache API body, chunk by chunk. With the default reader: Chromium's BYOB reads of a cached
+ * body sometimes never resolve (a load in the wax worker hung after a few MB, about one run in
+ * three on a loaded machine; the default reader never did in the same runs). A read that still
+ * gives nothing for env.fetchStallTimeout fails as WAX_BAD_CACHE, which the loader answers by
+ * dropping the entry and downloading the file again (shards.js), instead of hanging the load.
+ */
+function cachedBodyReader(body, key) {
+  const timeout = envNumber('fetchStallTimeout', { min: 0 });
+  const stalled = () => new WaxError(`${key}: the cached copy gave nothing for ${timeout / 1000} s (env.fetchStallTimeout)`, { code: 'WAX_BAD_CACHE' });
+  return ChunkReader.fromStream(body, (read) => settleWithin(read, timeout, stalled), { byob: false });
+}
+
 /** Read size for cached files on disk (Node). */
 const FS_CHUNK_BYTES = 16 * 1024 ** 2;
 
@@ -125,7 +139,7 @@ function responseCache(store) {
       // content-length, and in any case the size the safetensors header implies, are checked.
       const size = Number(response.headers.get('x-wax-size') ?? response.headers.get('content-length') ?? NaN);
       if (!response.body) return null;
-      return { size: Number.isFinite(size) ? size : null, sha256: response.headers.get('x-wax-sha256'), reader: ChunkReader.fromStream(response.body) };
+      return { size: Number.isFinite(size) ? size : null, sha256: response.headers.get('x-wax-sha256'), reader: cachedBodyReader(response.body, key) };
     },
     async writer(key, { size, sha256 }) {
       const { readable, writable } = new TransformStream();

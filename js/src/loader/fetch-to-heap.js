@@ -34,12 +34,13 @@ export class ChunkReader {
    * Over a WHATWG ReadableStream (fetch bodies, Blob.stream(), Cache API responses). Byte streams
    * are read with a BYOB reader into one reused buffer, so a download leaves no trail of chunk
    * garbage behind it (in Chromium that trail reached a third of the file before GC ran).
-   * A chunk is valid until the next read. `guard(read)` wraps each pending read (hub.js: the stall timeout).
+   * A chunk is valid until the next read. `guard(read)` wraps each pending read (hub.js: the stall
+   * timeout). `byob: false` takes the default reader even for a byte stream (cache.js).
    */
-  static fromStream(stream, guard = (read) => read) {
+  static fromStream(stream, guard = (read) => read, { byob = true } = {}) {
     let reader = null;
     try {
-      reader = stream.getReader({ mode: 'byob' });
+      if (byob) reader = stream.getReader({ mode: 'byob' });
     } catch {
       // not a byte stream: the default reader
     }
