@@ -1,24 +1,32 @@
 #include "ops/activations.h"
 
-#include <cmath>
-
 #include "core/thread_pool.h"
+#include "ops/kernels/vector_math.h"
 
 namespace wax {
 namespace {
 
-float apply_one(activation kind, float x) {
+using namespace simd;
+
+f32x4 apply(activation kind, f32x4 x) {
   switch (kind) {
     case activation::silu:
-      return x / (1.0f + std::exp(-x));
-    case activation::gelu:
-      return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
-    case activation::gelu_tanh:
-      return 0.5f * x * (1.0f + std::tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+      return times_sigmoid(x, x);
+    case activation::gelu:  // 0.5·x·(1 + erf(x/√2))
+      return mul(mul(splat(0.5f), x), add(splat(1.0f), erf(mul(x, splat(0.70710678118654752f)))));
+    case activation::gelu_tanh:  // 0.5·x·(1 + tanh(u)) = x·sigmoid(2u), u = √(2/π)·(x + 0.044715·x³)
+      return times_sigmoid(x, mul(splat(2 * 0.79788456080286536f), add(x, mul(splat(0.044715f), mul(x, mul(x, x))))));
     case activation::relu:
-      return x > 0 ? x : 0.0f;
+      return max(x, zero());
   }
   return x;
+}
+
+// The vector formula on a lane's worth of the tail, so that every value gets the same rounding.
+float apply_one(activation kind, float x) {
+  float lanes[4] = {x, 0, 0, 0};
+  store(lanes, apply(kind, load(lanes)));
+  return lanes[0];
 }
 
 }  // namespace
@@ -38,13 +46,17 @@ constexpr int64_t elementwise_grain = 8192;
 
 void activation_apply(activation kind, float* x, int64_t count) {
   thread_pool::instance().parallel_for(count, elementwise_grain, [&](int64_t first, int64_t end) {
-    for (int64_t i = first; i < end; ++i) x[i] = apply_one(kind, x[i]);
+    int64_t i = first;
+    for (; i + 4 <= end; i += 4) store(x + i, apply(kind, load(x + i)));
+    for (; i < end; ++i) x[i] = apply_one(kind, x[i]);
   });
 }
 
 void gated_activation(activation kind, float* gate, const float* up, int64_t count) {
   thread_pool::instance().parallel_for(count, elementwise_grain, [&](int64_t first, int64_t end) {
-    for (int64_t i = first; i < end; ++i) gate[i] = apply_one(kind, gate[i]) * up[i];
+    int64_t i = first;
+    for (; i + 4 <= end; i += 4) store(gate + i, mul(apply(kind, load(gate + i)), load(up + i)));
+    for (; i < end; ++i) gate[i] = apply_one(kind, gate[i]) * up[i];
   });
 }
 

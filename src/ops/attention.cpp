@@ -5,16 +5,12 @@
 #include <limits>
 #include <vector>
 
-#include <Eigen/Core>
-
 #include "core/thread_pool.h"
 #include "ops/kernels/gemm_f32.h"
-#include "ops/kernels/simd.h"
+#include "ops/kernels/vector_math.h"
 
 namespace wax {
 namespace {
-
-using matrix_rm = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 bool key_is_visible(const attention_mask& mask, int64_t key, int64_t query) {
   if (mask.key_visible && !mask.key_visible[key]) return false;
@@ -23,29 +19,50 @@ bool key_is_visible(const attention_mask& mask, int64_t key, int64_t query) {
   return key <= slot && (mask.window <= 0 || slot - key < mask.window);
 }
 
-// Softmax of one query's scores over its visible keys; invisible keys get weight 0, and a query
-// that sees no key gets all zeros.
-void masked_softmax(float* scores, int64_t n_keys, const attention_mask& mask, int64_t query) {
-  float max_score = -std::numeric_limits<float>::infinity();
-  for (int64_t j = 0; j < n_keys; ++j)
-    if (key_is_visible(mask, j, query)) max_score = std::max(max_score, scores[j]);
-  float sum = 0;
-  for (int64_t j = 0; j < n_keys; ++j) {
-    const float weight = key_is_visible(mask, j, query) ? std::exp(scores[j] - max_score) : 0.0f;
-    scores[j] = weight;
-    sum += weight;
+// One query's scores to attention weights: scaled (plus its bias row, when given), then the
+// softmax over its visible keys; invisible keys get weight 0, and a query that sees no key gets
+// all zeros.
+void softmax_row(float* scores, int64_t n_keys, float scale, const float* bias_row, const attention_mask& mask,
+                 int64_t query) {
+  using namespace simd;
+  int64_t j = 0;
+  if (bias_row) {
+    for (; j + 4 <= n_keys; j += 4) store(scores + j, add(mul(load(scores + j), splat(scale)), load(bias_row + j)));
+    for (; j < n_keys; ++j) scores[j] = scores[j] * scale + bias_row[j];
+  } else {
+    for (; j + 4 <= n_keys; j += 4) store(scores + j, mul(load(scores + j), splat(scale)));
+    for (; j < n_keys; ++j) scores[j] *= scale;
   }
-  if (sum > 0)
-    for (int64_t j = 0; j < n_keys; ++j) scores[j] /= sum;
-}
-
-// scores (queries, seen) += bias rows [first_query, first_query + queries) of one head, whose rows
-// hold n_keys values.
-void add_bias(float* scores, int64_t queries, int64_t seen, const float* bias_h, int64_t first_query, int64_t n_keys) {
-  for (int64_t i = 0; i < queries; ++i) {
-    const float* row = bias_h + (first_query + i) * n_keys;
-    for (int64_t j = 0; j < seen; ++j) scores[i * seen + j] += row[j];
+  constexpr float hidden = -std::numeric_limits<float>::infinity();  // exp() makes it 0
+  if (mask.kind != attention_mask_kind::none || mask.key_visible)
+    for (j = 0; j < n_keys; ++j)
+      if (!key_is_visible(mask, j, query)) scores[j] = hidden;
+  f32x4 lane_max = splat(hidden);
+  for (j = 0; j + 4 <= n_keys; j += 4) lane_max = max(lane_max, load(scores + j));
+  float lanes[4];
+  store(lanes, lane_max);
+  float max_score = std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
+  for (; j < n_keys; ++j) max_score = std::max(max_score, scores[j]);
+  if (max_score == hidden) {
+    std::fill_n(scores, n_keys, 0.0f);
+    return;
   }
+  f32x4 lane_sum = zero();
+  for (j = 0; j + 4 <= n_keys; j += 4) {
+    const f32x4 weight = exp(sub(load(scores + j), splat(max_score)));
+    store(scores + j, weight);
+    lane_sum = add(lane_sum, weight);
+  }
+  float total = sum(lane_sum);
+  for (; j < n_keys; ++j) {
+    float tail[4] = {scores[j] - max_score, 0, 0, 0};
+    store(tail, exp(load(tail)));
+    scores[j] = tail[0];
+    total += tail[0];
+  }
+  const float inverse = 1.0f / total;
+  for (j = 0; j + 4 <= n_keys; j += 4) store(scores + j, mul(load(scores + j), splat(inverse)));
+  for (; j < n_keys; ++j) scores[j] *= inverse;
 }
 
 // out (d,) = Σ_j weights[j] · rows[j] over n rows of d floats: sixteen columns at a time, so the
@@ -80,54 +97,56 @@ void weighted_sum(const float* weights, const float* rows, int64_t n, int64_t d,
 void scaled_dot_product_attention(const float* q, int64_t n_queries, const float* keys, const float* values,
                                   int64_t n_keys, const attention_shape& shape, const attention_mask& mask,
                                   const float* bias, float scale, float* out) {
-  const int64_t group = shape.n_heads / shape.n_kv_heads;
-  const int64_t row_stride = shape.n_heads * shape.head_dim;
-  // The threads take (head, block of queries) tasks: a prompt's 9 heads on 2 threads would
-  // otherwise split 5 to 4. Blocks of 16 queries keep each product large enough for Eigen.
+  const int64_t group = shape.n_heads / shape.n_kv_heads, d = shape.head_dim;
+  const int64_t row_stride = shape.n_heads * d;
+  thread_pool& pool = thread_pool::instance();
+  const auto bias_row = [&](int64_t h, int64_t query) { return bias ? bias + (h * n_queries + query) * n_keys : nullptr; };
+  // Keys after a block's last slot are in its future: causal attention never sees them.
+  const auto keys_seen = [&](int64_t first_query, int64_t queries) {
+    if (mask.kind != attention_mask_kind::causal) return n_keys;
+    return std::min(n_keys, 1 + *std::max_element(mask.query_slots + first_query, mask.query_slots + first_query + queries));
+  };
+  if (n_queries == 1) {  // decode: dot products straight over the cache; packing would cost more than it saves
+    pool.parallel_for(shape.n_heads, 1, [&](int64_t first, int64_t end) {
+      std::vector<float> scores;
+      for (int64_t h = first; h < end; ++h) {
+        const float* k_h = keys + (h / group) * shape.key_stride * d;
+        const float* v_h = values + (h / group) * shape.key_stride * d;
+        const int64_t seen = keys_seen(0, 1);
+        scores.resize(size_t(seen));
+        gemm_xwt_f32_dot(q + h * d, 1, d, k_h, seen, scores.data(), seen);
+        softmax_row(scores.data(), seen, scale, bias_row(h, 0), mask, 0);
+        weighted_sum(scores.data(), v_h, seen, d, out + h * d);
+      }
+    });
+    return;
+  }
+  // Prompts and encoders: one kv head at a time, its keys and values packed once for the packed
+  // SIMD kernel (Eigen 3.4 has no wasm SIMD) and read by every block of queries of its heads;
+  // the threads take (head, block of 16 queries) tasks.
   constexpr int64_t query_block = 16;
   const int64_t blocks_per_head = (n_queries + query_block - 1) / query_block;
-  thread_pool::instance().parallel_for(shape.n_heads * blocks_per_head, 1, [&](int64_t first, int64_t end) {
-    matrix_rm scores;
-    std::vector<float> q_block;
-    for (int64_t task = first; task < end; ++task) {
-      const int64_t h = task / blocks_per_head, first_query = (task % blocks_per_head) * query_block;
-      const int64_t queries = std::min(query_block, n_queries - first_query);
-      const int64_t kv_head = h / group;
-      const float* q_h = q + first_query * row_stride + h * shape.head_dim;
-      const float* k_h = keys + kv_head * shape.key_stride * shape.head_dim;
-      const float* v_h = values + kv_head * shape.key_stride * shape.head_dim;
-      const float* bias_h = bias ? bias + h * n_queries * n_keys : nullptr;
-      float* out_h = out + first_query * row_stride + h * shape.head_dim;
-      // Keys after the block's last slot are in its future: causal attention never sees them.
-      const int64_t seen = mask.kind != attention_mask_kind::causal
-                               ? n_keys
-                               : std::min(n_keys, 1 + *std::max_element(mask.query_slots + first_query,
-                                                                         mask.query_slots + first_query + queries));
-      scores.resize(queries, seen);
-      if (queries == 1) {  // decode: Eigen's products cost more than they compute at this size
-        gemm_xwt_f32_dot(q_h, 1, shape.head_dim, k_h, seen, scores.data(), seen);
-        scores *= scale;
-        if (bias_h) add_bias(scores.data(), 1, seen, bias_h, first_query, n_keys);
-        masked_softmax(scores.data(), seen, mask, first_query);
-        weighted_sum(scores.data(), v_h, seen, shape.head_dim, out_h);
-        continue;
+  std::vector<float> key_panels(size_t(packed_panels_floats(d, n_keys))), value_panels(size_t(packed_panels_floats(n_keys, d)));
+  for (int64_t kv_head = 0; kv_head < shape.n_kv_heads; ++kv_head) {
+    pack_rows_into_panels(keys + kv_head * shape.key_stride * d, d, n_keys, key_panels.data());
+    pack_columns_into_panels(values + kv_head * shape.key_stride * d, n_keys, d, value_panels.data());
+    pool.parallel_for(group * blocks_per_head, 1, [&](int64_t first, int64_t end) {
+      std::vector<float> scores, q_block;
+      for (int64_t task = first; task < end; ++task) {
+        const int64_t h = kv_head * group + task / blocks_per_head, first_query = (task % blocks_per_head) * query_block;
+        const int64_t queries = std::min(query_block, n_queries - first_query), seen = keys_seen(first_query, queries);
+        const float* q_h = q + first_query * row_stride + h * d;
+        q_block.resize(size_t(queries * d));  // (queries, head_dim), the block's rows gathered
+        for (int64_t i = 0; i < queries; ++i) std::copy_n(q_h + i * row_stride, d, q_block.data() + i * d);
+        scores.resize(size_t(queries * seen));
+        gemm_xwt_panels(q_block.data(), queries, d, key_panels.data(), d, seen, scores.data(), seen);
+        for (int64_t i = 0; i < queries; ++i)
+          softmax_row(scores.data() + i * seen, seen, scale, bias_row(h, first_query + i), mask, first_query + i);
+        gemm_xwt_panels(scores.data(), queries, seen, value_panels.data(), n_keys, d, out + first_query * row_stride + h * d,
+                        row_stride);
       }
-      // Both products through the packed SIMD kernel: Eigen 3.4 has no wasm SIMD, so its products
-      // run scalar in the browser. scores = q · kᵀ with the keys as the weight matrix; then
-      // out = scores · v, whose weight row c is v's column c.
-      const int64_t d = shape.head_dim;
-      q_block.resize(size_t(queries * d));  // (queries, head_dim), the block's rows gathered
-      for (int64_t i = 0; i < queries; ++i) std::copy_n(q_h + i * row_stride, d, q_block.data() + i * d);
-      const weight_view keys_h{dtype::f32, {seen, d}, reinterpret_cast<const std::byte*>(k_h), size_t(seen * d) * sizeof(float)};
-      gemm_xwt_packed_4x8(q_block.data(), queries, d, keys_h, scores.data(), seen);
-      scores *= scale;
-      if (bias_h) add_bias(scores.data(), queries, seen, bias_h, first_query, n_keys);
-      for (int64_t i = 0; i < queries; ++i) masked_softmax(scores.data() + i * seen, seen, mask, first_query + i);
-      gemm_xwt_packed_4x8(scores.data(), queries, seen, d, [&](int64_t c, float* column) {
-        for (int64_t j = 0; j < seen; ++j) column[j] = v_h[j * d + c];
-      }, out_h, row_stride);
-    }
-  });
+    });
+  }
 }
 
 void scaled_dot_product_attention_reference(const float* q, int64_t n_queries, const float* keys,

@@ -10,6 +10,7 @@
 #include "core/dtype.h"
 #include "ops/kernels/gemm_f32.h"
 #include "ops/kernels/quant.h"
+#include "ops/kernels/vector_math.h"
 
 namespace wax {
 namespace {
@@ -67,6 +68,54 @@ TEST(kernels, gemm_xwt_packed_4x8_equals_its_scalar_twin_for_each_weight_dtype) 
 
 weight_view f32_view(const std::vector<float>& values, int64_t rows, int64_t cols) {
   return {dtype::f32, {rows, cols}, reinterpret_cast<const std::byte*>(values.data()), values.size() * sizeof(float)};
+}
+
+// Attention's use: keys packed by rows, values by columns, a product reading the first `in` rows
+// of panels packed for more (causal blocks see a prefix of the keys).
+TEST(kernels, gemm_xwt_panels_of_rows_and_of_columns_equal_the_scalar_twin) {
+  for (int64_t rows : odd_rows)
+    for (int64_t in : odd_in)
+      for (int64_t out : odd_out) {
+        SCOPED_TRACE(testing::Message() << rows << "x" << in << "x" << out);
+        const int64_t packed_in = in + 5;
+        const auto x = random_floats(size_t(rows * in), 5), w = random_floats(size_t(out * packed_in), 6);
+        std::vector<float> w_prefix(size_t(out * in)), w_columns(size_t(packed_in * out));  // (out, in); (packed_in, out)
+        for (int64_t o = 0; o < out; ++o)
+          for (int64_t k = 0; k < packed_in; ++k) {
+            if (k < in) w_prefix[size_t(o * in + k)] = w[size_t(o * packed_in + k)];
+            w_columns[size_t(k * out + o)] = w[size_t(o * packed_in + k)];
+          }
+        std::vector<float> expected(size_t(rows * out)), by_rows(expected.size()), by_columns(expected.size());
+        gemm_xwt_packed_4x8_scalar(x.data(), rows, in, f32_view(w_prefix, out, in), expected.data(), out);
+        std::vector<float> panels(size_t(packed_panels_floats(in, out)));
+        pack_rows_into_panels(w_prefix.data(), in, out, panels.data());
+        gemm_xwt_panels(x.data(), rows, in, panels.data(), in, out, by_rows.data(), out);
+        expect_relative_close(by_rows, expected);
+        panels.assign(size_t(packed_panels_floats(packed_in, out)), 0.0f);
+        pack_columns_into_panels(w_columns.data(), packed_in, out, panels.data());
+        gemm_xwt_panels(x.data(), rows, in, panels.data(), packed_in, out, by_columns.data(), out);
+        expect_relative_close(by_columns, expected);
+      }
+}
+
+// exp and erf four lanes at a time against libm's double versions, over the whole float range
+// the activations and the softmax meet.
+TEST(kernels, vector_exp_and_erf_match_libm) {
+  std::vector<float> inputs = {0.0f, -0.0f, 1e-30f, -1e-30f, 88.0f, 100.0f, -87.3f, -87.4f, -100.0f, -INFINITY};
+  for (int i = 0; i <= 4000; ++i) inputs.push_back(-90.0f + 0.045f * float(i));
+  while (inputs.size() % 4) inputs.push_back(1.0f);
+  for (size_t i = 0; i < inputs.size(); i += 4) {
+    float e[4], f[4];
+    simd::store(e, simd::exp(simd::load(&inputs[i])));
+    simd::store(f, simd::erf(simd::load(&inputs[i])));
+    for (int lane = 0; lane < 4; ++lane) {
+      const double x = inputs[i + size_t(lane)];
+      SCOPED_TRACE(testing::Message() << "x = " << x);
+      if (x < -87.33654) EXPECT_EQ(e[lane], 0.0f);  // below the normal floats: flushed to zero
+      else EXPECT_NEAR(e[lane], std::exp(std::min(x, 88.0)), 3e-7 * std::exp(std::min(x, 88.0)));
+      EXPECT_NEAR(f[lane], std::erf(x), 3e-7);
+    }
+  }
 }
 
 TEST(kernels, gemm_xwt_quantized_equals_its_scalar_twin) {

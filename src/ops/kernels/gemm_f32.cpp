@@ -134,6 +134,18 @@ void packed_tile(const float* x, int64_t in, const float* panel, float* y, int64
   }
 }
 
+// Every row of x against one panel, four rows at a time.
+void multiply_panel(const float* x, int64_t rows, int64_t in, const float* panel, float* y, int64_t y_stride, int64_t columns) {
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4) packed_tile<4>(x + r * in, in, panel, y + r * y_stride, y_stride, columns);
+  switch (rows - r) {
+    case 3: packed_tile<3>(x + r * in, in, panel, y + r * y_stride, y_stride, columns); break;
+    case 2: packed_tile<2>(x + r * in, in, panel, y + r * y_stride, y_stride, columns); break;
+    case 1: packed_tile<1>(x + r * in, in, panel, y + r * y_stride, y_stride, columns); break;
+    default: break;
+  }
+}
+
 }  // namespace
 
 void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, const weight_view& w, float* y, int64_t y_stride) {
@@ -146,15 +158,34 @@ void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, int64_t out,
   for (int64_t o = 0; o < out; o += panel_width) {
     const int64_t columns = std::min<int64_t>(panel_width, out - o);
     pack_panel(weight_row, in, o, columns, rows_buffer, panel.data());
-    int64_t r = 0;
-    for (; r + 4 <= rows; r += 4) packed_tile<4>(x + r * in, in, panel.data(), y + r * y_stride + o, y_stride, columns);
-    switch (rows - r) {
-      case 3: packed_tile<3>(x + r * in, in, panel.data(), y + r * y_stride + o, y_stride, columns); break;
-      case 2: packed_tile<2>(x + r * in, in, panel.data(), y + r * y_stride + o, y_stride, columns); break;
-      case 1: packed_tile<1>(x + r * in, in, panel.data(), y + r * y_stride + o, y_stride, columns); break;
-      default: break;
+    multiply_panel(x, rows, in, panel.data(), y + o, y_stride, columns);
+  }
+}
+
+int64_t packed_panels_floats(int64_t in, int64_t out) { return (out + panel_width - 1) / panel_width * panel_width * in; }
+
+void pack_rows_into_panels(const float* w, int64_t in, int64_t out, float* panels) {
+  std::vector<float> rows_buffer(static_cast<size_t>(in * panel_width));
+  const auto weight_row = [&](int64_t r, float* row) { std::copy_n(w + r * in, in, row); };
+  for (int64_t o = 0; o < out; o += panel_width)
+    pack_panel(weight_row, in, o, std::min<int64_t>(panel_width, out - o), rows_buffer, panels + o * in);
+}
+
+void pack_columns_into_panels(const float* w, int64_t in, int64_t out, float* panels) {
+  for (int64_t o = 0; o < out; o += panel_width) {
+    const int64_t columns = std::min<int64_t>(panel_width, out - o);
+    float* panel = panels + o * in;
+    for (int64_t k = 0; k < in; ++k) {
+      std::copy_n(w + k * out + o, columns, panel + k * panel_width);
+      std::fill(panel + k * panel_width + columns, panel + (k + 1) * panel_width, 0.0f);
     }
   }
+}
+
+void gemm_xwt_panels(const float* x, int64_t rows, int64_t in, const float* panels, int64_t panel_in, int64_t out, float* y,
+                     int64_t y_stride) {
+  for (int64_t o = 0; o < out; o += panel_width)
+    multiply_panel(x, rows, in, panels + o * panel_in, y + o, y_stride, std::min<int64_t>(panel_width, out - o));
 }
 
 void gemm_xwt_packed_4x8_scalar(const float* x, int64_t rows, int64_t in, const weight_view& w, float* y, int64_t y_stride) {

@@ -23,6 +23,17 @@ void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, const weight_
 void gemm_xwt_packed_4x8(const float* x, int64_t rows, int64_t in, int64_t out,
                          const std::function<void(int64_t, float*)>& weight_row, float* y, int64_t y_stride);
 
+// The packed kernel over weights packed once and used many times (attention's keys and values
+// across query blocks). Panels hold 8 weight rows each, k-major: (in, 8) floats, zero-padded.
+int64_t packed_panels_floats(int64_t in, int64_t out);
+// w (out, in) row-major: each row one column of the product (keys for q · kᵀ).
+void pack_rows_into_panels(const float* w, int64_t in, int64_t out, float* panels);
+// w (in, out) row-major: each column one column of the product (values for p · v).
+void pack_columns_into_panels(const float* w, int64_t in, int64_t out, float* panels);
+// y (rows, out) = x (rows, in) · the first `in` rows of every panel (packed for panel_in ≥ in rows).
+void gemm_xwt_panels(const float* x, int64_t rows, int64_t in, const float* panels, int64_t panel_in, int64_t out, float* y,
+                     int64_t y_stride);
+
 // Dot-product GEMM over f32 weights w (out, in).
 void gemm_xwt_f32_dot(const float* x, int64_t rows, int64_t in, const float* w, int64_t out, float* y, int64_t y_stride);
 

@@ -3,6 +3,7 @@
 // kernels use is here.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -23,6 +24,20 @@ inline f32x4 zero() { return wasm_f32x4_const_splat(0.0f); }
 inline f32x4 add(f32x4 a, f32x4 b) { return wasm_f32x4_add(a, b); }
 inline f32x4 mul(f32x4 a, f32x4 b) { return wasm_f32x4_mul(a, b); }
 inline f32x4 sub(f32x4 a, f32x4 b) { return wasm_f32x4_sub(a, b); }
+inline f32x4 div(f32x4 a, f32x4 b) { return wasm_f32x4_div(a, b); }
+// The pseudo-min/max (one x86 minps/maxps): which lane wins on NaN is unspecified.
+inline f32x4 min(f32x4 a, f32x4 b) { return wasm_f32x4_pmin(a, b); }
+inline f32x4 max(f32x4 a, f32x4 b) { return wasm_f32x4_pmax(a, b); }
+inline f32x4 round_to_even(f32x4 v) { return wasm_f32x4_nearest(v); }
+inline f32x4 abs(f32x4 v) { return wasm_f32x4_abs(v); }
+// magnitude's lanes with sign's signs.
+inline f32x4 copysign(f32x4 magnitude, f32x4 sign) {
+  return wasm_v128_bitselect(sign, magnitude, wasm_i32x4_const_splat(int32_t(0x80000000u)));
+}
+// 2^n for lanes holding whole numbers in [-126, 127]: n + 127 put in the exponent bits.
+inline f32x4 pow2(f32x4 n) { return wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_const_splat(127)), 23); }
+// value where x >= limit, else 0.
+inline f32x4 zero_where_below(f32x4 value, f32x4 x, float limit) { return wasm_v128_and(value, wasm_f32x4_ge(x, wasm_f32x4_splat(limit))); }
 // Integer lanes for the quantized kernels.
 using i8x16 = v128_t;
 using i16x8 = v128_t;
@@ -97,6 +112,28 @@ inline f32x4 zero() { return f32x4{0, 0, 0, 0}; }
 inline f32x4 add(f32x4 a, f32x4 b) { return a + b; }
 inline f32x4 mul(f32x4 a, f32x4 b) { return a * b; }
 inline f32x4 sub(f32x4 a, f32x4 b) { return a - b; }
+inline f32x4 div(f32x4 a, f32x4 b) { return a / b; }
+inline f32x4 min(f32x4 a, f32x4 b) { return b < a ? b : a; }
+inline f32x4 max(f32x4 a, f32x4 b) { return a < b ? b : a; }
+inline f32x4 round_to_even(f32x4 v) {
+  return f32x4{std::nearbyint(v[0]), std::nearbyint(v[1]), std::nearbyint(v[2]), std::nearbyint(v[3])};
+}
+inline f32x4 abs(f32x4 v) { return f32x4{std::fabs(v[0]), std::fabs(v[1]), std::fabs(v[2]), std::fabs(v[3])}; }
+inline f32x4 copysign(f32x4 magnitude, f32x4 sign) {
+  f32x4 r;
+  for (int i = 0; i < 4; ++i) r[i] = std::copysign(magnitude[i], sign[i]);
+  return r;
+}
+inline f32x4 pow2(f32x4 n) {
+  f32x4 r;
+  for (int i = 0; i < 4; ++i) r[i] = std::ldexp(1.0f, int(n[i]));
+  return r;
+}
+inline f32x4 zero_where_below(f32x4 value, f32x4 x, float limit) {
+  f32x4 r;
+  for (int i = 0; i < 4; ++i) r[i] = x[i] >= limit ? value[i] : 0.0f;
+  return r;
+}
 inline float sum(f32x4 v) { return v[0] + v[1] + v[2] + v[3]; }
 inline void transpose(f32x4& a, f32x4& b, f32x4& c, f32x4& d) {
   const f32x4 rows[4] = {a, b, c, d};
