@@ -19,24 +19,24 @@ bool key_is_visible(const attention_mask& mask, int64_t key, int64_t query) {
   return key <= slot && (mask.window <= 0 || slot - key < mask.window);
 }
 
-// One query's scores to attention weights: scaled (plus its bias row, when given), then the
-// softmax over its visible keys; invisible keys get weight 0, and a query that sees no key gets
-// all zeros.
-void softmax_row(float* scores, int64_t n_keys, float scale, const float* bias_row, const attention_mask& mask,
-                 int64_t query) {
+// One query's scores to unnormalised attention weights: e^(scale · score + bias − max) over its
+// visible keys (bias_row, when given), 0 for invisible ones. Returns 1 / their sum, by which
+// the caller scales the query's output (head_dim values, not n_keys weights); 0 when the query
+// sees no key, whose weights are then all 0.
+float softmax_weights(float* scores, int64_t n_keys, float scale, const float* bias_row, const attention_mask& mask,
+                      int64_t query) {
   using namespace simd;
   int64_t j = 0;
   if (bias_row) {
     for (; j + 4 <= n_keys; j += 4) store(scores + j, add(mul(load(scores + j), splat(scale)), load(bias_row + j)));
     for (; j < n_keys; ++j) scores[j] = scores[j] * scale + bias_row[j];
-  } else {
-    for (; j + 4 <= n_keys; j += 4) store(scores + j, mul(load(scores + j), splat(scale)));
-    for (; j < n_keys; ++j) scores[j] *= scale;
+    scale = 1.0f;
   }
   constexpr float hidden = -std::numeric_limits<float>::infinity();  // exp() makes it 0
   if (mask.kind != attention_mask_kind::none || mask.key_visible)
     for (j = 0; j < n_keys; ++j)
       if (!key_is_visible(mask, j, query)) scores[j] = hidden;
+  // scale > 0: the largest score is the largest scaled one.
   f32x4 lane_max = splat(hidden);
   for (j = 0; j + 4 <= n_keys; j += 4) lane_max = max(lane_max, load(scores + j));
   float lanes[4];
@@ -45,24 +45,28 @@ void softmax_row(float* scores, int64_t n_keys, float scale, const float* bias_r
   for (; j < n_keys; ++j) max_score = std::max(max_score, scores[j]);
   if (max_score == hidden) {
     std::fill_n(scores, n_keys, 0.0f);
-    return;
+    return 0.0f;
   }
+  const f32x4 offset = splat(max_score), scale_lanes = splat(scale);
   f32x4 lane_sum = zero();
   for (j = 0; j + 4 <= n_keys; j += 4) {
-    const f32x4 weight = exp(sub(load(scores + j), splat(max_score)));
+    const f32x4 weight = exp(mul(sub(load(scores + j), offset), scale_lanes));
     store(scores + j, weight);
     lane_sum = add(lane_sum, weight);
   }
   float total = sum(lane_sum);
   for (; j < n_keys; ++j) {
-    float tail[4] = {scores[j] - max_score, 0, 0, 0};
+    float tail[4] = {(scores[j] - max_score) * scale, 0, 0, 0};
     store(tail, exp(load(tail)));
     scores[j] = tail[0];
     total += tail[0];
   }
-  const float inverse = 1.0f / total;
-  for (j = 0; j + 4 <= n_keys; j += 4) store(scores + j, mul(load(scores + j), splat(inverse)));
-  for (; j < n_keys; ++j) scores[j] *= inverse;
+  return 1.0f / total;
+}
+
+// row (d,) *= factor.
+void scale_row(float* row, int64_t d, float factor) {
+  for (int64_t c = 0; c < d; ++c) row[c] *= factor;
 }
 
 // out (d,) = Σ_j weights[j] · rows[j] over n rows of d floats: sixteen columns at a time, so the
@@ -115,8 +119,9 @@ void scaled_dot_product_attention(const float* q, int64_t n_queries, const float
         const int64_t seen = keys_seen(0, 1);
         scores.resize(size_t(seen));
         gemm_xwt_f32_dot(q + h * d, 1, d, k_h, seen, scores.data(), seen);
-        softmax_row(scores.data(), seen, scale, bias_row(h, 0), mask, 0);
+        const float inverse_sum = softmax_weights(scores.data(), seen, scale, bias_row(h, 0), mask, 0);
         weighted_sum(scores.data(), v_h, seen, d, out + h * d);
+        scale_row(out + h * d, d, inverse_sum);
       }
     });
     return;
@@ -131,7 +136,7 @@ void scaled_dot_product_attention(const float* q, int64_t n_queries, const float
     pack_rows_into_panels(keys + kv_head * shape.key_stride * d, d, n_keys, key_panels.data());
     pack_columns_into_panels(values + kv_head * shape.key_stride * d, n_keys, d, value_panels.data());
     pool.parallel_for(group * blocks_per_head, 1, [&](int64_t first, int64_t end) {
-      std::vector<float> scores, q_block;
+      std::vector<float> scores, q_block, inverse_sums(static_cast<size_t>(query_block));
       for (int64_t task = first; task < end; ++task) {
         const int64_t h = kv_head * group + task / blocks_per_head, first_query = (task % blocks_per_head) * query_block;
         const int64_t queries = std::min(query_block, n_queries - first_query), seen = keys_seen(first_query, queries);
@@ -141,9 +146,11 @@ void scaled_dot_product_attention(const float* q, int64_t n_queries, const float
         scores.resize(size_t(queries * seen));
         gemm_xwt_panels(q_block.data(), queries, d, key_panels.data(), d, seen, scores.data(), seen);
         for (int64_t i = 0; i < queries; ++i)
-          softmax_row(scores.data() + i * seen, seen, scale, bias_row(h, first_query + i), mask, first_query + i);
-        gemm_xwt_panels(scores.data(), queries, seen, value_panels.data(), n_keys, d, out + first_query * row_stride + h * d,
-                        row_stride);
+          inverse_sums[size_t(i)] = softmax_weights(scores.data() + i * seen, seen, scale, bias_row(h, first_query + i), mask,
+                                                    first_query + i);
+        float* out_h = out + first_query * row_stride + h * d;
+        gemm_xwt_panels(scores.data(), queries, seen, value_panels.data(), n_keys, d, out_h, row_stride);
+        for (int64_t i = 0; i < queries; ++i) scale_row(out_h + i * row_stride, d, inverse_sums[size_t(i)]);
       }
     });
   }
