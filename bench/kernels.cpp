@@ -34,6 +34,10 @@ const shape shapes[] = {
     {"minilm-l6 intermediate, 1x128", 128, 384, 1536},
     {"minilm-l6 output, 32x128", 4096, 1536, 384},
     {"llama-1b gate_proj, prefill 32", 32, 2048, 8192},
+    {"whisper-tiny q_proj, encoder", 1500, 384, 384},
+    {"whisper-tiny fc1, encoder", 1500, 384, 1536},
+    {"whisper-tiny fc2, encoder", 1500, 1536, 384},
+    {"whisper-base fc2, encoder", 1500, 2048, 512},
 };
 
 using matrix_rm = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
