@@ -22,11 +22,8 @@ f32x4 apply(activation kind, f32x4 x) {
   return x;
 }
 
-// The vector formula on a lane's worth of the tail, so that every value gets the same rounding.
 float apply_one(activation kind, float x) {
-  float lanes[4] = {x, 0, 0, 0};
-  store(lanes, apply(kind, load(lanes)));
-  return lanes[0];
+  return on_one_lane(x, [kind](f32x4 lanes) { return apply(kind, lanes); });
 }
 
 }  // namespace

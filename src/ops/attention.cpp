@@ -56,10 +56,8 @@ float softmax_weights(float* scores, int64_t n_keys, float scale, const float* b
   }
   float total = sum(lane_sum);
   for (; j < n_keys; ++j) {
-    float tail[4] = {(scores[j] - max_score) * scale, 0, 0, 0};
-    store(tail, exp(load(tail)));
-    scores[j] = tail[0];
-    total += tail[0];
+    scores[j] = on_one_lane((scores[j] - max_score) * scale, [](f32x4 lanes) { return exp(lanes); });
+    total += scores[j];
   }
   return 1.0f / total;
 }
@@ -111,13 +109,12 @@ void scaled_dot_product_attention(const float* q, int64_t n_queries, const float
     return std::min(n_keys, 1 + *std::max_element(mask.query_slots + first_query, mask.query_slots + first_query + queries));
   };
   if (n_queries == 1) {  // decode: dot products straight over the cache; packing would cost more than it saves
+    const int64_t seen = keys_seen(0, 1);
     pool.parallel_for(shape.n_heads, 1, [&](int64_t first, int64_t end) {
-      std::vector<float> scores;
+      std::vector<float> scores(static_cast<size_t>(seen));
       for (int64_t h = first; h < end; ++h) {
         const float* k_h = keys + (h / group) * shape.key_stride * d;
         const float* v_h = values + (h / group) * shape.key_stride * d;
-        const int64_t seen = keys_seen(0, 1);
-        scores.resize(size_t(seen));
         gemm_xwt_f32_dot(q + h * d, 1, d, k_h, seen, scores.data(), seen);
         const float inverse_sum = softmax_weights(scores.data(), seen, scale, bias_row(h, 0), mask, 0);
         weighted_sum(scores.data(), v_h, seen, d, out + h * d);

@@ -12,6 +12,9 @@ import { ChunkReader } from './fetch-to-heap.js';
 import { settleWithin } from './stall.js';
 
 const BROWSER_CACHE_NAME = 'wax-models';
+/** Read size for cached files on disk (Node). */
+const FS_CHUNK_BYTES = 16 * 1024 ** 2;
+
 /**
  * A Cache API body, chunk by chunk. With the default reader: Chromium's BYOB reads of a cached
  * body sometimes never resolve (a load in the wax worker hung after a few MB, about one run in
@@ -24,9 +27,6 @@ function cachedBodyReader(body, key) {
   const stalled = () => new WaxError(`${key}: the cached copy gave nothing for ${timeout / 1000} s (env.fetchStallTimeout)`, { code: 'WAX_BAD_CACHE' });
   return ChunkReader.fromStream(body, (read) => settleWithin(read, timeout, stalled), { byob: false });
 }
-
-/** Read size for cached files on disk (Node). */
-const FS_CHUNK_BYTES = 16 * 1024 ** 2;
 
 /**
  * @typedef {{ size: number, sha256: string | null, reader: ChunkReader }} CachedFile

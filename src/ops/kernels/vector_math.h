@@ -44,4 +44,13 @@ inline f32x4 erf(f32x4 x) {
   return copysign(sub(splat(1.0f), tail), x);
 }
 
+// f(x) for one float through a lane-wise formula, for the tails of vector loops: every value
+// gets the same rounding as its neighbours in full vectors.
+template <class Formula>
+float on_one_lane(float x, Formula formula) {
+  float lanes[4] = {x, 0, 0, 0};
+  store(lanes, formula(load(lanes)));
+  return lanes[0];
+}
+
 }  // namespace wax::simd
