@@ -3,8 +3,8 @@
 // the answer streamed into a bubble by a TextStreamer, Stop, a model switch that keeps the model
 // before until the new one is ready (and when it fails), sampling controls seeded from
 // generation_config.json, and live time-to-first-token and tokens/s.
-import { TextStreamer, pipeline, runtimeInfo } from '../js/src/index.js';
-import { modelSource, showError, showProgress } from './ui.js';
+import { TextStreamer, runtimeInfo } from '../js/src/index.js';
+import { pipelineLoader, showError } from './ui.js';
 
 const DEFAULT_MODEL = new URL('../models/kjv-llama-5m/', location.href).href;
 
@@ -30,7 +30,6 @@ const NUMBER_OPTIONS = { max_new_tokens: 128, temperature: 1, top_k: 50, top_p: 
 
 const messages = []; // the conversation sent to the model: { role, content }
 let generator = null; // the loaded pipeline (a proxy of the one in the wax worker)
-let loading = null; // the load in flight, { controller }; a newer load replaces it
 let generationConfig = {}; // the loaded model's generation_config.json
 let turn = null; // the generation in flight, { controller, finished }
 
@@ -70,54 +69,30 @@ async function stopTurn() {
   await current?.finished;
 }
 
+const loadPipeline = pipelineLoader('text-generation', { bar: progressBar, line: statusLine, errorBox });
+
 async function loadModel() {
-  let source;
-  try {
-    source = modelSource(modelInput.value, DEFAULT_MODEL);
-  } catch {
-    showError(errorBox, { name: 'Error', message: `'${modelInput.value}' is neither a URL nor a Hub repo id (org/name)` });
-    return;
-  }
-  errorBox.hidden = true;
-  progressBar.value = 0;
-  progressBar.hidden = false;
-  statusLine.textContent = 'Loading…';
-  setState('loading');
-  loading?.controller.abort(new DOMException('replaced by a newer load', 'AbortError'));
-  const load = { controller: new AbortController() };
-  loading = load;
-  const started = performance.now();
-  let loaded;
-  try {
-    loaded = await pipeline('text-generation', source, {
-      signal: load.controller.signal,
-      progress_callback: (event) => { if (loading === load) showProgress(progressBar, statusLine, event); },
-    });
-  } catch (error) {
-    if (loading !== load) return; // replaced by a later load
-    loading = null;
+  const loaded = await loadPipeline(modelInput.value, DEFAULT_MODEL, async () => {
+    statusLine.textContent = 'Loading…';
+    setState('loading');
+  });
+  if (loaded === null) return;
+  if (loaded.error) {
     const kept = generator !== null;
     progressBar.hidden = kept;
     statusLine.textContent = kept ? 'That model could not be loaded: still chatting with the one before.' : 'The model could not be loaded.';
-    showError(errorBox, error);
     setState(kept ? 'ready' : 'error');
     return;
   }
-  if (loading !== load) { // replaced while its last step finished
-    await loaded.dispose();
-    return;
-  }
-  loading = null;
-  const loadMs = performance.now() - started;
   if (generator) {
     await stopTurn();
     await generator.dispose(); // its worker ends, with all its memory
   }
-  generator = loaded;
+  generator = loaded.pipe;
   progressBar.hidden = true;
   modelSummary.textContent = describeModel({
     config: generator.model.config,
-    load_ms: loadMs,
+    load_ms: loaded.load_ms,
     chat_template: generator.tokenizer.chat_template !== null,
     runtime: generator.runtime ?? await runtimeInfo(), // the worker's, or this page's where no worker can start
   });

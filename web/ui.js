@@ -1,7 +1,7 @@
-// What the demo pages share: model fields read as sources, preflight() before a download, errors
-// as a card with a hint, and the loader's progress events on a <progress> bar. The models run in
-// the wax worker that the library starts for a page.
-import { preflight } from '../js/src/index.js';
+// What the demo pages share: model fields read as sources, the model switch, preflight() before a
+// download, errors as a card with a hint, and the loader's progress events on a <progress> bar.
+// The models run in the wax worker that the library starts for a page.
+import { pipeline, preflight } from '../js/src/index.js';
 
 /** An Error (WaxError or not, or such plain data) as { name, code, message }. */
 export function describeError(error) {
@@ -20,9 +20,61 @@ export function describeError(error) {
 export function modelSource(text, fallback) {
   const value = text.trim() || fallback;
   if (/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(value) && !value.startsWith('..')) return value;
-  const url = new URL(value, location.href);
+  let url;
+  try {
+    url = new URL(value, location.href);
+  } catch {
+    throw new Error(`'${text}' is neither a URL nor a Hub repo id (org/name)`);
+  }
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url.href;
+}
+
+/**
+ * A page's model switch: `load(text, fallback, prepare)` reads the model field (modelSource), then
+ * runs `prepare(source)` (the page's own first steps: its state, a preflight) and
+ * pipeline(task, source) with the progress on `bar` and `line`. A newer load aborts the one in
+ * flight. Resolves to { pipe, source, load_ms } when this load is the one that lands; to { error }
+ * (shown in `errorBox`) when it fails, so that the page keeps the model it had; to null when there
+ * is nothing to do: the field held no source (said in `errorBox`) or a later load replaced this one.
+ */
+export function pipelineLoader(task, { bar, line, errorBox }) {
+  let current = null; // the load in flight, { controller }
+  return async (text, fallback, prepare = async () => {}) => {
+    let source;
+    try {
+      source = modelSource(text, fallback);
+    } catch (error) {
+      showError(errorBox, error);
+      return null;
+    }
+    errorBox.hidden = true;
+    bar.value = 0;
+    bar.hidden = false;
+    current?.controller.abort(new DOMException('replaced by a newer load', 'AbortError'));
+    const load = { controller: new AbortController() };
+    current = load;
+    const started = performance.now();
+    let pipe;
+    try {
+      await prepare(source);
+      pipe = await pipeline(task, source, {
+        signal: load.controller.signal,
+        progress_callback: (event) => { if (current === load) showProgress(bar, line, event); },
+      });
+    } catch (error) {
+      if (current !== load) return null;
+      current = null;
+      showError(errorBox, error);
+      return { error };
+    }
+    if (current !== load) { // replaced while its last step finished
+      await pipe.dispose();
+      return null;
+    }
+    current = null;
+    return { pipe, source, load_ms: performance.now() - started };
+  };
 }
 
 /**

@@ -4,9 +4,9 @@
 // lives here), and is transcribed in windows: after each one the windows so far, merged by the
 // tokenizer's _decode_asr, are the transcript so far, with the real-time factor. Stop aborts the
 // transcription through its AbortSignal. A model from elsewhere is checked with preflight() first.
-import { pipeline, read_audio, runtimeInfo } from '../js/src/index.js';
+import { read_audio, runtimeInfo } from '../js/src/index.js';
 import { WHISPER_LANGUAGE_NAMES } from '../js/src/whisper-text.js';
-import { checkFits, modelSource, showError, showProgress } from './ui.js';
+import { checkFits, pipelineLoader, showError } from './ui.js';
 
 const BUNDLED_MODEL = new URL('../models/whisper-kjv-tiny/', location.href).href;
 const REAL_MODEL = 'openai/whisper-tiny.en';
@@ -27,7 +27,6 @@ const options = { language: $('language'), task: $('task'), chunk_length_s: $('c
 const emptyHint = segmentList.querySelector('.empty');
 
 let transcriber = null; // the loaded pipeline (a proxy of the one in the wax worker), with .source
-let loading = null; // the load in flight, { controller }; a newer load replaces it
 let run = null; // the transcription in flight (reading the audio, then transcribing it), { controller }
 let recording = null; // { recorder, stream, started, timer }
 let audio = null; // the last audio: { samples, name }, for Transcribe again
@@ -73,56 +72,31 @@ function describeModel(config, loadMs, runtime) {
     ` · loaded in ${(loadMs / 1000).toFixed(2)} s · ${threads}`;
 }
 
+const loadPipeline = pipelineLoader('automatic-speech-recognition', { bar: progressBar, line: statusLine, errorBox });
+
 async function loadModel() {
-  let source;
-  try {
-    source = modelSource(modelInput.value, BUNDLED_MODEL);
-  } catch {
-    showError(errorBox, { name: 'Error', message: `'${modelInput.value}' is neither a URL nor a Hub repo id (org/name)` });
-    return;
-  }
-  errorBox.hidden = true;
-  $('preflight').hidden = true;
-  progressBar.value = 0;
-  progressBar.hidden = false;
-  setState('loading');
-  loading?.controller.abort(new DOMException('replaced by a newer load', 'AbortError'));
-  const load = { controller: new AbortController() };
-  loading = load;
-  const started = performance.now();
-  let loaded;
-  try {
+  const loaded = await loadPipeline(modelInput.value, BUNDLED_MODEL, async (source) => {
+    $('preflight').hidden = true;
+    setState('loading');
     if (source === BUNDLED_MODEL) {
       statusLine.textContent = 'Loading the bundled model…';
     } else {
       statusLine.textContent = 'Checking whether the model fits (preflight)…';
       await checkFits(source, $('preflight'));
     }
-    loaded = await pipeline('automatic-speech-recognition', source, {
-      signal: load.controller.signal,
-      progress_callback: (event) => { if (loading === load) showProgress(progressBar, statusLine, event); },
-    });
-    loaded.source = source;
-  } catch (error) {
-    if (loading !== load) return; // replaced by a later load
-    loading = null;
+  });
+  if (loaded === null) return;
+  if (loaded.error) {
     progressBar.hidden = transcriber !== null;
     statusLine.textContent = transcriber ? `That model could not be loaded: still using ${transcriber.source}.` : 'The model could not be loaded.';
-    showError(errorBox, error);
     setState(transcriber ? 'ready' : 'error');
     return;
   }
-  if (loading !== load) { // replaced while its last step finished
-    await loaded.dispose();
-    return;
-  }
-  loading = null;
-  const loadMs = performance.now() - started;
   await transcriber?.dispose();
-  transcriber = loaded;
+  transcriber = Object.assign(loaded.pipe, { source: loaded.source });
   progressBar.hidden = true;
   $('bundled-notice').hidden = transcriber.source !== BUNDLED_MODEL;
-  $('model-summary').textContent = describeModel(transcriber.model.config, loadMs, transcriber.runtime ?? await runtimeInfo());
+  $('model-summary').textContent = describeModel(transcriber.model.config, loaded.load_ms, transcriber.runtime ?? await runtimeInfo());
   fillOptions(transcriber.model.generation_config ?? {});
   statusLine.textContent = `Ready: ${transcriber.source === BUNDLED_MODEL ? 'the bundled model' : transcriber.source}.`;
   setState('ready');
