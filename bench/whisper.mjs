@@ -33,6 +33,22 @@ const AUDIO_SECONDS = 30, SAMPLING_RATE = 16000;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const load1 = () => loadavg()[0];
 
+/**
+ * The work every engine does on these weights, for the rates it reaches: the encoder's
+ * multiply-adds (the conv stem as im2col products, the layers' projections and feed-forward, and
+ * attention's q·kᵀ and p·v over all positions), and the bytes a decode step reads at f32 (every
+ * decoder weight but the cross-attention's key/value projections, used once a window, plus the
+ * tied proj_out and the cross-attention's cached keys and values).
+ */
+function whisperWork(config) {
+  const { d_model: d, encoder_layers, decoder_layers, encoder_ffn_dim, decoder_ffn_dim, num_mel_bins, vocab_size, max_source_positions: positions } = config;
+  const frames = 2 * positions;
+  const encoderMacs = frames * num_mel_bins * 3 * d + positions * 3 * d * d +
+    encoder_layers * (positions * (4 * d * d + 2 * d * encoder_ffn_dim) + 2 * positions * positions * d);
+  const decodeFloats = decoder_layers * (6 * d * d + 2 * d * decoder_ffn_dim + 2 * positions * d) + vocab_size * d;
+  return { encoderGflop: (2 * encoderMacs) / 1e9, decodeMb: (4 * decodeFloats) / 1e6 };
+}
+
 /** 30 s of speech-like synthetic audio: a gliding voiced tone with formants and noise, in syllables. */
 function syntheticAudio() {
   const samples = new Float32Array(AUDIO_SECONDS * SAMPLING_RATE);
@@ -216,9 +232,11 @@ if (args.child) {
     if (stale(`${folder}/onnx/decoder_with_past_model.onnx`, `${folder}/model.safetensors`, `${root}tools/whisper_to_onnx.py`)) {
       execFileSync('/usr/bin/python3', [`${root}tools/whisper_to_onnx.py`, folder, `${folder}/onnx`], { stdio: ['ignore', 'ignore', 'ignore'] });
     }
-    console.log(`\n${shape} shape`);
-    console.log(`${'engine'.padEnd(17)}${'threads'.padStart(8)}${'load ms'.padStart(9)}${'mel ms'.padStart(8)}${'encoder ms'.padStart(11)}${'x wax'.padStart(7)}` +
-      `${'decode tok/s'.padStart(13)}${'x wax'.padStart(7)}${'full ms'.padStart(9)}${'RTF'.padStart(7)}${'x wax'.padStart(7)}${'load'.padStart(11)}`);
+    const work = whisperWork(JSON.parse(await readFile(`${folder}/config.json`, 'utf8')));
+    console.log(`\n${shape} shape: the encoder is ${work.encoderGflop.toFixed(1)} GFLOP of products, a decode step reads ${work.decodeMb.toFixed(0)} MB ` +
+      '(GFLOP/s and GB/s: the rates each engine reaches on them)');
+    console.log(`${'engine'.padEnd(17)}${'threads'.padStart(8)}${'load ms'.padStart(9)}${'mel ms'.padStart(8)}${'encoder ms'.padStart(11)}${'GFLOP/s'.padStart(8)}${'x wax'.padStart(7)}` +
+      `${'decode tok/s'.padStart(13)}${'GB/s'.padStart(6)}${'x wax'.padStart(7)}${'full ms'.padStart(9)}${'RTF'.padStart(7)}${'x wax'.padStart(7)}${'load'.padStart(11)}`);
     const wax = {}, results = {}, checks = [];
     for (const engine of Object.keys(ENGINES)) {
       for (const threads of [1, 2]) {
@@ -244,8 +262,10 @@ if (args.child) {
         const ours = wax[threads];
         const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : '—');
         const fmt = (v, digits = 0) => (v === undefined ? '—' : v.toFixed(digits));
-        console.log(`${label}${fmt(r.loadMs).padStart(9)}${fmt(r.melMs, 1).padStart(8)}${fmt(r.encoderMs).padStart(11)}${(engine === 'wax' ? '' : ratio(r.encoderMs, ours?.encoderMs)).padStart(7)}` +
-          `${fmt(r.decodeTokensPerS, 1).padStart(13)}${(engine === 'wax' ? '' : ratio(ours?.decodeTokensPerS, r.decodeTokensPerS)).padStart(7)}` +
+        const gflops = r.encoderMs && work.encoderGflop / (r.encoderMs / 1000), gbps = r.decodeTokensPerS && (work.decodeMb * r.decodeTokensPerS) / 1000;
+        console.log(`${label}${fmt(r.loadMs).padStart(9)}${fmt(r.melMs, 1).padStart(8)}${fmt(r.encoderMs).padStart(11)}${fmt(gflops, 1).padStart(8)}` +
+          `${(engine === 'wax' ? '' : ratio(r.encoderMs, ours?.encoderMs)).padStart(7)}` +
+          `${fmt(r.decodeTokensPerS, 1).padStart(13)}${fmt(gbps, 1).padStart(6)}${(engine === 'wax' ? '' : ratio(ours?.decodeTokensPerS, r.decodeTokensPerS)).padStart(7)}` +
           `${fmt(r.fullMs).padStart(9)}${(r.fullMs / 1000 / AUDIO_SECONDS).toFixed(3).padStart(7)}${(engine === 'wax' ? '' : ratio(r.fullMs, ours?.fullMs)).padStart(7)}${load.padStart(11)}` +
           `${r.note ? `  (${r.note})` : ''}`);
         if (threads === 1 && r.firstIds) checks.push(`${engine} first ids ${r.firstIds.slice(0, 8).join(' ')}`);
