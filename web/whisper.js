@@ -49,7 +49,10 @@ function setState(state) {
 
 // ---- the model -------------------------------------------------------------------------------
 
-/** Language and task choices where the model is multilingual; timestamps where its generation_config.json has them. */
+/**
+ * Language and task choices where the model is multilingual; segment timestamps where its
+ * generation_config.json has timestamp tokens, word timestamps where it names alignment heads.
+ */
 function fillOptions(generationConfig) {
   const languages = Object.keys(generationConfig.lang_to_id ?? {}).map((token) => token.slice(2, -2));
   const multilingual = (generationConfig.is_multilingual ?? languages.length > 0) && languages.length > 0;
@@ -59,10 +62,15 @@ function fillOptions(generationConfig) {
   options.language.disabled = !multilingual;
   options.task.value = 'transcribe';
   options.task.disabled = !multilingual || generationConfig.task_to_id?.translate === undefined;
-  const timestamps = Number.isInteger(generationConfig.no_timestamps_token_id);
-  options.return_timestamps.disabled = !timestamps;
-  options.return_timestamps.checked = timestamps;
-  options.return_timestamps.closest('label').title = timestamps ? '' : 'this model has no timestamp tokens (no_timestamps_token_id)';
+  const offered = {
+    segments: Number.isInteger(generationConfig.no_timestamps_token_id) ? '' : 'this model has no timestamp tokens (no_timestamps_token_id)',
+    words: Array.isArray(generationConfig.alignment_heads) ? '' : 'this model names no alignment_heads to time words by',
+  };
+  for (const option of options.return_timestamps.options) {
+    option.disabled = Boolean(offered[option.value]);
+    option.title = offered[option.value] ?? '';
+  }
+  options.return_timestamps.value = offered.segments ? 'none' : 'segments';
 }
 
 function describeModel(config, loadMs, runtime) {
@@ -109,7 +117,7 @@ const clock = (seconds) => {
   return `${minutes}:${(seconds - minutes * 60).toFixed(2).padStart(5, '0')}`;
 };
 
-/** The transcript so far: segments with their times, or (without timestamps) the text from 0 to `upTo` seconds. */
+/** The transcript so far: segments (or words) with their times, or (without timestamps) the text from 0 to `upTo` seconds. */
 function showSegments({ text, chunks }, upTo) {
   const rows = chunks ?? [{ text, timestamp: [0, upTo] }];
   segmentList.replaceChildren(...rows.map(({ text: words, timestamp: [start, end] }) => {
@@ -134,7 +142,7 @@ function readOptions() {
   }
   return {
     chunk_length_s: chunkSeconds,
-    return_timestamps: options.return_timestamps.checked,
+    return_timestamps: { segments: true, words: 'word', none: false }[options.return_timestamps.value],
     ...(options.language.disabled || options.language.value === '' ? {} : { language: options.language.value }),
     ...(options.task.disabled ? {} : { task: options.task.value }),
   };
@@ -206,8 +214,8 @@ async function transcribe(current = startRun()) {
     requestAnimationFrame(ticker);
   };
   let shown = Promise.resolve();
-  const chunk_callback = ({ tokens, stride, timestamp: [, end] }) => {
-    windows.push({ tokens, stride });
+  const chunk_callback = ({ tokens, stride, token_timestamps, timestamp: [, end] }) => {
+    windows.push({ tokens, stride, token_timestamps }); // token_timestamps: with word timestamps only
     doneSeconds = end;
     const seconds = elapsed();
     $('done-seconds').textContent = `${end.toFixed(1)} s`;

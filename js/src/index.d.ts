@@ -301,9 +301,9 @@ export class WhisperTokenizer extends PreTrainedTokenizer {
   readonly timestamp_begin: number;
   decode(ids: Tensor | ArrayLike<number | bigint>, options: WhisperDecodeOptions & { output_offsets: true }): { text: string; offsets: Array<{ text: string; timestamp: [number, number] }> };
   decode(ids: Tensor | ArrayLike<number | bigint>, options?: WhisperDecodeOptions & { output_offsets?: false }): string;
-  /** Merges overlapping windows' ids (strides in seconds) as transformers.js's _decode_asr. */
-  _decode_asr(sequences: Array<{ tokens: ArrayLike<number | bigint>; stride?: [number, number, number] }>,
-    options: { return_timestamps?: boolean; return_language?: boolean; time_precision: number }): [string, { chunks?: AsrChunk[] }];
+  /** Merges overlapping windows' ids (strides in seconds) as transformers.js's _decode_asr; 'word' reads each window's token_timestamps. */
+  _decode_asr(sequences: Array<{ tokens: ArrayLike<number | bigint>; stride?: [number, number, number]; token_timestamps?: ArrayLike<number> }>,
+    options: { return_timestamps?: boolean | 'word'; return_language?: boolean; time_precision: number }): [string, { chunks?: AsrChunk[] }];
   /** [position, id] pairs of the language, task and <|notimestamps|> tokens after <|startoftranscript|>. */
   get_decoder_prompt_ids(options?: { language?: string | null; task?: 'transcribe' | 'translate' | null; no_timestamps?: boolean }): Array<[number, number]>;
 }
@@ -411,9 +411,8 @@ export interface AutomaticSpeechRecognitionCallOptions extends Omit<GenerationOp
   chunk_length_s?: number;
   /** Seconds each window shares with each neighbour; default chunk_length_s / 6. */
   stride_length_s?: number;
-  /** Called as each window is done, with its own text and its place in the audio. */
-  /** Each window as it is done; its tokens and stride (seconds) are what tokenizer._decode_asr merges. */
-  chunk_callback?: (chunk: { text: string; timestamp: [number, number]; is_last: boolean; tokens: number[]; stride: [number, number, number] }) => void;
+  /** Each window as it is done, with its own text and its place in the audio; its tokens and stride (seconds), and with 'word' its token_timestamps, are what tokenizer._decode_asr merges. */
+  chunk_callback?: (chunk: { text: string; timestamp: [number, number]; is_last: boolean; tokens: number[]; stride: [number, number, number]; token_timestamps?: number[] }) => void;
 }
 export interface AutomaticSpeechRecognitionOutput { text: string; chunks?: AsrChunk[] }
 

@@ -7,7 +7,7 @@ import { openSource } from './loader/source.js';
 import { MAX_SEQUENCE_TOKENS, TOKENIZER_OPTIONS, checkOptions } from './options.js';
 import { getRuntime } from './runtime.js';
 import { Tensor, toIdArray } from './tensor.js';
-import { WHISPER_LANGUAGE_NAMES, decodeAsr, whisperLanguageCode } from './whisper-text.js';
+import { WHISPER_LANGUAGE_NAMES, decodeAsr, decodeAsrWords, whisperLanguageCode } from './whisper-text.js';
 import { loadWhereWanted } from './worker/remote.js';
 
 /** A special token in tokenizer_config.json is a string or an AddedToken object. */
@@ -441,14 +441,23 @@ export class WhisperTokenizer extends PreTrainedTokenizer {
 
   /**
    * Merges the ids generated for consecutive, overlapping audio windows into one transcript, as
-   * transformers.js's WhisperTokenizer._decode_asr (whisper-text.js decodeAsr).
+   * transformers.js's WhisperTokenizer._decode_asr (whisper-text.js decodeAsr). With
+   * `return_timestamps: 'word'` each window also carries `token_timestamps` (what the pipeline's
+   * chunk_callback gives in that mode), and the chunks are its words (decodeAsrWords).
    *
-   * @param {{ tokens: ArrayLike<number | bigint>, stride?: [number, number, number] }[]} sequences each window's ids
-   *   and its [length, left stride, right stride] in seconds
-   * @param {{ return_timestamps?: boolean, return_language?: boolean, time_precision: number }} options
+   * @param {{ tokens: ArrayLike<number | bigint>, stride?: [number, number, number], token_timestamps?: ArrayLike<number> }[]} sequences
+   *   each window's ids and its [length, left stride, right stride] in seconds
+   * @param {{ return_timestamps?: boolean | 'word', return_language?: boolean, time_precision: number }} options
    * @returns {[string, { chunks?: { text: string, timestamp?: [number, number | null], language?: string | null }[] }]}
    */
   _decode_asr(sequences, { return_timestamps = false, return_language = false, time_precision = null } = {}) {
+    if (return_timestamps === 'word') {
+      if (return_language) throw badInput("_decode_asr: return_language is not given with return_timestamps: 'word'");
+      const missing = sequences.findIndex((sequence) => !sequence?.token_timestamps);
+      if (missing >= 0) throw badInput(`_decode_asr: return_timestamps 'word' needs every sequence's token_timestamps; sequence ${missing} has none`);
+      const { text, chunks } = decodeAsrWords(sequences, this.asrVocabulary());
+      return [text, { chunks }];
+    }
     const { text, ...optional } = decodeAsr(sequences, this.asrVocabulary(), { return_timestamps, return_language, time_precision });
     return [text, optional];
   }

@@ -207,7 +207,7 @@ describe('speech demo page', () => {
     assert.ok(stopped.segments.length >= 1, 'the transcript so far stays');
 
     await page.fill('#chunk_length_s', '30');
-    await page.setChecked('#return_timestamps', false);
+    await page.selectOption('#return_timestamps', 'none');
     await untilTranscribed(page, () => page.setInputFiles('#file', speechWav));
     const again = await shown(page);
     assert.match(again.status, /^Done: 6\.6 s of audio/);
@@ -215,9 +215,36 @@ describe('speech demo page', () => {
     assert.equal(again.segments.length, 1, 'without timestamps: the whole text in one row');
     assert.match(again.segments[0].time, /^0:00\.00 → 0:06\.\d\d$/);
     assertWords(again.segments[0].text);
-    await page.setChecked('#return_timestamps', true);
+    await page.selectOption('#return_timestamps', 'segments');
     assert.deepEqual(page.errors, []);
     assert.deepEqual(page.failed, []);
+  });
+
+  it('with word timestamps: a row a word, in order, inside the audio, shown window by window', async () => {
+    assert.deepEqual(await page.$$eval('#return_timestamps option', (options) => options.filter((o) => !o.disabled).map((o) => o.value)),
+      ['segments', 'words', 'none'], 'the bundled model has timestamp tokens and alignment heads');
+    await page.fill('#chunk_length_s', '3');
+    await page.selectOption('#return_timestamps', 'words');
+    await recordProgress(page);
+    await untilTranscribed(page, () => page.setInputFiles('#file', speechWav));
+    const result = await shown(page);
+    assert.equal(result.error, null, result.error);
+    assert.match(result.status, /^Done: 6\.6 s/);
+    const seconds = (time) => time.split(' → ').map((clock) => { const [m, s] = clock.split(':'); return 60 * Number(m) + Number(s); });
+    const times = result.segments.map(({ time }) => { assert.match(time, SEGMENT_TIME); return seconds(time); });
+    assert.ok(result.segments.length >= 3, `${result.segments.length} words`);
+    for (const { text } of result.segments) assert.match(text, /^\S+$/, 'one word a row');
+    for (let i = 0; i < times.length; i++) {
+      const [start, end] = times[i];
+      assert.ok(start >= 0 && start <= end && end <= 6.7, `word ${i} at ${start}-${end} s of 6.6 s`);
+      if (i) assert.ok(start >= times[i - 1][0], `word ${i} starts at ${start} s, before word ${i - 1} (${times[i - 1][0]} s)`);
+    }
+    assertWords(result.segments.map((s) => s.text).join(' '));
+    const during = (await page.evaluate(() => window.progressSnapshots)).filter((s) => s.state === 'transcribing');
+    assert.ok(during.some((s) => s.windows !== '3' && s.segments > 0), 'words were shown before the last window');
+    await page.selectOption('#return_timestamps', 'segments');
+    await page.fill('#chunk_length_s', '30');
+    assert.deepEqual(page.errors, []);
   });
 
   it('loads a Hub repo id after preflight(), offers its languages and task, and transcribes with them', async () => {

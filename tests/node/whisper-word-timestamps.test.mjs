@@ -2,7 +2,8 @@
 // on hand-made ids of the real multilingual Whisper tokenizer; the merge of overlapping windows'
 // token times (decodeAsrWords) on hand-made windows; and, on the random-weight
 // tests/fixtures/whisper_tiny_random (the .wasm), generate({ return_token_timestamps }) and the
-// pipeline's return_timestamps: 'word' — structure only, random weights say no words.
+// pipeline's return_timestamps: 'word' (and its windows through tokenizer._decode_asr, as the
+// speech demo shows them as they come) — structure only, random weights say no words.
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -113,7 +114,13 @@ describe('word timestamps on whisper_tiny_random', () => {
 
   for (const [seconds, options] of [[4, {}], [50, { chunk_length_s: 20, stride_length_s: 4 }]]) {
     it(`the pipeline gives a chunk a word over ${seconds} s of audio`, async () => {
-      const { text, chunks } = await asr(audio(seconds), { return_timestamps: 'word', max_new_tokens: 12, ...options });
+      const windows = [];
+      const chunk_callback = ({ tokens, stride, token_timestamps }) => windows.push({ tokens, stride, token_timestamps });
+      const { text, chunks } = await asr(audio(seconds), { return_timestamps: 'word', max_new_tokens: 12, chunk_callback, ...options });
+      // As transformers.js's: the windows' tokens, strides (seconds) and token times through _decode_asr are the result.
+      assert.deepEqual(asr.tokenizer._decode_asr(windows, { return_timestamps: 'word' }), [text, { chunks }]);
+      assert.throws(() => asr.tokenizer._decode_asr(windows.map(({ tokens, stride }) => ({ tokens, stride })), { return_timestamps: 'word' }),
+        (error) => error instanceof WaxError && error.code === 'WAX_BAD_INPUT' && /token_timestamps/.test(error.message));
       assert.ok(chunks.length > 0, 'some words');
       assert.equal(chunks.map((chunk) => chunk.text).join(''), text, 'the words spell the text');
       for (const { text: word, timestamp } of chunks) {

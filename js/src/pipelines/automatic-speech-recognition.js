@@ -134,7 +134,7 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
    *   is multilingual and none is given), `task` ('transcribe' or 'translate'), `return_timestamps` (segment
    *   `chunks`; 'word': a chunk a word, timed by the cross-attention of the alignment heads), `return_language`, `chunk_length_s` (windows of this length; audio longer than the model's
    *   30 s is cut into 30 s windows when not given), `stride_length_s` (shared by neighbouring windows;
-   *   default chunk_length_s / 6), `chunk_callback` (called with each window's `{ text, timestamp, is_last, tokens, stride }`
+   *   default chunk_length_s / 6), `chunk_callback` (called with each window's `{ text, timestamp, is_last, tokens, stride }`, and its `token_timestamps` with 'word',
    *   as it is done; stride in seconds), `streamer` (each window's ids as they are generated, timestamps left out), `signal`,
    *   and generate's options (max_new_tokens, do_sample, …)
    * @returns {Promise<{ text: string, chunks?: { text: string, timestamp?: [number, number | null], language?: string | null }[] }>}
@@ -207,7 +207,8 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
       });
       const ids = words ? generatedWindow.sequences : generatedWindow;
       const tokens = Array.from(ids.data, Number);
-      generated.push({ tokens, stride: window.stride, ...(words ? { token_timestamps: Array.from(generatedWindow.token_timestamps.data) } : {}) });
+      const tokenTimes = words ? { token_timestamps: Array.from(generatedWindow.token_timestamps.data) } : {};
+      generated.push({ tokens, stride: window.stride, ...tokenTimes });
       chunk_callback?.({
         text: tokenizer.decode(tokens, { skip_special_tokens: true }),
         timestamp: [window.start / rate, window.end / rate],
@@ -215,6 +216,7 @@ export class AutomaticSpeechRecognitionPipeline extends Pipeline {
         // As transformers.js gives them: the windows so far, through tokenizer._decode_asr, are the transcript so far.
         tokens,
         stride: window.stride.map((samples) => samples / rate),
+        ...tokenTimes,
       });
       await yieldToEventLoop();
     }
