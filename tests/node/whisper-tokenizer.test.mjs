@@ -90,5 +90,11 @@ describe('WhisperTokenizer on whisper_multilingual', () => {
       { return_timestamps: true, return_language: true, time_precision: 0.02 });
     assert.equal(text, reference.timestamp_decoding.decode_skip_special);
     assert.deepEqual(chunks, reference.timestamp_decoding.offsets.map(({ text: t, timestamp }) => ({ text: t, timestamp, language: 'english' })));
+    for (const bad of [null, 5, 'ids', [null], [{ stride: [1, 0, 0] }]]) {
+      for (const return_timestamps of [true, 'word']) {
+        assert.throws(() => tokenizer._decode_asr(bad, { return_timestamps, time_precision: 0.02 }),
+          (e) => e instanceof WaxError && e.code === 'WAX_BAD_INPUT' && /sequences must be an array of \{ tokens, stride \} windows/.test(e.message));
+      }
+    }
   });
 });
