@@ -62,15 +62,15 @@ function fillOptions(generationConfig) {
   options.language.disabled = !multilingual;
   options.task.value = 'transcribe';
   options.task.disabled = !multilingual || generationConfig.task_to_id?.translate === undefined;
-  const offered = {
-    segments: Number.isInteger(generationConfig.no_timestamps_token_id) ? '' : 'this model has no timestamp tokens (no_timestamps_token_id)',
-    words: Array.isArray(generationConfig.alignment_heads) ? '' : 'this model names no alignment_heads to time words by',
+  const whyNot = { // a reason for each kind of timestamp this model cannot give
+    segments: Number.isInteger(generationConfig.no_timestamps_token_id) ? null : 'this model has no timestamp tokens (no_timestamps_token_id)',
+    words: Array.isArray(generationConfig.alignment_heads) ? null : 'this model names no alignment_heads to time words by',
   };
   for (const option of options.return_timestamps.options) {
-    option.disabled = Boolean(offered[option.value]);
-    option.title = offered[option.value] ?? '';
+    option.disabled = Boolean(whyNot[option.value]);
+    option.title = whyNot[option.value] ?? '';
   }
-  options.return_timestamps.value = offered.segments ? 'none' : 'segments';
+  options.return_timestamps.value = whyNot.segments ? 'none' : 'segments';
 }
 
 function describeModel(config, loadMs, runtime) {

@@ -451,15 +451,12 @@ export class WhisperTokenizer extends PreTrainedTokenizer {
    * @returns {[string, { chunks?: { text: string, timestamp?: [number, number | null], language?: string | null }[] }]}
    */
   _decode_asr(sequences, { return_timestamps = false, return_language = false, time_precision = null } = {}) {
-    const notWindow = Array.isArray(sequences) ? sequences.findIndex((sequence) => sequence?.tokens?.length === undefined) : -1;
-    if (!Array.isArray(sequences) || notWindow >= 0) {
-      throw badInput(`_decode_asr: sequences must be an array of { tokens, stride } windows, got ${describeValue(Array.isArray(sequences) ? sequences[notWindow] : sequences)}` +
-        `${notWindow >= 0 ? ` at ${notWindow}` : ''}`);
-    }
+    const expected = '_decode_asr: sequences must be an array of { tokens, stride } windows';
+    if (!Array.isArray(sequences)) throw badInput(`${expected}, got ${describeValue(sequences)}`);
+    const notWindow = sequences.findIndex((sequence) => sequence?.tokens?.length === undefined);
+    if (notWindow >= 0) throw badInput(`${expected}, got ${describeValue(sequences[notWindow])} at ${notWindow}`);
     if (return_timestamps === 'word') {
       if (return_language) throw badInput("_decode_asr: return_language is not given with return_timestamps: 'word'");
-      const missing = sequences.findIndex((sequence) => !sequence?.token_timestamps);
-      if (missing >= 0) throw badInput(`_decode_asr: return_timestamps 'word' needs every sequence's token_timestamps; sequence ${missing} has none`);
       const { text, chunks } = decodeAsrWords(sequences, this.asrVocabulary());
       return [text, { chunks }];
     }

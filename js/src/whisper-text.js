@@ -271,6 +271,7 @@ export function decodeAsrWords(windows, vocabulary, { sampling_rate = 1 } = {}) 
   const kept = []; // { token, start, end } in seconds from the audio's start
   let windowStart = 0;
   windows.forEach((window, w) => {
+    if (!window.token_timestamps) throw badInput(`decodeAsrWords: window ${w} has no token_timestamps; return_timestamps 'word' needs one time a token`);
     const tokens = Array.from(window.tokens, Number);
     const times = Array.from(window.token_timestamps, Number);
     if (times.length !== tokens.length) {
